@@ -1,0 +1,96 @@
+"""The JIT directory: JITs, their member teams, desks and members with roles.
+
+Each record is the whole current state of one directory entry, keyed by its id on a compacted
+topic, so a consumer that reads the topic from the start has the directory.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import Field, HttpUrl, model_validator
+
+from events.catalogue import CatalogueEntry
+from events.envelope import ID_PATTERN, TEAM_PATTERN, Event
+from events.topics import DIRECTORY
+
+DIRECTORY_JIT = "directory"
+"""The ``jit`` attribute of directory records that belong to no single JIT (teams, members)."""
+
+
+class Role(StrEnum):
+    INVESTIGATOR = "investigator"
+    ANALYST = "analyst"
+    DESK_OFFICER = "desk_officer"
+    TEAM_LEAD = "team_lead"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+    AUDITOR = "auditor"
+    NATIONAL_SYSTEM = "national_system"
+
+
+class JitRegistered(Event):
+    """A JIT and its agreement: member teams, coordinator, legal basis, dates."""
+
+    type = "interlock.directory.jit"
+
+    jit_id: str = Field(pattern=ID_PATTERN)
+    name: str = Field(min_length=1, max_length=256)
+    legal_basis: str = Field(min_length=1, max_length=1_000)
+    coordinator_team: str = Field(pattern=TEAM_PATTERN)
+    member_teams: tuple[str, ...] = Field(min_length=1)
+    starts_on: date
+    ends_on: date | None = None
+    cross_jit_matching: bool = Field(
+        default=False,
+        description="Whether this JIT's agreement allows deconfliction against other JITs.",
+    )
+
+    @model_validator(mode="after")
+    def _coordinator_is_member(self) -> JitRegistered:
+        if self.coordinator_team not in self.member_teams:
+            raise ValueError("coordinator_team must be one of member_teams")
+        if self.ends_on is not None and self.ends_on < self.starts_on:
+            raise ValueError("ends_on is before starts_on")
+        return self
+
+
+class TeamRegistered(Event):
+    type = "interlock.directory.team"
+
+    team: str = Field(pattern=TEAM_PATTERN)
+    name: str = Field(min_length=1, max_length=256)
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+
+
+class DeskRegistered(Event):
+    """A team's 24/7 rapid-response desk: the contact point told in deconfliction hits."""
+
+    type = "interlock.directory.desk"
+
+    team: str = Field(pattern=TEAM_PATTERN)
+    name: str = Field(min_length=1, max_length=256)
+    phone: str = Field(min_length=3, max_length=64)
+    email: str = Field(min_length=3, max_length=256)
+    team_lead: str | None = Field(default=None, pattern=ID_PATTERN)
+    webhook_url: HttpUrl | None = None
+
+
+class MemberRegistered(Event):
+    type = "interlock.directory.member"
+
+    member_id: str = Field(pattern=ID_PATTERN)
+    team: str = Field(pattern=TEAM_PATTERN)
+    display_name: str = Field(min_length=1, max_length=256)
+    roles: tuple[Role, ...] = Field(min_length=1)
+    jits: tuple[str, ...] = ()
+    active: bool = True
+
+
+ENTRIES = (
+    CatalogueEntry(JitRegistered, DIRECTORY),
+    CatalogueEntry(TeamRegistered, DIRECTORY),
+    CatalogueEntry(DeskRegistered, DIRECTORY),
+    CatalogueEntry(MemberRegistered, DIRECTORY),
+)

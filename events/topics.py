@@ -1,0 +1,106 @@
+"""Every Kafka topic Interlock uses, as data: provisioning, contracts and services read it here.
+
+Names are logical; a deployment may put a prefix in front (``INTERLOCK_TOPIC_PREFIX``) so that
+several environments, or several test sessions, share one cluster without seeing each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DAY_MS = 24 * 60 * 60 * 1000
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic and how it is kept."""
+
+    name: str
+    purpose: str
+    partitions: int = 6
+    compacted: bool = False
+    retention_ms: int = -1
+    """-1 keeps records for ever: the event log is the system of record."""
+
+    def config(self) -> dict[str, str]:
+        cfg = {
+            "cleanup.policy": "compact" if self.compacted else "delete",
+            "retention.ms": str(self.retention_ms),
+            "min.insync.replicas": "1",
+        }
+        if self.compacted:
+            cfg["min.compaction.lag.ms"] = "0"
+        return cfg
+
+
+DIRECTORY = TopicSpec(
+    "interlock.directory",
+    "JITs, teams, desks, members and roles; compacted, keyed by the record's id.",
+    partitions=1,
+    compacted=True,
+)
+LEAD_COMMANDS = TopicSpec(
+    "interlock.leads.commands", "Commands to the leads service, keyed by lead id."
+)
+LEAD_EVENTS = TopicSpec(
+    "interlock.leads.events", "Lead lifecycle and observed entities, keyed by lead id."
+)
+DECONFLICTION_COMMANDS = TopicSpec(
+    "interlock.deconfliction.commands",
+    "Registrations, operations and hit decisions, keyed by aggregate id.",
+)
+DECONFLICTION_EVENTS = TopicSpec(
+    "interlock.deconfliction.events",
+    "Hits, releases, operation and role conflicts, keyed by aggregate id.",
+)
+ALERT_COMMANDS = TopicSpec(
+    "interlock.alerts.commands", "Raise, acknowledge, resolve; keyed by alert id."
+)
+ALERT_EVENTS = TopicSpec(
+    "interlock.alerts.events", "Alert lifecycle and deliveries, keyed by alert id."
+)
+TASK_COMMANDS = TopicSpec(
+    "interlock.tasking.commands", "Task requests and transitions, keyed by task id."
+)
+TASK_EVENTS = TopicSpec("interlock.tasking.events", "Task lifecycle, keyed by task id.")
+OUTCOMES = TopicSpec(
+    "interlock.outcomes",
+    "The result of each command (accepted with its events, or rejected with the reason), "
+    "keyed by correlation id; read by the gateway to answer the caller.",
+    retention_ms=DAY_MS,
+)
+DEAD_LETTER = TopicSpec(
+    "interlock.deadletter",
+    "Records no service could handle, with the reason; kept for inspection and replay.",
+    partitions=1,
+    retention_ms=30 * DAY_MS,
+)
+AUDIT = TopicSpec(
+    "interlock.audit",
+    "Accountability records (collection, consultation, disclosure, combination, erasure).",
+    partitions=1,
+)
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (
+    DIRECTORY,
+    LEAD_COMMANDS,
+    LEAD_EVENTS,
+    DECONFLICTION_COMMANDS,
+    DECONFLICTION_EVENTS,
+    ALERT_COMMANDS,
+    ALERT_EVENTS,
+    TASK_COMMANDS,
+    TASK_EVENTS,
+    OUTCOMES,
+    DEAD_LETTER,
+    AUDIT,
+)
+
+FEED_PREFIX = "interlock.feed."
+
+
+def feed_topic(team: str) -> TopicSpec:
+    """The per-team feed a national system reads: every event its team may see, nothing else."""
+    return TopicSpec(
+        FEED_PREFIX + team, f"Everything team {team} may see, as CloudEvents JSON."
+    )

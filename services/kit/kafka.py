@@ -1,0 +1,221 @@
+"""confluent-kafka plumbing: idempotent publishing, topic provisioning, dead letters.
+
+Discipline from confluent-kafka's own examples: ``poll(0)`` after each produce, delivery
+callbacks that surface errors, ``flush()`` at shutdown, every admin future checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import threading
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
+
+from events.codec import encode, partition_key
+from events.deadletter import DeadLetter
+from events.envelope import Envelope
+from events.topics import ALL_TOPICS, DEAD_LETTER, TopicSpec
+from services.kit.logging import get_logger
+from services.kit.settings import Settings
+
+log = get_logger()
+
+
+class DeliveryFailed(RuntimeError):
+    """The broker did not confirm a record: the caller must not report success."""
+
+
+def producer_config(settings: Settings, **extra: Any) -> dict[str, Any]:
+    return {
+        "bootstrap.servers": settings.kafka_bootstrap,
+        "enable.idempotence": True,
+        "acks": "all",
+        "partitioner": "murmur2_random",
+        "linger.ms": 2,
+        "compression.type": "lz4",
+        "message.max.bytes": 2_000_000,
+        **extra,
+    }
+
+
+class Publisher:
+    """An idempotent producer of envelopes to their catalogued topics.
+
+    ``publish`` blocks until every record is acknowledged by the broker; ``publish_async``
+    awaits the same without blocking the event loop (a thread polls delivery reports).
+    """
+
+    def __init__(self, settings: Settings, **extra: Any) -> None:
+        self._settings = settings
+        self._producer = Producer(producer_config(settings, **extra))
+        self._stop = threading.Event()
+        self._poller: threading.Thread | None = None
+
+    def topic_of(self, envelope: Envelope) -> str:
+        from events.catalogue import CATALOGUE
+
+        return self._settings.topic(CATALOGUE.entry(envelope.type).topic.name)
+
+    def _produce(
+        self, topic: str, key: bytes | None, value: bytes, on_done: Any
+    ) -> None:
+        while True:
+            try:
+                self._producer.produce(topic, value=value, key=key, on_delivery=on_done)
+                break
+            except BufferError:
+                self._producer.poll(0.05)
+        self._producer.poll(0)
+
+    def publish(self, envelopes: Sequence[Envelope], topic: str | None = None) -> None:
+        """Write envelopes and wait until the broker has them all (acks=all)."""
+        errors: list[str] = []
+
+        def done(err: KafkaError | None, msg: Message) -> None:
+            if err is not None:
+                errors.append(f"{msg.topic()}: {err.str()}")
+
+        for env in envelopes:
+            self._produce(
+                topic or self.topic_of(env), partition_key(env), encode(env), done
+            )
+        remaining = self._producer.flush(30)
+        if remaining or errors:
+            raise DeliveryFailed(
+                "; ".join(errors) or f"{remaining} records not delivered"
+            )
+
+    def publish_raw(self, topic: str, key: bytes | None, value: bytes) -> None:
+        errors: list[str] = []
+
+        def done(err: KafkaError | None, msg: Message) -> None:
+            if err is not None:
+                errors.append(err.str())
+
+        self._produce(topic, key, value, done)
+        if self._producer.flush(30) or errors:
+            raise DeliveryFailed("; ".join(errors) or "record not delivered")
+
+    def _poll_forever(self) -> None:
+        while not self._stop.is_set():
+            self._producer.poll(0.05)
+
+    async def publish_async(
+        self, envelopes: Sequence[Envelope], topic: str | None = None
+    ) -> None:
+        """Write envelopes and await the broker's acknowledgement of each."""
+        if self._poller is None:
+            self._poller = threading.Thread(target=self._poll_forever, daemon=True)
+            self._poller.start()
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[None]] = []
+        for env in envelopes:
+            fut: asyncio.Future[None] = loop.create_future()
+
+            def done(
+                err: KafkaError | None, msg: Message, fut: asyncio.Future[None] = fut
+            ) -> None:
+                if err is not None:
+                    exc = DeliveryFailed(f"{msg.topic()}: {err.str()}")
+                    loop.call_soon_threadsafe(_settle, fut, exc)
+                else:
+                    loop.call_soon_threadsafe(_settle, fut, None)
+
+            self._produce(
+                topic or self.topic_of(env), partition_key(env), encode(env), done
+            )
+            futures.append(fut)
+        await asyncio.gather(*futures)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._poller is not None:
+            self._poller.join(timeout=2)
+        self._producer.flush(30)
+
+
+def _settle(fut: asyncio.Future[None], exc: Exception | None) -> None:
+    if fut.done():
+        return
+    if exc is None:
+        fut.set_result(None)
+    else:
+        fut.set_exception(exc)
+
+
+def provision(
+    settings: Settings, topics: Iterable[TopicSpec] = ALL_TOPICS, *, timeout: float = 30
+) -> list[str]:
+    """Create the catalogued topics that are missing; idempotent. Returns the names created."""
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    existing = admin.list_topics(timeout=timeout).topics
+    wanted = {settings.topic(t.name): t for t in topics}
+    missing = [
+        NewTopic(
+            name,
+            num_partitions=min(spec.partitions, settings.partitions)
+            if spec.partitions > 1
+            else 1,
+            replication_factor=-1,
+            config=spec.config(),
+        )
+        for name, spec in wanted.items()
+        if name not in existing
+    ]
+    created: list[str] = []
+    if missing:
+        for name, future in admin.create_topics(
+            missing, request_timeout=timeout
+        ).items():
+            try:
+                future.result()
+                created.append(name)
+            except KafkaException as exc:
+                if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                    raise
+    log.info("topics provisioned", created=len(created), total=len(wanted))
+    return created
+
+
+def grow_partitions(settings: Settings, topic: str, count: int) -> None:
+    """Raise a topic's partition count (never lowers it); used when scaling out."""
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    current = len(admin.list_topics(topic, timeout=10).topics[topic].partitions)
+    if count > current:
+        for future in admin.create_partitions([NewPartitions(topic, count)]).values():
+            future.result()
+
+
+def dead_letter_record(
+    *,
+    service: str,
+    topic: str,
+    partition: int,
+    offset: int,
+    key: bytes | None,
+    value: bytes | None,
+    reason: str,
+    fields: Sequence[str] = (),
+) -> tuple[bytes | None, bytes]:
+    """The (key, value) of a dead-letter record for a raw record nobody could handle."""
+    record = DeadLetter(
+        service=service,
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        key=key.decode("utf-8", "replace") if key is not None else None,
+        value=base64.b64encode(value or b"").decode(),
+        reason=reason,
+        fields=tuple(fields),
+        time=datetime.now(UTC),
+    )
+    return key, record.model_dump_json().encode()
+
+
+def dead_letter_topic(settings: Settings) -> str:
+    return settings.topic(DEAD_LETTER.name)

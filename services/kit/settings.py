@@ -1,0 +1,101 @@
+"""Settings from the environment (``INTERLOCK_*``), with errors that name the offending variable."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigurationError(SystemExit):
+    """A setting is missing or invalid; the message names the environment variable."""
+
+
+def _env(name: str, *fallbacks: str) -> AliasChoices:
+    return AliasChoices(f"INTERLOCK_{name.upper()}", *fallbacks)
+
+
+class Settings(BaseSettings):
+    """Everything a service process reads from its environment."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    kafka_bootstrap: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=_env("kafka_bootstrap", "KAFKA_BOOTSTRAP"),
+        pattern=r"^[^\s,]+:\d+(,[^\s,]+:\d+)*$",
+    )
+    topic_prefix: str = Field(
+        default="", validation_alias=_env("topic_prefix"), pattern=r"^[a-z0-9._-]*$"
+    )
+    neo4j_uri: str = Field(
+        default="bolt://127.0.0.1:7687",
+        validation_alias=_env("neo4j_uri", "NEO4J_URI"),
+        pattern=r"^(bolt|neo4j)(\+s|\+ssc)?://",
+    )
+    neo4j_user: str = Field(
+        default="neo4j", validation_alias=_env("neo4j_user", "NEO4J_USER")
+    )
+    neo4j_password: SecretStr = Field(
+        default=SecretStr(""), validation_alias=_env("neo4j_password", "NEO4J_PASSWORD")
+    )
+    jwt_issuer: str = Field(
+        default="interlock-local", validation_alias=_env("jwt_issuer")
+    )
+    jwt_audience: str = Field(
+        default="interlock", validation_alias=_env("jwt_audience")
+    )
+    jwt_key_file: str = Field(
+        default=".data/keys/jwt-signing.json",
+        validation_alias=_env("jwt_key_file"),
+        description="JWK (private, EC P-256) the local issuer signs with; its public part is the JWKS.",
+    )
+    token_ttl_seconds: int = Field(
+        default=8 * 3600, validation_alias=_env("token_ttl_seconds"), gt=0
+    )
+    deconfliction_secret: SecretStr = Field(
+        default=SecretStr("dev-only-deconfliction-master-secret"),
+        validation_alias=_env("deconfliction_secret"),
+    )
+    gateway_host: str = Field(
+        default="127.0.0.1", validation_alias=_env("gateway_host")
+    )
+    gateway_port: int = Field(
+        default=8000, validation_alias=_env("gateway_port"), gt=0, lt=65536
+    )
+    command_timeout_seconds: float = Field(
+        default=5.0, validation_alias=_env("command_timeout_seconds"), gt=0
+    )
+    processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
+        default="at_least_once", validation_alias=_env("processing_guarantee")
+    )
+    partitions: int = Field(
+        default=6, validation_alias=_env("partitions"), ge=1, le=1000
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", validation_alias=_env("log_level")
+    )
+    log_format: Literal["json", "console"] = Field(
+        default="json", validation_alias=_env("log_format")
+    )
+
+    def topic(self, name: str) -> str:
+        """The physical topic name for a logical one."""
+        return f"{self.topic_prefix}{name}"
+
+
+@lru_cache(maxsize=1)
+def load_settings() -> Settings:
+    """Read settings once; a bad value stops the process with a message naming the variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            field = ".".join(str(p) for p in err["loc"])
+            problems.append(f"INTERLOCK_{field.upper()}: {err['msg']}")
+        raise ConfigurationError(
+            "invalid configuration: " + "; ".join(problems)
+        ) from None

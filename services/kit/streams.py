@@ -1,0 +1,350 @@
+"""faust wiring shared by the services: the app, raw topics, decoding with a dead-letter path,
+and the command processor that runs a pure ``decide``/``evolve`` domain over a keyed table.
+
+One writer per aggregate: commands are keyed by aggregate id, so one partition (and one worker)
+owns an aggregate; its state lives in a changelog-backed table co-partitioned with the commands.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+import faust
+from pydantic import BaseModel, ValidationError
+
+from events.catalogue import CATALOGUE
+from events.codec import InvalidEvent, decode, encode, envelop, partition_key
+from events.envelope import Addressed, Command, Envelope, Event
+from events.outcomes import CommandAccepted, CommandRejected, FieldError, Rejected
+from events.topics import TopicSpec
+from services.kit.kafka import dead_letter_record, dead_letter_topic
+from services.kit.logging import get_logger
+from services.kit.settings import Settings
+
+log = get_logger()
+
+S = TypeVar("S", bound=BaseModel)
+
+EVENT_ID_NAMESPACE = uuid.UUID("6f1d7a52-3c55-4b55-9a7e-1b9e4f7c2d10")
+
+
+def derived_id(cause_id: str, index: int) -> str:
+    """A deterministic id for the index-th event caused by a record.
+
+    Reprocessing the same record after a crash yields the same ids, so every consumer can
+    drop the repeat by id: effectively-once on top of at-least-once delivery.
+    """
+    return str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{cause_id}/{index}"))
+
+
+def create_app(service: str, settings: Settings, **overrides: Any) -> faust.App:
+    """A faust app with Interlock's defaults: one consumer group per service, raw values,
+    acks from all replicas, offsets committed only after the outputs are flushed."""
+    options: dict[str, Any] = {
+        "broker": [f"kafka://{hp}" for hp in settings.kafka_bootstrap.split(",")],
+        "store": "memory://",
+        "topic_partitions": settings.partitions,
+        "topic_replication_factor": 1,
+        "key_serializer": "raw",
+        "value_serializer": "raw",
+        "producer_acks": -1,
+        "producer_linger": 0.002,
+        "processing_guarantee": settings.processing_guarantee,
+        "consumer_auto_offset_reset": "earliest",
+        "broker_commit_interval": 0.5,
+        "web_enabled": False,
+        "table_cleanup_interval": 30.0,
+        "stream_wait_empty": False,
+        "topic_disable_leader": True,
+        "datadir": f".data/faust/{settings.topic_prefix}{service}",
+    }
+    options.update(overrides)
+    Path(options["datadir"]).mkdir(parents=True, exist_ok=True)
+    app = faust.App(f"{settings.topic_prefix}interlock-{service}", **options)
+    return app
+
+
+def raw_topic(
+    app: faust.App, settings: Settings, spec: TopicSpec | str
+) -> faust.TopicT:
+    name = spec if isinstance(spec, str) else settings.topic(spec.name)
+    return app.topic(name, key_serializer="raw", value_serializer="raw", internal=False)
+
+
+@dataclass
+class Outputs:
+    """What handling one record produced: events to publish and the new aggregate state."""
+
+    envelopes: list[Envelope] = field(default_factory=list)
+    state: Any = None
+    state_changed: bool = False
+
+
+class DeadLetters:
+    """Sends undecodable records to the dead-letter topic with the reason, and goes on."""
+
+    def __init__(self, app: faust.App, settings: Settings, service: str) -> None:
+        self.service = service
+        self.topic = raw_topic(app, settings, dead_letter_topic(settings))
+
+    async def send(
+        self, event: faust.EventT, reason: str, fields: Sequence[str] = ()
+    ) -> None:
+        msg = event.message
+        key, value = dead_letter_record(
+            service=self.service,
+            topic=msg.topic,
+            partition=msg.partition,
+            offset=msg.offset,
+            key=msg.key,
+            value=msg.value,
+            reason=reason,
+            fields=fields,
+        )
+        await self.topic.send(key=key, value=value)
+        log.warning(
+            "record dead-lettered",
+            topic=msg.topic,
+            partition=msg.partition,
+            offset=msg.offset,
+            reason=reason[:500],
+        )
+
+
+async def publish(
+    app: faust.App, settings: Settings, envelopes: Sequence[Envelope]
+) -> None:
+    for env in envelopes:
+        topic = raw_topic(app, settings, CATALOGUE.entry(env.type).topic)
+        await topic.send(key=partition_key(env), value=encode(env))
+
+
+def header_envelope(wire: dict[str, Any]) -> Envelope | None:
+    """The envelope attributes of a record whose payload is invalid, to address a rejection."""
+    try:
+        return Envelope.model_validate({**wire, "data": None})
+    except ValidationError:
+        return None
+
+
+@dataclass(frozen=True)
+class Domain(Generic[S]):
+    """A pure aggregate: ``decide`` and ``evolve`` over a pydantic state model."""
+
+    name: str
+    state_model: type[S]
+    decide: Callable[..., list[Event | Addressed]]
+    evolve: Callable[[S | None, Event], S]
+    source: str
+    rejected_events: Callable[
+        [Envelope | None, str, tuple[FieldError, ...], Any], list[Event]
+    ] = lambda *_: []
+    """Domain events to emit when a command is refused (LeadRejected for command-topic leads)."""
+
+
+def run_decide(
+    domain: Domain[S],
+    cause: Envelope,
+    state: S | None,
+    *,
+    now: datetime,
+    context: dict[str, Any] | None = None,
+) -> Outputs:
+    """Apply one command to its aggregate: events with deterministic ids, the new state, and the
+    outcome for the gateway. A refusal writes nothing but the outcome (and any rejection event)."""
+    command = cause.data
+    assert isinstance(command, Command)
+    version = getattr(state, "version", 0) if state is not None else 0
+    try:
+        if command.actor.team != cause.originator:
+            raise Rejected(
+                403,
+                f"actor team {command.actor.team} is not the command's originator {cause.originator}",
+            )
+        decided = domain.decide(state, command, now=now, **(context or {}))
+    except Rejected as refusal:
+        extra = domain.rejected_events(cause, refusal.reason, refusal.errors, command)
+        envs = [
+            _follow(cause, e, domain.source, i, version)
+            for i, e in enumerate(extra, start=1)
+        ]
+        outcome = CommandRejected(
+            command_type=cause.type,
+            command_id=cause.id,
+            status=refusal.status,
+            reason=refusal.reason,
+            errors=refusal.errors,
+        )
+        envs.append(_follow(cause, outcome, domain.source, 0, version))
+        return Outputs(envelopes=envs, state=state, state_changed=False)
+    envs = []
+    new_state = state
+    for i, item in enumerate(decided, start=1):
+        event = item.event if isinstance(item, Addressed) else item
+        new_state = domain.evolve(new_state, event)
+        env = _follow(
+            cause, item, domain.source, i, getattr(new_state, "version", version + i)
+        )
+        envs.append(env)
+    envs.append(
+        _follow(
+            cause,
+            CommandAccepted(
+                command_type=cause.type,
+                command_id=cause.id,
+                events=tuple(e.id for e in envs),
+            ),
+            domain.source,
+            0,
+            version,
+        )
+    )
+    return Outputs(envelopes=envs, state=new_state, state_changed=bool(decided))
+
+
+def _follow(
+    cause: Envelope, item: Event | Addressed, source: str, index: int, version: int
+) -> Envelope:
+    event = item.event if isinstance(item, Addressed) else item
+    addressed = item if isinstance(item, Addressed) else Addressed(event)
+    env = envelop(
+        event,
+        subject=addressed.subject or cause.subject,
+        jit=cause.jit,
+        originator=addressed.originator or cause.originator,
+        source=source,
+        correlation_id=cause.correlation_id,
+        causation_id=cause.id,
+        releasable_to=cause.releasable_to
+        if addressed.releasable_to is None
+        else addressed.releasable_to,
+        handling=addressed.handling or cause.handling_label,
+        aggregate_version=version,
+    )
+    return env.model_copy(update={"id": derived_id(cause.id, index)})
+
+
+def decode_or_explain(
+    raw: bytes | None,
+) -> tuple[Envelope | None, InvalidEvent | None, dict[str, Any] | None]:
+    """Decode a record; on failure return the error and whatever JSON object could be read."""
+    try:
+        return decode(raw), None, None
+    except InvalidEvent as exc:
+        try:
+            wire = json.loads(raw) if raw else None
+        except (ValueError, UnicodeDecodeError):
+            wire = None
+        return None, exc, wire if isinstance(wire, dict) else None
+
+
+def state_from_json(model: type[S], value: Any) -> S | None:
+    if value is None:
+        return None
+    return model.model_validate(value)
+
+
+def state_to_json(state: BaseModel | None) -> Any:
+    return None if state is None else state.model_dump(mode="json")
+
+
+def command_processor(
+    app: faust.App,
+    settings: Settings,
+    *,
+    domain: Domain[S],
+    commands: TopicSpec,
+    context: Callable[[Envelope], dict[str, Any]] | None = None,
+    after: Callable[[Envelope, Outputs], Any] | None = None,
+) -> faust.Table:
+    """Register an agent that applies each command on ``commands`` to its aggregate's state.
+
+    Returns the table (aggregate id → state JSON) so the service can add timers over it.
+    """
+    table = app.Table(
+        f"{domain.name}_to_state",
+        partitions=settings.partitions,
+        schema=faust.Schema(key_serializer="raw", value_serializer="json"),
+    )
+    topic = raw_topic(app, settings, commands)
+    dead = DeadLetters(app, settings, app.conf.id)
+
+    async def handle(stream: faust.StreamT[bytes]) -> Any:
+        async for event in stream.noack().events():
+            await _handle_one(event)
+            event.ack()
+
+    async def _handle_one(event: faust.EventT) -> None:
+        """Handle one command record; it is acknowledged only after this returns."""
+        cause, error, wire = decode_or_explain(event.value)
+        if cause is None:
+            assert error is not None
+            await dead.send(event, error.reason, error.fields)
+            header = header_envelope(wire) if wire else None
+            if header is not None:
+                extra = domain.rejected_events(
+                    header,
+                    error.reason,
+                    tuple(
+                        FieldError(field=f, message=error.reason) for f in error.fields
+                    ),
+                    None,
+                )
+                outcome = CommandRejected(
+                    command_type=header.type,
+                    command_id=header.id,
+                    status=422,
+                    reason=error.reason,
+                    errors=tuple(
+                        FieldError(field=f, message=error.reason) for f in error.fields
+                    ),
+                )
+                await publish(
+                    app,
+                    settings,
+                    [
+                        _follow(header, e, domain.source, i, 0)
+                        for i, e in enumerate([outcome, *extra])
+                    ],
+                )
+            return
+        if not isinstance(cause.data, Command):
+            await dead.send(event, f"{cause.type} is an event, not a command", ["type"])
+            return
+        key = cause.subject.encode()
+        try:
+            state = state_from_json(domain.state_model, table.get(key))
+            outputs = run_decide(
+                domain,
+                cause,
+                state,
+                now=datetime.now(UTC),
+                context=context(cause) if context else None,
+            )
+        except Exception as exc:
+            log.exception("command failed", event_id=cause.id, type=cause.type)
+            await dead.send(
+                event, f"{type(exc).__name__} while handling {cause.type}: {exc}"
+            )
+            return
+        if outputs.state_changed:
+            table[key] = state_to_json(outputs.state)
+        await publish(app, settings, outputs.envelopes)
+        if after is not None:
+            await after(cause, outputs)
+        log.debug(
+            "command handled",
+            event_id=cause.id,
+            correlation_id=cause.correlation_id,
+            team=cause.originator,
+            type=cause.type,
+        )
+
+    app.agent(topic, name=f"{app.conf.id}.{domain.name}-commands")(handle)
+    return table

@@ -1,0 +1,1 @@
+"""The leads service: intake, grading, entity normalisation and triage of leads."""

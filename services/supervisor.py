@@ -1,0 +1,101 @@
+"""``interlock run-all``: every process role as a child process, watched; Ctrl-C stops them all."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from typing import Any
+
+from services.kit.logging import get_logger
+from services.kit.settings import Settings
+
+log = get_logger()
+
+
+async def _wait_healthy(url: str, timeout: float = 90) -> bool:
+    import httpx
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    async with httpx.AsyncClient(timeout=2) as client:
+        while asyncio.get_running_loop().time() < deadline:
+            try:
+                if (await client.get(url)).status_code == 200:
+                    return True
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.5)
+    return False
+
+
+async def run_all(settings: Settings, *, demo: bool = False) -> int:
+    from services.cli import WORKERS, provision_all
+
+    provision_all(settings)
+    roles = [*WORKERS, "gateway"]
+    children: dict[str, asyncio.subprocess.Process] = {}
+    for role in roles:
+        children[role] = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "services.cli", role, env=dict(os.environ)
+        )
+        log.info("started", role=role, pid=children[role].pid)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    base = f"http://{settings.gateway_host}:{settings.gateway_port}"
+    tasks: list[asyncio.Task[Any]] = []
+    if not await _wait_healthy(base + "/health"):
+        log.error("gateway did not become healthy")
+        stop.set()
+    elif demo:
+        from services import demo as demo_module
+
+        accounts = await asyncio.to_thread(demo_module.load, settings)
+        _print_welcome(base, accounts)
+        tasks.append(
+            asyncio.create_task(demo_module.run_scenario(base, settings, stop=stop))
+        )
+
+    async def watch(role: str, proc: asyncio.subprocess.Process) -> None:
+        code = await proc.wait()
+        if not stop.is_set():
+            log.error("process role exited; stopping everything", role=role, code=code)
+            stop.set()
+
+    tasks += [asyncio.create_task(watch(r, p)) for r, p in children.items()]
+    await stop.wait()
+    for role, proc in children.items():
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+    for role, proc in children.items():
+        try:
+            await asyncio.wait_for(proc.wait(), 20)
+        except TimeoutError:
+            log.warning("killing", role=role)
+            proc.kill()
+    for task in tasks:
+        task.cancel()
+    print("Interlock stopped.", flush=True)
+    return 0
+
+
+def _print_welcome(base: str, accounts: dict[str, Any]) -> None:
+    lines = [
+        "",
+        "=" * 72,
+        f"Interlock is running: {base}/ui   (API docs: {base}/docs)",
+        f"Demo JIT: {accounts['jit']}   Log in on the web page as any of (password: demo):",
+    ]
+    for a in accounts["accounts"]:
+        lines.append(f"  {a['member']:<18} {a['team']:<10} {', '.join(a['roles'])}")
+    lines += [
+        "Bearer tokens for the API: .venv/bin/interlock demo --json",
+        "Ctrl-C stops everything.",
+        "=" * 72,
+        "",
+    ]
+    print("\n".join(lines), flush=True)
