@@ -13,7 +13,9 @@ from typing import Literal
 from events.envelope import Command, Payload
 from events.topics import TopicSpec
 
-KeyField = Literal["subject", "correlation_id"]
+KeyField = Literal["subject", "correlation_id", "jit"]
+"""Which envelope attribute is the partition key: the aggregate, the command's correlation, or
+the JIT (for aggregates that must share one writer per JIT, such as alerts and their dedup keys)."""
 
 
 @dataclass(frozen=True)

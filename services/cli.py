@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import importlib.util
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -26,13 +27,30 @@ WORKERS: dict[str, str] = {
 }
 """Process roles that are faust workers, and the module whose ``build(settings)`` makes the app."""
 
+SERVICE_COMMANDS = ("services.projection.cli", "services.release.cli", "services.audit.cli")
+"""Modules with ``add_commands(subparsers)`` for service-specific administration."""
+
 
 def run_worker(role: str, settings: Settings) -> None:
+    import os
+    from pathlib import Path
+
     from faust.worker import Worker
+
+    class ServiceWorker(Worker):  # type: ignore[misc]
+        """A faust worker that says when it is ready (tables recovered, agents running)."""
+
+        async def on_startup_finished(self) -> None:
+            await super().on_startup_finished()
+            logs.get_logger().info("service ready", role=role)
+            ready_dir = os.environ.get("INTERLOCK_READY_DIR")
+            if ready_dir:
+                Path(ready_dir).mkdir(parents=True, exist_ok=True)
+                (Path(ready_dir) / role).write_text(str(os.getpid()))
 
     module = importlib.import_module(WORKERS[role])
     app = module.build(settings)
-    worker = Worker(
+    worker = ServiceWorker(
         app,
         loglevel=settings.log_level,
         quiet=True,
@@ -92,6 +110,13 @@ def _parser() -> argparse.ArgumentParser:
     from services import admin
 
     admin.add_commands(sub)
+    for module in SERVICE_COMMANDS:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            found = False
+        if found:
+            importlib.import_module(module).add_commands(sub)
     return parser
 
 

@@ -31,9 +31,7 @@ Outcome = CommandAccepted | CommandRejected
 class CommandBus:
     """Publishes commands and pairs each with its outcome by correlation id."""
 
-    def __init__(
-        self, settings: Settings, publisher: Publisher, *, keep: int = 10_000
-    ) -> None:
+    def __init__(self, settings: Settings, publisher: Publisher, *, keep: int = 10_000) -> None:
         self.settings = settings
         self.publisher = publisher
         self._pending: dict[str, asyncio.Future[Outcome]] = {}
@@ -47,9 +45,7 @@ class CommandBus:
 
     async def start(self, timeout: float = 30) -> None:
         self._loop = asyncio.get_running_loop()
-        self._thread = threading.Thread(
-            target=self._listen, name="outcomes", daemon=True
-        )
+        self._thread = threading.Thread(target=self._listen, name="outcomes", daemon=True)
         self._thread.start()
         ok = await asyncio.to_thread(self._ready.wait, timeout)
         if not ok:
@@ -76,9 +72,7 @@ class CommandBus:
             meta = consumer.list_topics(topic, timeout=30)
             partitions = meta.topics[topic].partitions
             if not partitions:
-                raise RuntimeError(
-                    f"topic {topic} has no partitions (not provisioned?)"
-                )
+                raise RuntimeError(f"topic {topic} has no partitions (not provisioned?)")
             consumer.assign([TopicPartition(topic, p, OFFSET_END) for p in partitions])
             self._ready.set()
             while not self._stop.is_set():
@@ -108,9 +102,7 @@ class CommandBus:
         if fut is not None and self._loop is not None:
             self._loop.call_soon_threadsafe(_resolve, fut, outcome)
 
-    async def send(
-        self, command: Envelope, *, timeout: float | None = None
-    ) -> Outcome | None:
+    async def send(self, command: Envelope, *, timeout: float | None = None) -> Outcome | None:
         """Publish ``command``; its outcome, or None if none came within the timeout."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Outcome] = loop.create_future()

@@ -61,9 +61,7 @@ class Publisher:
 
         return self._settings.topic(CATALOGUE.entry(envelope.type).topic.name)
 
-    def _produce(
-        self, topic: str, key: bytes | None, value: bytes, on_done: Any
-    ) -> None:
+    def _produce(self, topic: str, key: bytes | None, value: bytes, on_done: Any) -> None:
         while True:
             try:
                 self._producer.produce(topic, value=value, key=key, on_delivery=on_done)
@@ -81,14 +79,10 @@ class Publisher:
                 errors.append(f"{msg.topic()}: {err.str()}")
 
         for env in envelopes:
-            self._produce(
-                topic or self.topic_of(env), partition_key(env), encode(env), done
-            )
+            self._produce(topic or self.topic_of(env), partition_key(env), encode(env), done)
         remaining = self._producer.flush(30)
         if remaining or errors:
-            raise DeliveryFailed(
-                "; ".join(errors) or f"{remaining} records not delivered"
-            )
+            raise DeliveryFailed("; ".join(errors) or f"{remaining} records not delivered")
 
     def publish_raw(self, topic: str, key: bytes | None, value: bytes) -> None:
         errors: list[str] = []
@@ -105,9 +99,7 @@ class Publisher:
         while not self._stop.is_set():
             self._producer.poll(0.05)
 
-    async def publish_async(
-        self, envelopes: Sequence[Envelope], topic: str | None = None
-    ) -> None:
+    async def publish_async(self, envelopes: Sequence[Envelope], topic: str | None = None) -> None:
         """Write envelopes and await the broker's acknowledgement of each."""
         if self._poller is None:
             self._poller = threading.Thread(target=self._poll_forever, daemon=True)
@@ -117,18 +109,14 @@ class Publisher:
         for env in envelopes:
             fut: asyncio.Future[None] = loop.create_future()
 
-            def done(
-                err: KafkaError | None, msg: Message, fut: asyncio.Future[None] = fut
-            ) -> None:
+            def done(err: KafkaError | None, msg: Message, fut: asyncio.Future[None] = fut) -> None:
                 if err is not None:
                     exc = DeliveryFailed(f"{msg.topic()}: {err.str()}")
                     loop.call_soon_threadsafe(_settle, fut, exc)
                 else:
                     loop.call_soon_threadsafe(_settle, fut, None)
 
-            self._produce(
-                topic or self.topic_of(env), partition_key(env), encode(env), done
-            )
+            self._produce(topic or self.topic_of(env), partition_key(env), encode(env), done)
             futures.append(fut)
         await asyncio.gather(*futures)
 
@@ -158,9 +146,7 @@ def provision(
     missing = [
         NewTopic(
             name,
-            num_partitions=min(spec.partitions, settings.partitions)
-            if spec.partitions > 1
-            else 1,
+            num_partitions=min(spec.partitions, settings.partitions) if spec.partitions > 1 else 1,
             replication_factor=-1,
             config=spec.config(),
         )
@@ -169,9 +155,7 @@ def provision(
     ]
     created: list[str] = []
     if missing:
-        for name, future in admin.create_topics(
-            missing, request_timeout=timeout
-        ).items():
+        for name, future in admin.create_topics(missing, request_timeout=timeout).items():
             try:
                 future.result()
                 created.append(name)

@@ -39,9 +39,7 @@ REDACTED_KEYS = frozenset(
 )
 
 
-def _redact(
-    _: Any, __: str, event_dict: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
+def _redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key in list(event_dict):
         if key.lower() in REDACTED_KEYS:
             event_dict[key] = "[redacted]"

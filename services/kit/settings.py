@@ -35,18 +35,12 @@ class Settings(BaseSettings):
         validation_alias=_env("neo4j_uri", "NEO4J_URI"),
         pattern=r"^(bolt|neo4j)(\+s|\+ssc)?://",
     )
-    neo4j_user: str = Field(
-        default="neo4j", validation_alias=_env("neo4j_user", "NEO4J_USER")
-    )
+    neo4j_user: str = Field(default="neo4j", validation_alias=_env("neo4j_user", "NEO4J_USER"))
     neo4j_password: SecretStr = Field(
         default=SecretStr(""), validation_alias=_env("neo4j_password", "NEO4J_PASSWORD")
     )
-    jwt_issuer: str = Field(
-        default="interlock-local", validation_alias=_env("jwt_issuer")
-    )
-    jwt_audience: str = Field(
-        default="interlock", validation_alias=_env("jwt_audience")
-    )
+    jwt_issuer: str = Field(default="interlock-local", validation_alias=_env("jwt_issuer"))
+    jwt_audience: str = Field(default="interlock", validation_alias=_env("jwt_audience"))
     jwt_key_file: str = Field(
         default=".data/keys/jwt-signing.json",
         validation_alias=_env("jwt_key_file"),
@@ -59,21 +53,15 @@ class Settings(BaseSettings):
         default=SecretStr("dev-only-deconfliction-master-secret"),
         validation_alias=_env("deconfliction_secret"),
     )
-    gateway_host: str = Field(
-        default="127.0.0.1", validation_alias=_env("gateway_host")
-    )
-    gateway_port: int = Field(
-        default=8000, validation_alias=_env("gateway_port"), gt=0, lt=65536
-    )
+    gateway_host: str = Field(default="127.0.0.1", validation_alias=_env("gateway_host"))
+    gateway_port: int = Field(default=8000, validation_alias=_env("gateway_port"), gt=0, lt=65536)
     command_timeout_seconds: float = Field(
         default=5.0, validation_alias=_env("command_timeout_seconds"), gt=0
     )
     processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
         default="at_least_once", validation_alias=_env("processing_guarantee")
     )
-    partitions: int = Field(
-        default=6, validation_alias=_env("partitions"), ge=1, le=1000
-    )
+    partitions: int = Field(default=6, validation_alias=_env("partitions"), ge=1, le=1000)
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", validation_alias=_env("log_level")
     )
@@ -96,6 +84,4 @@ def load_settings() -> Settings:
         for err in exc.errors(include_url=False):
             field = ".".join(str(p) for p in err["loc"])
             problems.append(f"INTERLOCK_{field.upper()}: {err['msg']}")
-        raise ConfigurationError(
-            "invalid configuration: " + "; ".join(problems)
-        ) from None
+        raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None

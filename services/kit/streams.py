@@ -70,9 +70,7 @@ def create_app(service: str, settings: Settings, **overrides: Any) -> faust.App:
     return app
 
 
-def raw_topic(
-    app: faust.App, settings: Settings, spec: TopicSpec | str
-) -> faust.TopicT:
+def raw_topic(app: faust.App, settings: Settings, spec: TopicSpec | str) -> faust.TopicT:
     name = spec if isinstance(spec, str) else settings.topic(spec.name)
     return app.topic(name, key_serializer="raw", value_serializer="raw", internal=False)
 
@@ -93,9 +91,7 @@ class DeadLetters:
         self.service = service
         self.topic = raw_topic(app, settings, dead_letter_topic(settings))
 
-    async def send(
-        self, event: faust.EventT, reason: str, fields: Sequence[str] = ()
-    ) -> None:
+    async def send(self, event: faust.EventT, reason: str, fields: Sequence[str] = ()) -> None:
         msg = event.message
         key, value = dead_letter_record(
             service=self.service,
@@ -117,9 +113,7 @@ class DeadLetters:
         )
 
 
-async def publish(
-    app: faust.App, settings: Settings, envelopes: Sequence[Envelope]
-) -> None:
+async def publish(app: faust.App, settings: Settings, envelopes: Sequence[Envelope]) -> None:
     for env in envelopes:
         topic = raw_topic(app, settings, CATALOGUE.entry(env.type).topic)
         await topic.send(key=partition_key(env), value=encode(env))
@@ -142,9 +136,9 @@ class Domain(Generic[S]):
     decide: Callable[..., list[Event | Addressed]]
     evolve: Callable[[S | None, Event], S]
     source: str
-    rejected_events: Callable[
-        [Envelope | None, str, tuple[FieldError, ...], Any], list[Event]
-    ] = lambda *_: []
+    rejected_events: Callable[[Envelope | None, str, tuple[FieldError, ...], Any], list[Event]] = (
+        lambda *_: []
+    )
     """Domain events to emit when a command is refused (LeadRejected for command-topic leads)."""
 
 
@@ -170,10 +164,7 @@ def run_decide(
         decided = domain.decide(state, command, now=now, **(context or {}))
     except Rejected as refusal:
         extra = domain.rejected_events(cause, refusal.reason, refusal.errors, command)
-        envs = [
-            _follow(cause, e, domain.source, i, version)
-            for i, e in enumerate(extra, start=1)
-        ]
+        envs = [addressed_envelope(cause, e, domain.source, i, version) for i, e in enumerate(extra, start=1)]
         outcome = CommandRejected(
             command_type=cause.type,
             command_id=cause.id,
@@ -181,19 +172,17 @@ def run_decide(
             reason=refusal.reason,
             errors=refusal.errors,
         )
-        envs.append(_follow(cause, outcome, domain.source, 0, version))
+        envs.append(addressed_envelope(cause, outcome, domain.source, 0, version))
         return Outputs(envelopes=envs, state=state, state_changed=False)
     envs = []
     new_state = state
     for i, item in enumerate(decided, start=1):
         event = item.event if isinstance(item, Addressed) else item
         new_state = domain.evolve(new_state, event)
-        env = _follow(
-            cause, item, domain.source, i, getattr(new_state, "version", version + i)
-        )
+        env = addressed_envelope(cause, item, domain.source, i, getattr(new_state, "version", version + i))
         envs.append(env)
     envs.append(
-        _follow(
+        addressed_envelope(
             cause,
             CommandAccepted(
                 command_type=cause.type,
@@ -208,7 +197,7 @@ def run_decide(
     return Outputs(envelopes=envs, state=new_state, state_changed=bool(decided))
 
 
-def _follow(
+def addressed_envelope(
     cause: Envelope, item: Event | Addressed, source: str, index: int, version: int
 ) -> Envelope:
     event = item.event if isinstance(item, Addressed) else item
@@ -254,6 +243,21 @@ def state_to_json(state: BaseModel | None) -> Any:
     return None if state is None else state.model_dump(mode="json")
 
 
+@dataclass(frozen=True)
+class Deadlines(Generic[S]):
+    """Deadlines kept in aggregate state, checked by a periodic timer.
+
+    A table may only be written while handling a record of its partition, so the timer does not
+    act itself: it writes a tick command for each aggregate that is due, keyed like any other
+    command, and the aggregate's one writer applies it. Deadlines live in the state, so they
+    survive a restart; a tick that arrives twice finds nothing more due.
+    """
+
+    next_due: Callable[[S], datetime | None]
+    tick: Callable[[str, S, datetime], Envelope]
+    interval: float = 1.0
+
+
 def command_processor(
     app: faust.App,
     settings: Settings,
@@ -262,10 +266,13 @@ def command_processor(
     commands: TopicSpec,
     context: Callable[[Envelope], dict[str, Any]] | None = None,
     after: Callable[[Envelope, Outputs], Any] | None = None,
+    deadlines: Deadlines[S] | None = None,
+    key: Callable[[Envelope], str] = lambda cause: cause.subject,
 ) -> faust.Table:
     """Register an agent that applies each command on ``commands`` to its aggregate's state.
 
-    Returns the table (aggregate id → state JSON) so the service can add timers over it.
+    ``key`` names the table entry a command works on (its subject by default). Returns the table
+    (aggregate id → state JSON).
     """
     table = app.Table(
         f"{domain.name}_to_state",
@@ -291,9 +298,7 @@ def command_processor(
                 extra = domain.rejected_events(
                     header,
                     error.reason,
-                    tuple(
-                        FieldError(field=f, message=error.reason) for f in error.fields
-                    ),
+                    tuple(FieldError(field=f, message=error.reason) for f in error.fields),
                     None,
                 )
                 outcome = CommandRejected(
@@ -301,15 +306,13 @@ def command_processor(
                     command_id=header.id,
                     status=422,
                     reason=error.reason,
-                    errors=tuple(
-                        FieldError(field=f, message=error.reason) for f in error.fields
-                    ),
+                    errors=tuple(FieldError(field=f, message=error.reason) for f in error.fields),
                 )
                 await publish(
                     app,
                     settings,
                     [
-                        _follow(header, e, domain.source, i, 0)
+                        addressed_envelope(header, e, domain.source, i, 0)
                         for i, e in enumerate([outcome, *extra])
                     ],
                 )
@@ -317,9 +320,9 @@ def command_processor(
         if not isinstance(cause.data, Command):
             await dead.send(event, f"{cause.type} is an event, not a command", ["type"])
             return
-        key = cause.subject.encode()
+        entry_key = key(cause).encode()
         try:
-            state = state_from_json(domain.state_model, table.get(key))
+            state = state_from_json(domain.state_model, table.get(entry_key))
             outputs = run_decide(
                 domain,
                 cause,
@@ -329,12 +332,10 @@ def command_processor(
             )
         except Exception as exc:
             log.exception("command failed", event_id=cause.id, type=cause.type)
-            await dead.send(
-                event, f"{type(exc).__name__} while handling {cause.type}: {exc}"
-            )
+            await dead.send(event, f"{type(exc).__name__} while handling {cause.type}: {exc}")
             return
         if outputs.state_changed:
-            table[key] = state_to_json(outputs.state)
+            table[entry_key] = state_to_json(outputs.state)
         await publish(app, settings, outputs.envelopes)
         if after is not None:
             await after(cause, outputs)
@@ -347,4 +348,37 @@ def command_processor(
         )
 
     app.agent(topic, name=f"{app.conf.id}.{domain.name}-commands")(handle)
+    if deadlines is not None:
+        _register_deadlines(app, settings, table, domain, deadlines)
     return table
+
+
+def _register_deadlines(
+    app: faust.App,
+    settings: Settings,
+    table: faust.Table,
+    domain: Domain[S],
+    deadlines: Deadlines[S],
+) -> None:
+    ticked: dict[str, float] = {}
+
+    async def check_deadlines() -> None:
+        now = datetime.now(UTC)
+        loop_time = now.timestamp()
+        due: list[Envelope] = []
+        for raw_key, value in list(table.items()):
+            state = state_from_json(domain.state_model, value)
+            if state is None:
+                continue
+            when = deadlines.next_due(state)
+            if when is None or when > now:
+                continue
+            subject = raw_key.decode() if isinstance(raw_key, bytes) else str(raw_key)
+            if loop_time - ticked.get(subject, 0.0) < max(5 * deadlines.interval, 2.0):
+                continue
+            ticked[subject] = loop_time
+            due.append(deadlines.tick(subject, state, now))
+        if due:
+            await publish(app, settings, due)
+
+    app.timer(deadlines.interval, name=f"{app.conf.id}.{domain.name}-deadlines")(check_deadlines)

@@ -20,9 +20,7 @@ from services.kit.identity import InvalidToken, Principal, Verifier
 from services.kit.logging import get_logger
 
 log = get_logger()
-bearer = HTTPBearer(
-    auto_error=False, description="A JWT issued by the JIT's identity provider."
-)
+bearer = HTTPBearer(auto_error=False, description="A JWT issued by the JIT's identity provider.")
 
 
 def problem(
@@ -32,16 +30,12 @@ def problem(
     body: dict[str, Any] = {"error": reason, **extra}
     if errors:
         body["errors"] = list(errors)
-    headers = (
-        {"WWW-Authenticate": 'Bearer realm="interlock"'} if status == 401 else None
-    )
+    headers = {"WWW-Authenticate": 'Bearer realm="interlock"'} if status == 401 else None
     return JSONResponse(body, status_code=status, headers=headers)
 
 
 class ApiError(HTTPException):
-    def __init__(
-        self, status: int, reason: str, errors: Sequence[dict[str, str]] = ()
-    ) -> None:
+    def __init__(self, status: int, reason: str, errors: Sequence[dict[str, str]] = ()) -> None:
         super().__init__(status_code=status, detail=reason)
         self.errors = list(errors)
 
@@ -51,11 +45,7 @@ def current_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     """The verified caller; 401 for a missing, expired or forged token (logged, token never)."""
-    token = (
-        credentials.credentials
-        if credentials
-        else request.cookies.get("interlock_token")
-    )
+    token = credentials.credentials if credentials else request.cookies.get("interlock_token")
     if not token:
         _auth_failed(request, "missing bearer token")
         raise ApiError(401, "authentication required: send a bearer token")
@@ -104,9 +94,7 @@ def refuse(request: Request, principal: Principal, reason: str) -> ApiError:
 def member_of(request: Request, principal: Principal, jit: str) -> None:
     """403 unless the caller's team works in ``jit``."""
     if jit not in principal.jits:
-        raise refuse(
-            request, principal, f"team {principal.team} is not a member of JIT {jit}"
-        )
+        raise refuse(request, principal, f"team {principal.team} is not a member of JIT {jit}")
 
 
 def require_role(request: Request, principal: Principal, *roles: str) -> None:

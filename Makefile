@@ -1,0 +1,66 @@
+# Interlock: the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+INFRA_ENV := .data/infra/infra.env
+PYTEST_ARGS ?=
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@rm -f $(VENV)/.installed-*; touch $@
+
+install: $(STAMP) ui-assets ## install the Python packages and the web UI's front-end packages
+
+ui-assets: ## install the web UI's JavaScript packages (served by the project, no CDN)
+	@if [ -f services/web/package.json ]; then cd services/web && npm ci --no-audit --no-fund --silent && node copy-assets.mjs; fi
+
+infra-up: $(STAMP) ## fetch (once) and start Kafka and Neo4j natively, wait until healthy
+	deploy/infra.sh up
+
+infra-down: ## stop Kafka and Neo4j
+	deploy/infra.sh down
+
+infra-status: ## show whether Kafka and Neo4j are up and healthy
+	deploy/infra.sh status
+
+provision: infra-up ## create topics and graph constraints (idempotent)
+	set -a; . $(INFRA_ENV); set +a; $(BIN)/interlock provision
+
+run: install infra-up ## start everything with the demo JIT and live scenario; Ctrl-C stops
+	set -a; . $(INFRA_ENV); set +a; exec $(BIN)/interlock run-all --demo
+
+test: install ## the whole suite against real Kafka and Neo4j (started by the project)
+	@set -o pipefail; $(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest ran no test: failing"; exit 1; fi; exit $$rc
+
+unit: install ## the fast tests only (no services)
+	$(BIN)/pytest tests/unit -q
+
+lint: install ## ruff, mypy and the architecture contracts
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy events services
+	$(BIN)/lint-imports
+
+contracts: install ## regenerate JSON Schemas and the AsyncAPI document from the models
+	$(BIN)/interlock contracts
+
+bench: install infra-up ## measure the platform against raw baselines (results in bench/results.json)
+	set -a; . $(INFRA_ENV); set +a; $(BIN)/python -m bench
+
+bench-quick: install infra-up ## a small, fast run of every benchmark (smoke test)
+	set -a; . $(INFRA_ENV); set +a; $(BIN)/python -m bench --quick
+
+clean: infra-down ## stop infra and remove local data (keeps fetched jars)
+	rm -rf .data
+
+.PHONY: help install ui-assets infra-up infra-down infra-status provision run test unit lint contracts bench bench-quick clean
