@@ -20,7 +20,7 @@ def _env(name: str, *fallbacks: str) -> AliasChoices:
 class Settings(BaseSettings):
     """Everything a service process reads from its environment."""
 
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
     kafka_bootstrap: str = Field(
         default="127.0.0.1:9092",
