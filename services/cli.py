@@ -24,6 +24,9 @@ from services.kit.settings import ConfigurationError, Settings, load_settings
 WORKERS: dict[str, str] = {
     "leads": "services.leads.agents",
     "projection": "services.projection.agents",
+    "alerts": "services.alerts.agents",
+    "tasking": "services.tasking.agents",
+    "release": "services.release.agents",
 }
 """Process roles that are faust workers, and the module whose ``build(settings)`` makes the app."""
 
@@ -32,25 +35,11 @@ SERVICE_COMMANDS = ("services.projection.cli", "services.release.cli", "services
 
 
 def run_worker(role: str, settings: Settings) -> None:
-    import os
-    from pathlib import Path
-
     from faust.worker import Worker
-
-    class ServiceWorker(Worker):  # type: ignore[misc]
-        """A faust worker that says when it is ready (tables recovered, agents running)."""
-
-        async def on_startup_finished(self) -> None:
-            await super().on_startup_finished()
-            logs.get_logger().info("service ready", role=role)
-            ready_dir = os.environ.get("INTERLOCK_READY_DIR")
-            if ready_dir:
-                Path(ready_dir).mkdir(parents=True, exist_ok=True)
-                (Path(ready_dir) / role).write_text(str(os.getpid()))
 
     module = importlib.import_module(WORKERS[role])
     app = module.build(settings)
-    worker = ServiceWorker(
+    worker = Worker(
         app,
         loglevel=settings.log_level,
         quiet=True,

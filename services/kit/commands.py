@@ -108,11 +108,13 @@ class CommandBus:
         fut: asyncio.Future[Outcome] = loop.create_future()
         with self._lock:
             self._pending[command.correlation_id] = fut
+        limit = self.settings.command_timeout_seconds
+        wait = limit if timeout is None else min(timeout, limit)
         try:
             await self.publisher.publish_async([command])
-            return await asyncio.wait_for(
-                asyncio.shield(fut), timeout or self.settings.command_timeout_seconds
-            )
+            if wait <= 0:
+                return None
+            return await asyncio.wait_for(asyncio.shield(fut), wait)
         except TimeoutError:
             return None
         finally:

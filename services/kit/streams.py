@@ -7,7 +7,9 @@ owns an aggregate; its state lives in a changelog-backed table co-partitioned wi
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import uuid
 from pathlib import Path
 from collections.abc import Callable, Sequence
@@ -30,6 +32,8 @@ from services.kit.settings import Settings
 log = get_logger()
 
 S = TypeVar("S", bound=BaseModel)
+
+OUTCOME_TYPES = frozenset({CommandAccepted.type, CommandRejected.type})
 
 EVENT_ID_NAMESPACE = uuid.UUID("6f1d7a52-3c55-4b55-9a7e-1b9e4f7c2d10")
 
@@ -58,6 +62,8 @@ def create_app(service: str, settings: Settings, **overrides: Any) -> faust.App:
         "processing_guarantee": settings.processing_guarantee,
         "consumer_auto_offset_reset": "earliest",
         "broker_commit_interval": 0.5,
+        "broker_session_timeout": 10.0,
+        "broker_heartbeat_interval": 2.0,
         "web_enabled": False,
         "table_cleanup_interval": 30.0,
         "stream_wait_empty": False,
@@ -67,6 +73,22 @@ def create_app(service: str, settings: Settings, **overrides: Any) -> faust.App:
     options.update(overrides)
     Path(options["datadir"]).mkdir(parents=True, exist_ok=True)
     app = faust.App(f"{settings.topic_prefix}interlock-{service}", **options)
+
+    @app.task
+    async def announce_ready() -> None:
+        """Say "ready" once partitions are assigned and tables recovered, not merely started."""
+        while (
+            app.rebalancing
+            or not app.consumer.assignment()
+            or not app.tables.recovery.completed.is_set()
+        ):
+            await asyncio.sleep(0.1)
+        log.info("service ready", role=service, partitions=len(app.consumer.assignment()))
+        ready_dir = os.environ.get("INTERLOCK_READY_DIR")
+        if ready_dir:
+            Path(ready_dir).mkdir(parents=True, exist_ok=True)
+            (Path(ready_dir) / service).write_text(str(os.getpid()))
+
     return app
 
 
@@ -113,10 +135,16 @@ class DeadLetters:
         )
 
 
-async def publish(app: faust.App, settings: Settings, envelopes: Sequence[Envelope]) -> None:
+async def publish(
+    app: faust.App, settings: Settings, envelopes: Sequence[Envelope], *, confirm: bool = False
+) -> None:
+    """Send envelopes to their topics; with ``confirm``, wait until the broker has them all."""
+    pending = []
     for env in envelopes:
         topic = raw_topic(app, settings, CATALOGUE.entry(env.type).topic)
-        await topic.send(key=partition_key(env), value=encode(env))
+        pending.append(await topic.send(key=partition_key(env), value=encode(env)))
+    if confirm and pending:
+        await asyncio.gather(*pending)
 
 
 def header_envelope(wire: dict[str, Any]) -> Envelope | None:
@@ -164,7 +192,10 @@ def run_decide(
         decided = domain.decide(state, command, now=now, **(context or {}))
     except Rejected as refusal:
         extra = domain.rejected_events(cause, refusal.reason, refusal.errors, command)
-        envs = [addressed_envelope(cause, e, domain.source, i, version) for i, e in enumerate(extra, start=1)]
+        envs = [
+            addressed_envelope(cause, e, domain.source, i, version)
+            for i, e in enumerate(extra, start=1)
+        ]
         outcome = CommandRejected(
             command_type=cause.type,
             command_id=cause.id,
@@ -179,7 +210,9 @@ def run_decide(
     for i, item in enumerate(decided, start=1):
         event = item.event if isinstance(item, Addressed) else item
         new_state = domain.evolve(new_state, event)
-        env = addressed_envelope(cause, item, domain.source, i, getattr(new_state, "version", version + i))
+        env = addressed_envelope(
+            cause, item, domain.source, i, getattr(new_state, "version", version + i)
+        )
         envs.append(env)
     envs.append(
         addressed_envelope(
@@ -277,7 +310,7 @@ def command_processor(
     table = app.Table(
         f"{domain.name}_to_state",
         partitions=settings.partitions,
-        schema=faust.Schema(key_serializer="raw", value_serializer="json"),
+        key_type=bytes,
     )
     topic = raw_topic(app, settings, commands)
     dead = DeadLetters(app, settings, app.conf.id)
@@ -334,9 +367,15 @@ def command_processor(
             log.exception("command failed", event_id=cause.id, type=cause.type)
             await dead.send(event, f"{type(exc).__name__} while handling {cause.type}: {exc}")
             return
+        events = [e for e in outputs.envelopes if e.type not in OUTCOME_TYPES]
         if outputs.state_changed:
+            # Events first, confirmed, then the state: a crash in between replays the command
+            # against the old state, which re-emits the same events under the same ids.
+            await publish(app, settings, events, confirm=True)
             table[entry_key] = state_to_json(outputs.state)
-        await publish(app, settings, outputs.envelopes)
+            await publish(app, settings, [e for e in outputs.envelopes if e not in events])
+        else:
+            await publish(app, settings, outputs.envelopes)
         if after is not None:
             await after(cause, outputs)
         log.debug(

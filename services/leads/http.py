@@ -152,7 +152,7 @@ async def _transition(
         source=SOURCE,
         request=request,
     )
-    return await dispatch(bus, envelope, body={"lead_id": lead_id})
+    return await dispatch(bus, envelope, body={"lead_id": lead_id}, request=request)
 
 
 @router.post("/jits/{jit}/leads/{lead_id}/triage", summary="Triage a lead")

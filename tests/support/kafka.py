@@ -1,0 +1,85 @@
+"""Reading and writing the session's real topics from tests."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+
+from confluent_kafka import Consumer
+
+from events.codec import InvalidEvent, decode
+from events.envelope import Envelope
+from events.topics import TopicSpec
+from services.kit.settings import Settings
+
+
+def read_events(
+    settings: Settings,
+    topic: TopicSpec | str,
+    *,
+    where: Callable[[Envelope], bool] = lambda _: True,
+    until: Callable[[list[Envelope]], bool] | None = None,
+    timeout: float = 20,
+    quiet: float = 1.5,
+) -> list[Envelope]:
+    """Every matching event on a topic from its start; stops at ``until`` or once quiet."""
+    name = topic if isinstance(topic, str) else settings.topic(topic.name)
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap,
+            "group.id": f"test-reader-{uuid.uuid4()}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([name])
+    found: list[Envelope] = []
+    deadline = time.monotonic() + timeout
+    last_match = time.monotonic()
+    try:
+        while time.monotonic() < deadline:
+            msg = consumer.poll(0.2)
+            if msg is None or msg.error():
+                if until is None and found and time.monotonic() - last_match > quiet:
+                    break
+                continue
+            try:
+                env = decode(msg.value())
+            except InvalidEvent:
+                continue
+            if where(env):
+                found.append(env)
+                last_match = time.monotonic()
+                if until is not None and until(found):
+                    break
+    finally:
+        consumer.close()
+    return found
+
+
+def raw_records(settings: Settings, topic: TopicSpec | str, *, timeout: float = 10,
+                where: Callable[[bytes], bool] = lambda _: True) -> list[bytes]:
+    """Raw values on a topic (e.g. the dead-letter topic) that match ``where``."""
+    name = topic if isinstance(topic, str) else settings.topic(topic.name)
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap,
+            "group.id": f"test-raw-{uuid.uuid4()}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([name])
+    found: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            msg = consumer.poll(0.2)
+            if msg is None or msg.error():
+                continue
+            if where(msg.value() or b""):
+                found.append(msg.value() or b"")
+    finally:
+        consumer.close()
+    return found
