@@ -139,15 +139,37 @@ def command_envelope(
     )
 
 
+def preferred_wait(request: Request | None) -> float | None:
+    """How long the caller wants to wait for an outcome (RFC 7240 ``Prefer``), if it said so.
+
+    ``Prefer: respond-async`` answers 202 as soon as the broker has the command;
+    ``Prefer: wait=2`` waits at most two seconds (never longer than the configured timeout).
+    """
+    if request is None:
+        return None
+    prefer = request.headers.get("prefer", "").lower()
+    if "respond-async" in prefer:
+        return 0.0
+    for part in prefer.replace(";", ",").split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "wait":
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                return None
+    return None
+
+
 async def dispatch(
     bus: CommandBus,
     command: Envelope,
     *,
     created: bool = False,
     body: dict[str, Any] | None = None,
+    request: Request | None = None,
 ) -> JSONResponse:
     """Send a command and answer with its outcome: 201/200, the refusal's status, or 202."""
-    outcome = await bus.send(command)
+    outcome = await bus.send(command, timeout=preferred_wait(request))
     base = {
         "command_id": command.id,
         "correlation_id": command.correlation_id,
