@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
@@ -13,6 +14,26 @@ from events.envelope import ID_PATTERN, Command, Event
 from events.identifiers import Identifier, Location, Organisation, Person, PersonRole
 from events.outcomes import FieldError
 from events.topics import LEAD_COMMANDS, LEAD_EVENTS
+
+ENTITY_NAMESPACE = uuid.UUID("3b0d9a0e-7f0c-4c36-9d1a-55d3c1b2e8a4")
+
+
+def lead_id_for(team: str, idempotency_key: str) -> str:
+    """The lead id a submission gets: the same team and key always name the same lead.
+
+    Published so that a national system can compute the id of a lead it submits.
+    """
+    return str(uuid.uuid5(ENTITY_NAMESPACE, f"lead|{team}|{idempotency_key}"))
+
+
+def identifier_entity_id(jit: str, key: str) -> str:
+    """One identifier is one entity within a JIT, whichever lead or team mentions it."""
+    return str(uuid.uuid5(ENTITY_NAMESPACE, f"identifier|{jit}|{key}"))
+
+
+def person_entity_id(lead_id: str, index: int) -> str:
+    """A person is an entity of the lead that mentions it; merging is deconfliction's job."""
+    return str(uuid.uuid5(ENTITY_NAMESPACE, f"person|{lead_id}|{index}"))
 
 
 class SourceType(StrEnum):

@@ -135,6 +135,31 @@ def asyncapi(catalogue: Catalogue = CATALOGUE) -> dict[str, Any]:
                 {"$ref": f"#/channels/{channel}/messages/{_message_name(e)}"} for e in entries
             ],
         }
+    for topic in ALL_TOPICS:
+        commands = [e for e in catalogue.on_topic(topic) if e.kind == "command"]
+        if not commands:
+            continue
+        channel = _channel_name(topic) + "Team"
+        channels[channel] = {
+            "address": topic.name + ".{team}",
+            "description": "A national system's own command topic for this context: its ACL "
+            "proves the writer, and a relay forwards commands whose originator and actor team "
+            "are that team to " + topic.name + "; anything else is dead-lettered.",
+            "parameters": {"team": {"description": "The team code, e.g. RO-DIICOT."}},
+            "servers": [{"$ref": "#/servers/national"}],
+            "messages": {
+                _message_name(e): {"$ref": f"#/components/messages/{_message_name(e)}"}
+                for e in commands
+            },
+        }
+        operations[f"send{channel[0].upper()}{channel[1:]}"] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{channel}"},
+            "summary": f"A national system sends {topic.name.split('.')[1]} commands.",
+            "messages": [
+                {"$ref": f"#/channels/{channel}/messages/{_message_name(e)}"} for e in commands
+            ],
+        }
     events = [e for e in catalogue if e.kind == "event"]
     channels["teamFeed"] = {
         "address": FEED_PREFIX + "{team}",
@@ -150,9 +175,7 @@ def asyncapi(catalogue: Catalogue = CATALOGUE) -> dict[str, Any]:
         "action": "receive",
         "channel": {"$ref": "#/channels/teamFeed"},
         "summary": "A national system reads its team's feed with its own SCRAM credentials.",
-        "messages": [
-            {"$ref": f"#/channels/teamFeed/messages/{_message_name(e)}"} for e in events
-        ],
+        "messages": [{"$ref": f"#/channels/teamFeed/messages/{_message_name(e)}"} for e in events],
     }
     return {
         "asyncapi": "3.0.0",

@@ -47,7 +47,7 @@ def _redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMap
 
 
 def configure(service: str, level: str = "info", fmt: str = "json") -> None:
-    """Route structlog and the standard library (faust, aiokafka, uvicorn) through one JSON renderer."""
+    """Send structlog and the standard library (faust, aiokafka, uvicorn) through one renderer."""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,

@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     jwt_key_file: str = Field(
         default=".data/keys/jwt-signing.json",
         validation_alias=_env("jwt_key_file"),
-        description="JWK (private, EC P-256) the local issuer signs with; its public part is the JWKS.",
+        description="The local issuer's private JWK (EC P-256); its public part is the JWKS.",
     )
     token_ttl_seconds: int = Field(
         default=8 * 3600, validation_alias=_env("token_ttl_seconds"), gt=0

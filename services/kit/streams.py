@@ -11,10 +11,10 @@ import asyncio
 import json
 import os
 import uuid
-from pathlib import Path
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import faust
@@ -27,6 +27,7 @@ from events.outcomes import CommandAccepted, CommandRejected, FieldError, Reject
 from events.topics import TopicSpec
 from services.kit.kafka import dead_letter_record, dead_letter_topic
 from services.kit.logging import get_logger
+from services.kit.recovery import SeekFirstTableManager
 from services.kit.settings import Settings
 
 log = get_logger()
@@ -69,15 +70,16 @@ def create_app(service: str, settings: Settings, **overrides: Any) -> faust.App:
         "stream_wait_empty": False,
         "topic_disable_leader": True,
         "datadir": f".data/faust/{settings.topic_prefix}{service}",
+        "TableManager": SeekFirstTableManager,
     }
     options.update(overrides)
     Path(options["datadir"]).mkdir(parents=True, exist_ok=True)
     app = faust.App(f"{settings.topic_prefix}interlock-{service}", **options)
 
-    @app.task
+    @app.task  # type: ignore[untyped-decorator]
     async def announce_ready() -> None:
         """Say "ready" once partitions are assigned and tables recovered, not merely started."""
-        while (
+        while (  # noqa: ASYNC110 - faust exposes these as flags, not as events to await
             app.rebalancing
             or not app.consumer.assignment()
             or not app.tables.recovery.completed.is_set()
@@ -86,10 +88,14 @@ def create_app(service: str, settings: Settings, **overrides: Any) -> faust.App:
         log.info("service ready", role=service, partitions=len(app.consumer.assignment()))
         ready_dir = os.environ.get("INTERLOCK_READY_DIR")
         if ready_dir:
-            Path(ready_dir).mkdir(parents=True, exist_ok=True)
-            (Path(ready_dir) / service).write_text(str(os.getpid()))
+            await asyncio.to_thread(_mark_ready, Path(ready_dir), service)
 
     return app
+
+
+def _mark_ready(ready_dir: Path, service: str) -> None:
+    ready_dir.mkdir(parents=True, exist_ok=True)
+    (ready_dir / service).write_text(str(os.getpid()))
 
 
 def raw_topic(app: faust.App, settings: Settings, spec: TopicSpec | str) -> faust.TopicT:
@@ -187,7 +193,7 @@ def run_decide(
         if command.actor.team != cause.originator:
             raise Rejected(
                 403,
-                f"actor team {command.actor.team} is not the command's originator {cause.originator}",
+                f"actor team {command.actor.team} is not the originator {cause.originator}",
             )
         decided = domain.decide(state, command, now=now, **(context or {}))
     except Rejected as refusal:

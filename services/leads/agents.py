@@ -32,7 +32,5 @@ def _context(cause: Envelope) -> dict[str, Any]:
 def build(settings: Settings) -> faust.App:
     """The leads worker: one writer per lead, state in a changelog-backed table."""
     app = create_app("leads", settings)
-    command_processor(
-        app, settings, domain=LEADS, commands=LEAD_COMMANDS, context=_context
-    )
+    command_processor(app, settings, domain=LEADS, commands=LEAD_COMMANDS, context=_context)
     return app

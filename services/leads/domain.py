@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from events.envelope import Actor, Command, Envelope, Event
+from events.envelope import Actor, Addressed, Command, Envelope, Event
 from events.identifiers import PersonRole
 from events.leads import (
     ActionLead,
@@ -24,14 +23,12 @@ from events.leads import (
     LeadTriaged,
     SubmitLead,
     TriageLead,
+    identifier_entity_id,
+    person_entity_id,
 )
 from events.outcomes import FieldError, Rejected
 
-ENTITY_NAMESPACE = uuid.UUID("3b0d9a0e-7f0c-4c36-9d1a-55d3c1b2e8a4")
-
-TRIAGE_ROLES = frozenset(
-    {"investigator", "analyst", "coordinator", "team_lead", "national_system"}
-)
+TRIAGE_ROLES = frozenset({"investigator", "analyst", "coordinator", "team_lead", "national_system"})
 
 ALLOWED_FROM: dict[type[Command], frozenset[LeadStatus]] = {
     TriageLead: frozenset({LeadStatus.NEW, LeadStatus.TRIAGED}),
@@ -39,21 +36,6 @@ ALLOWED_FROM: dict[type[Command], frozenset[LeadStatus]] = {
     CloseLead: frozenset({LeadStatus.TRIAGED, LeadStatus.ACTIONED}),
     DiscardLead: frozenset({LeadStatus.NEW, LeadStatus.TRIAGED}),
 }
-
-
-def lead_id_for(team: str, idempotency_key: str) -> str:
-    """The lead id a submission gets: the same team and key always name the same lead."""
-    return str(uuid.uuid5(ENTITY_NAMESPACE, f"lead|{team}|{idempotency_key}"))
-
-
-def identifier_entity_id(jit: str, key: str) -> str:
-    """One identifier is one entity within a JIT, whichever lead or team mentions it."""
-    return str(uuid.uuid5(ENTITY_NAMESPACE, f"identifier|{jit}|{key}"))
-
-
-def person_entity_id(lead_id: str, index: int) -> str:
-    """A person is an entity of the lead that mentions it; merging is deconfliction's job."""
-    return str(uuid.uuid5(ENTITY_NAMESPACE, f"person|{lead_id}|{index}"))
 
 
 class LeadState(BaseModel):
@@ -73,7 +55,7 @@ class LeadState(BaseModel):
 
 def decide(
     state: LeadState | None, command: Command, *, now: datetime, jit: str = ""
-) -> list[Event]:
+) -> list[Event | Addressed]:
     """The events a command on a lead produces, or Rejected with the reason."""
     if isinstance(command, SubmitLead):
         return _submit(state, command, jit=jit)
@@ -101,9 +83,7 @@ def decide(
         ]
     if isinstance(command, ActionLead):
         if f"{command.link_kind}:{command.link_id}" in state.links:
-            raise Rejected(
-                409, f"lead is already linked to {command.link_kind} {command.link_id}"
-            )
+            raise Rejected(409, f"lead is already linked to {command.link_kind} {command.link_id}")
         return [
             LeadActioned(
                 lead_id=state.lead_id,
@@ -120,25 +100,19 @@ def decide(
 
 def _authorise(state: LeadState, actor: Actor) -> None:
     if actor.team != state.originator:
-        raise Rejected(
-            403, f"only the originating team {state.originator} may triage this lead"
-        )
+        raise Rejected(403, f"only the originating team {state.originator} may triage this lead")
     if not TRIAGE_ROLES.intersection(actor.roles):
-        raise Rejected(
-            403, f"triage needs one of the roles {', '.join(sorted(TRIAGE_ROLES))}"
-        )
+        raise Rejected(403, f"triage needs one of the roles {', '.join(sorted(TRIAGE_ROLES))}")
 
 
-def _submit(state: LeadState | None, command: SubmitLead, *, jit: str) -> list[Event]:
+def _submit(state: LeadState | None, command: SubmitLead, *, jit: str) -> list[Event | Addressed]:
     if state is not None:
         if (
             state.idempotency_key == command.idempotency_key
             and state.originator == command.actor.team
         ):
             return []
-        raise Rejected(
-            409, f"lead id {command.lead_id} is already taken by another submission"
-        )
+        raise Rejected(409, f"lead id {command.lead_id} is already taken by another submission")
     submitted = LeadSubmitted(
         lead_id=command.lead_id,
         team=command.actor.team,
@@ -154,15 +128,11 @@ def _submit(state: LeadState | None, command: SubmitLead, *, jit: str) -> list[E
         organisations=command.organisations,
         locations=command.locations,
     )
-    observed: list[Event] = []
-    person_ids = [
-        person_entity_id(command.lead_id, i) for i in range(len(command.persons))
-    ]
+    observed: list[Event | Addressed] = []
+    person_ids = [person_entity_id(command.lead_id, i) for i in range(len(command.persons))]
     for pid, person in zip(person_ids, command.persons, strict=True):
         observed.append(
-            EntityObserved(
-                lead_id=command.lead_id, entity_id=pid, person=person, role=person.role
-            )
+            EntityObserved(lead_id=command.lead_id, entity_id=pid, person=person, role=person.role)
         )
     for ident in command.identifiers:
         owner = person_ids[ident.person] if ident.person is not None else None
@@ -213,13 +183,9 @@ def evolve(state: LeadState | None, event: Event) -> LeadState:
             }
         )
     if isinstance(event, LeadClosed):
-        return state.model_copy(
-            update={"status": LeadStatus.CLOSED, "version": version}
-        )
+        return state.model_copy(update={"status": LeadStatus.CLOSED, "version": version})
     if isinstance(event, LeadDiscarded):
-        return state.model_copy(
-            update={"status": LeadStatus.DISCARDED, "version": version}
-        )
+        return state.model_copy(update={"status": LeadStatus.DISCARDED, "version": version})
     return state
 
 

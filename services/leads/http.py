@@ -22,9 +22,9 @@ from events.leads import (
     SourceType,
     SubmitLead,
     TriageLead,
+    lead_id_for,
 )
 from services.kit.web import Bus, Caller, command_envelope, dispatch, member_of
-from services.leads.domain import lead_id_for
 
 router = APIRouter(tags=["leads"])
 
@@ -39,7 +39,7 @@ class LeadIn(BaseModel):
     idempotency_key: str = Field(
         min_length=1,
         max_length=128,
-        description="Your reference for this submission; submitting it again returns the same lead.",
+        description="Your reference for this submission; the same key returns the same lead.",
     )
     source: SourceType
     received_at: AwareDatetime | None = None
@@ -68,10 +68,7 @@ class LeadIn(BaseModel):
             raise ApiError(
                 422,
                 "releasable_to holds values that are not team codes",
-                [
-                    {"field": "body.releasable_to", "message": f"not a team code: {b}"}
-                    for b in bad
-                ],
+                [{"field": "body.releasable_to", "message": f"not a team code: {b}"} for b in bad],
             )
         return self.releasable_to
 
@@ -100,7 +97,7 @@ class ReasonIn(BaseModel):
 async def submit_lead(
     jit: str, lead: LeadIn, request: Request, principal: Caller, bus: Bus
 ) -> JSONResponse:
-    """Submit a lead; 201 with its id, 200 for a repeated idempotency key, 422 naming a bad field."""
+    """Submit a lead: 201 with its id, 200 for a repeated idempotency key, 422 naming a field."""
     member_of(request, principal, jit)
     lead_id = lead_id_for(principal.team, lead.idempotency_key)
     command = SubmitLead(
@@ -174,9 +171,7 @@ async def triage_lead(
     return await _transition(jit, lead_id, command, request, principal, bus)
 
 
-@router.post(
-    "/jits/{jit}/leads/{lead_id}/action", summary="Link a lead to a task or operation"
-)
+@router.post("/jits/{jit}/leads/{lead_id}/action", summary="Link a lead to a task or operation")
 async def action_lead(
     jit: str,
     lead_id: str,

@@ -1,4 +1,4 @@
-"""The walking skeleton: a lead goes from the gateway through Kafka and faust into Neo4j and back."""
+"""The walking skeleton: a lead goes from the gateway through Kafka and faust to Neo4j and back."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 def test_lead_submitted_over_http_is_readable_by_its_team_and_hidden_from_another(
     platform: Platform, issuer
 ) -> None:
-    """POST a lead → Kafka → leads service → projection → Neo4j → GET for the team; 404 for another."""
+    """POST a lead → Kafka → leads → projection → Neo4j → GET for its team; 404 for another."""
     jit = f"jit-{uuid.uuid4().hex[:8]}"
     nl = Member(platform.base_url, issuer, member="anna", team="NL-KLPD", jits=(jit,))
     ro = Member(platform.base_url, issuer, member="ioana", team="RO-DIICOT", jits=(jit,))
@@ -24,7 +24,9 @@ def test_lead_submitted_over_http_is_readable_by_its_team_and_hidden_from_anothe
     assert created.status_code == 201, created.text
     lead_id = created.json()["lead_id"]
 
-    lead = eventually(lambda: (r := nl.get(f"/jits/{jit}/leads/{lead_id}")).status_code == 200 and r.json())
+    lead = eventually(
+        lambda: (r := nl.get(f"/jits/{jit}/leads/{lead_id}")).status_code == 200 and r.json()
+    )
     assert lead["id"] == lead_id
     assert lead["originator"] == "NL-KLPD"
     assert {i["value"] for i in lead["identifiers"]} == {"+40721555123", "RO49AAAA1B31007593840000"}

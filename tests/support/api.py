@@ -14,8 +14,16 @@ from services.kit.identity import Issuer
 class Member:
     """A member's authenticated session against the gateway."""
 
-    def __init__(self, base_url: str, issuer: Issuer, *, member: str, team: str,
-                 jits: tuple[str, ...], roles: tuple[str, ...] = ("investigator",)) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        issuer: Issuer,
+        *,
+        member: str,
+        team: str,
+        jits: tuple[str, ...],
+        roles: tuple[str, ...] = ("investigator",),
+    ) -> None:
         self.team = team
         self.member = member
         token = issuer.issue(member=member, team=team, jits=jits, roles=roles)

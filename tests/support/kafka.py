@@ -58,8 +58,13 @@ def read_events(
     return found
 
 
-def raw_records(settings: Settings, topic: TopicSpec | str, *, timeout: float = 10,
-                where: Callable[[bytes], bool] = lambda _: True) -> list[bytes]:
+def raw_records(
+    settings: Settings,
+    topic: TopicSpec | str,
+    *,
+    timeout: float = 10,
+    where: Callable[[bytes], bool] = lambda _: True,
+) -> list[bytes]:
     """Raw values on a topic (e.g. the dead-letter topic) that match ``where``."""
     name = topic if isinstance(topic, str) else settings.topic(topic.name)
     consumer = Consumer(

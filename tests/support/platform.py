@@ -40,8 +40,12 @@ class Platform:
     @property
     def settings(self) -> Settings:
         return Settings.model_validate(
-            {k: v for k, v in self.env.items() if k.startswith("INTERLOCK_")
-             or k in ("KAFKA_BOOTSTRAP", "NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD")}
+            {
+                k: v
+                for k, v in self.env.items()
+                if k.startswith("INTERLOCK_")
+                or k in ("KAFKA_BOOTSTRAP", "NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD")
+            }
         )
 
     @property
@@ -68,9 +72,7 @@ class Platform:
             while True:
                 proc = self.processes[role]
                 if proc.poll() is not None:
-                    raise RuntimeError(
-                        f"{role} exited with {proc.returncode}:\n{self.tail(role)}"
-                    )
+                    raise RuntimeError(f"{role} exited with {proc.returncode}:\n{self.tail(role)}")
                 if role == "gateway":
                     try:
                         if httpx.get(self.base_url + "/health", timeout=1).status_code == 200:
@@ -108,7 +110,9 @@ class Platform:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def platform_env(kafka_bootstrap: str, neo4j: tuple[str, str, str], run_dir: Path) -> dict[str, str]:
+def platform_env(
+    kafka_bootstrap: str, neo4j: tuple[str, str, str], run_dir: Path
+) -> dict[str, str]:
     uri, user, password = neo4j
     env = {k: v for k, v in os.environ.items() if not k.startswith("INTERLOCK_")}
     env.update(

@@ -14,10 +14,9 @@ import pytest
 from events.codec import encode, envelop
 from events.deadletter import DeadLetter
 from events.envelope import Actor
-from events.leads import EntityObserved, LeadRejected, LeadSubmitted, SubmitLead
+from events.leads import EntityObserved, LeadRejected, LeadSubmitted, SubmitLead, lead_id_for
 from events.topics import DEAD_LETTER, LEAD_COMMANDS, LEAD_EVENTS, OUTCOMES
 from services.kit.kafka import Publisher
-from services.leads.domain import lead_id_for
 from tests.support.api import Member, lead_body
 from tests.support.kafka import raw_records, read_events
 from tests.support.platform import Platform
@@ -29,7 +28,9 @@ def new_jit() -> str:
     return f"jit-{uuid.uuid4().hex[:8]}"
 
 
-def test_lead_over_http_produces_exactly_the_lead_and_its_entities(platform: Platform, issuer) -> None:
+def test_lead_over_http_produces_exactly_the_lead_and_its_entities(
+    platform: Platform, issuer
+) -> None:
     """One person and two identifiers → LeadSubmitted + three EntityObserved, nothing else."""
     jit = new_jit()
     nl = Member(platform.base_url, issuer, member="anna", team="NL-KLPD", jits=(jit,))
@@ -37,8 +38,12 @@ def test_lead_over_http_produces_exactly_the_lead_and_its_entities(platform: Pla
     assert response.status_code == 201, response.text
     lead_id = response.json()["lead_id"]
 
-    events = read_events(platform.settings, LEAD_EVENTS, where=lambda e: e.subject == lead_id,
-                         until=lambda found: len(found) >= 4)
+    events = read_events(
+        platform.settings,
+        LEAD_EVENTS,
+        where=lambda e: e.subject == lead_id,
+        until=lambda found: len(found) >= 4,
+    )
     assert Counter(type(e.data) for e in events) == {LeadSubmitted: 1, EntityObserved: 3}
     assert {e.id for e in events} == set(response.json()["events"])
     for event in events:
@@ -56,13 +61,17 @@ def test_duplicate_submission_yields_one_lead(platform: Platform, issuer) -> Non
     assert (first.status_code, second.status_code) == (201, 200)
     assert first.json()["lead_id"] == second.json()["lead_id"]
     assert second.json()["events"] == []
-    submitted = read_events(platform.settings, LEAD_EVENTS,
-                            where=lambda e: e.subject == first.json()["lead_id"]
-                            and isinstance(e.data, LeadSubmitted))
+    submitted = read_events(
+        platform.settings,
+        LEAD_EVENTS,
+        where=lambda e: e.subject == first.json()["lead_id"] and isinstance(e.data, LeadSubmitted),
+    )
     assert len(submitted) == 1
 
 
-def test_bad_identifier_is_a_field_level_error_and_writes_nothing(platform: Platform, issuer) -> None:
+def test_bad_identifier_is_a_field_level_error_and_writes_nothing(
+    platform: Platform, issuer
+) -> None:
     """One invalid IBAN among good identifiers: 422 naming the field, no command, no event."""
     jit = new_jit()
     nl = Member(platform.base_url, issuer, member="anna", team="NL-KLPD", jits=(jit,))
@@ -74,8 +83,12 @@ def test_bad_identifier_is_a_field_level_error_and_writes_nothing(platform: Plat
     assert fields == ["body.identifiers.2.value"], response.json()
     assert "IBAN" in response.json()["errors"][0]["message"]
     lead_id = lead_id_for("NL-KLPD", "bad-1")
-    assert read_events(platform.settings, LEAD_COMMANDS, where=lambda e: e.subject == lead_id,
-                       timeout=3) == []
+    assert (
+        read_events(
+            platform.settings, LEAD_COMMANDS, where=lambda e: e.subject == lead_id, timeout=3
+        )
+        == []
+    )
 
 
 def national_submission(jit: str, key: str, *, identifiers: list[dict] | None = None) -> dict:  # type: ignore[type-arg]
@@ -84,11 +97,21 @@ def national_submission(jit: str, key: str, *, identifiers: list[dict] | None = 
     if identifiers is not None:
         body["identifiers"] = identifiers
     command = SubmitLead.model_validate(
-        {**body, "actor": actor.model_dump(), "lead_id": lead_id_for("RO-DIICOT", key),
-         "received_at": "2026-11-28T08:00:00Z"}
+        {
+            **body,
+            "actor": actor.model_dump(),
+            "lead_id": lead_id_for("RO-DIICOT", key),
+            "received_at": "2026-11-28T08:00:00Z",
+        }
     )
-    env = envelop(command, subject=command.lead_id, jit=jit, originator="RO-DIICOT",
-                  source="/ro-diicot/case-system", correlation_id=str(uuid.uuid4()))
+    env = envelop(
+        command,
+        subject=command.lead_id,
+        jit=jit,
+        originator="RO-DIICOT",
+        source="/ro-diicot/case-system",
+        correlation_id=str(uuid.uuid4()),
+    )
     return json.loads(encode(env))
 
 
@@ -98,20 +121,32 @@ def test_lead_over_the_command_topic_is_accepted(platform: Platform) -> None:
     wire = national_submission(jit, "ns-1")
     publisher = Publisher(platform.settings)
     try:
-        publisher.publish_raw(platform.settings.topic(LEAD_COMMANDS.name),
-                              wire["subject"].encode(), json.dumps(wire).encode())
+        publisher.publish_raw(
+            platform.settings.topic(LEAD_COMMANDS.name),
+            wire["subject"].encode(),
+            json.dumps(wire).encode(),
+        )
     finally:
         publisher.close()
-    events = read_events(platform.settings, LEAD_EVENTS, where=lambda e: e.subject == wire["subject"],
-                         until=lambda found: len(found) >= 4)
+    events = read_events(
+        platform.settings,
+        LEAD_EVENTS,
+        where=lambda e: e.subject == wire["subject"],
+        until=lambda found: len(found) >= 4,
+    )
     assert Counter(type(e.data) for e in events) == {LeadSubmitted: 1, EntityObserved: 3}
-    outcomes = read_events(platform.settings, OUTCOMES,
-                           where=lambda e: e.correlation_id == wire["correlationid"],
-                           until=lambda found: len(found) >= 1)
+    outcomes = read_events(
+        platform.settings,
+        OUTCOMES,
+        where=lambda e: e.correlation_id == wire["correlationid"],
+        until=lambda found: len(found) >= 1,
+    )
     assert outcomes[0].type == "interlock.command.accepted"
 
 
-def test_invalid_lead_on_the_command_topic_is_rejected_and_dead_lettered(platform: Platform) -> None:
+def test_invalid_lead_on_the_command_topic_is_rejected_and_dead_lettered(
+    platform: Platform,
+) -> None:
     """A bad identifier on the command topic → LeadRejected naming the field, a 422 outcome, a
     dead letter with the reason, no LeadSubmitted; and the service goes on."""
     jit = new_jit()
@@ -126,27 +161,47 @@ def test_invalid_lead_on_the_command_topic_is_rejected_and_dead_lettered(platfor
         publisher.publish_raw(topic, good["subject"].encode(), json.dumps(good).encode())
     finally:
         publisher.close()
-    rejected = read_events(platform.settings, LEAD_EVENTS,
-                           where=lambda e: e.correlation_id == wire["correlationid"],
-                           until=lambda found: len(found) >= 1)
+    rejected = read_events(
+        platform.settings,
+        LEAD_EVENTS,
+        where=lambda e: e.correlation_id == wire["correlationid"],
+        until=lambda found: len(found) >= 1,
+    )
     assert len(rejected) == 1 and isinstance(rejected[0].data, LeadRejected)
     assert "data.identifiers.1.value" in rejected[0].data.reason
-    outcome = read_events(platform.settings, OUTCOMES,
-                          where=lambda e: e.correlation_id == wire["correlationid"],
-                          until=lambda found: len(found) >= 1)
+    outcome = read_events(
+        platform.settings,
+        OUTCOMES,
+        where=lambda e: e.correlation_id == wire["correlationid"],
+        until=lambda found: len(found) >= 1,
+    )
     assert outcome[0].data.status == 422
-    letters = [DeadLetter.model_validate_json(r) for r in raw_records(
-        platform.settings, DEAD_LETTER, where=lambda r: wire["id"].encode() in base64.b64decode(
-            json.loads(r)["value"]) or b"{not json" in base64.b64decode(json.loads(r)["value"]),
-        timeout=5)]
+    letters = [
+        DeadLetter.model_validate_json(r)
+        for r in raw_records(
+            platform.settings,
+            DEAD_LETTER,
+            where=lambda r: (
+                wire["id"].encode() in base64.b64decode(json.loads(r)["value"])
+                or b"{not json" in base64.b64decode(json.loads(r)["value"])
+            ),
+            timeout=5,
+        )
+    ]
     reasons = " | ".join(letter.reason for letter in letters)
     assert "data.identifiers.1.value" in reasons and "not JSON" in reasons
-    after = read_events(platform.settings, LEAD_EVENTS, where=lambda e: e.subject == good["subject"],
-                        until=lambda found: len(found) >= 1)
+    after = read_events(
+        platform.settings,
+        LEAD_EVENTS,
+        where=lambda e: e.subject == good["subject"],
+        until=lambda found: len(found) >= 1,
+    )
     assert isinstance(after[0].data, LeadSubmitted)
 
 
-def test_restart_during_a_burst_loses_no_lead_and_duplicates_none(platform: Platform, issuer) -> None:
+def test_restart_during_a_burst_loses_no_lead_and_duplicates_none(
+    platform: Platform, issuer
+) -> None:
     """Kill the leads worker mid-burst and restart it: no lead lost, none submitted twice.
 
     A record redelivered after the crash keeps its event id, so consumers drop the repeat by id.
@@ -156,8 +211,9 @@ def test_restart_during_a_burst_loses_no_lead_and_duplicates_none(platform: Plat
     keys = [f"burst-{i}" for i in range(120)]
 
     def submit(key: str) -> int:
-        response = nl.http.post(f"/jits/{jit}/leads", json=lead_body(key),
-                                headers={"Prefer": "wait=1"})
+        response = nl.http.post(
+            f"/jits/{jit}/leads", json=lead_body(key), headers={"Prefer": "wait=1"}
+        )
         return response.status_code
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -170,7 +226,8 @@ def test_restart_during_a_burst_loses_no_lead_and_duplicates_none(platform: Plat
 
     wanted = {lead_id_for("NL-KLPD", k) for k in keys}
     submitted = read_events(
-        platform.settings, LEAD_EVENTS,
+        platform.settings,
+        LEAD_EVENTS,
         where=lambda e: isinstance(e.data, LeadSubmitted) and e.subject in wanted,
         until=lambda found: {e.subject for e in found} >= wanted,
         timeout=120,

@@ -22,17 +22,12 @@ from events.leads import (
     LeadTriaged,
     SubmitLead,
     TriageLead,
-)
-from events.outcomes import Rejected
-from services.leads.domain import (
-    LeadState,
-    decide,
-    evolve,
     identifier_entity_id,
     lead_id_for,
     person_entity_id,
-    rejected_events,
 )
+from events.outcomes import Rejected
+from services.leads.domain import LeadState, decide, evolve, rejected_events
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 NL = Actor(member="anna", team="NL-KLPD", roles=("investigator",))
@@ -70,14 +65,19 @@ def lead_in(status: LeadStatus) -> LeadState:
     state = fold(decide(None, submit(), now=NOW, jit="jit-1"))
     path = {
         LeadStatus.NEW: [],
-        LeadStatus.TRIAGED: [TriageLead(actor=NL, lead_id=state.lead_id, assignee="anna",
-                                        priority=LeadPriority.HIGH)],
+        LeadStatus.TRIAGED: [
+            TriageLead(actor=NL, lead_id=state.lead_id, assignee="anna", priority=LeadPriority.HIGH)
+        ],
         LeadStatus.ACTIONED: [
-            TriageLead(actor=NL, lead_id=state.lead_id, assignee="anna", priority=LeadPriority.HIGH),
+            TriageLead(
+                actor=NL, lead_id=state.lead_id, assignee="anna", priority=LeadPriority.HIGH
+            ),
             ActionLead(actor=NL, lead_id=state.lead_id, link_kind="task", link_id="t-1"),
         ],
         LeadStatus.CLOSED: [
-            TriageLead(actor=NL, lead_id=state.lead_id, assignee="anna", priority=LeadPriority.HIGH),
+            TriageLead(
+                actor=NL, lead_id=state.lead_id, assignee="anna", priority=LeadPriority.HIGH
+            ),
             CloseLead(actor=NL, lead_id=state.lead_id, reason="done"),
         ],
         LeadStatus.DISCARDED: [DiscardLead(actor=NL, lead_id=state.lead_id, reason="noise")],
@@ -91,7 +91,12 @@ def lead_in(status: LeadStatus) -> LeadState:
 def test_submission_emits_the_lead_and_one_entity_per_person_and_identifier() -> None:
     """A lead with one person and two identifiers gives LeadSubmitted and three EntityObserved."""
     events = decide(None, submit(), now=NOW, jit="jit-1")
-    assert [type(e) for e in events] == [LeadSubmitted, EntityObserved, EntityObserved, EntityObserved]
+    assert [type(e) for e in events] == [
+        LeadSubmitted,
+        EntityObserved,
+        EntityObserved,
+        EntityObserved,
+    ]
     submitted = events[0]
     assert isinstance(submitted, LeadSubmitted)
     assert submitted.team == "NL-KLPD"
@@ -151,7 +156,9 @@ TRANSITIONS = [
 
 def command(name: str, lead_id: str, actor: Actor = NL):  # type: ignore[no-untyped-def]
     return {
-        "triage": TriageLead(actor=actor, lead_id=lead_id, assignee="anna", priority=LeadPriority.URGENT),
+        "triage": TriageLead(
+            actor=actor, lead_id=lead_id, assignee="anna", priority=LeadPriority.URGENT
+        ),
         "action": ActionLead(actor=actor, lead_id=lead_id, link_kind="operation", link_id="op-9"),
         "close": CloseLead(actor=actor, lead_id=lead_id, reason="arrests made"),
         "discard": DiscardLead(actor=actor, lead_id=lead_id, reason="duplicate report"),
@@ -159,7 +166,9 @@ def command(name: str, lead_id: str, actor: Actor = NL):  # type: ignore[no-unty
 
 
 @pytest.mark.parametrize(("start", "name", "event_type", "end"), TRANSITIONS)
-def test_allowed_transitions(start: LeadStatus, name: str, event_type: type, end: LeadStatus) -> None:
+def test_allowed_transitions(
+    start: LeadStatus, name: str, event_type: type, end: LeadStatus
+) -> None:
     """Every allowed transition emits its event and moves the lead to the next status."""
     state = lead_in(start)
     events = decide(state, command(name, state.lead_id), now=NOW)
@@ -181,7 +190,9 @@ REFUSED = [
 
 
 @pytest.mark.parametrize(("start", "name"), REFUSED)
-def test_every_other_transition_is_a_conflict_naming_the_status(start: LeadStatus, name: str) -> None:
+def test_every_other_transition_is_a_conflict_naming_the_status(
+    start: LeadStatus, name: str
+) -> None:
     """A transition not allowed from the current status is refused with 409 and says why."""
     state = lead_in(start)
     with pytest.raises(Rejected) as refused:
@@ -233,10 +244,17 @@ def test_refused_submissions_are_told_on_the_lead_topic() -> None:
     """A refused SubmitLead yields LeadRejected with the reason; other refusals yield nothing."""
     from events.codec import envelop
 
-    cause = envelop(submit(), subject="l", jit="j", originator="NL-KLPD", source="/t",
-                    correlation_id="c")
+    cause = envelop(
+        submit(), subject="l", jit="j", originator="NL-KLPD", source="/t", correlation_id="c"
+    )
     told = rejected_events(cause, "bad", (), cause.data)
     assert len(told) == 1 and told[0].reason == "bad"  # type: ignore[attr-defined]
-    triage = envelop(command("triage", "l"), subject="l", jit="j", originator="NL-KLPD",
-                     source="/t", correlation_id="c")
+    triage = envelop(
+        command("triage", "l"),
+        subject="l",
+        jit="j",
+        originator="NL-KLPD",
+        source="/t",
+        correlation_id="c",
+    )
     assert rejected_events(triage, "bad", (), triage.data) == []

@@ -1,0 +1,1 @@
+"""Shared helpers for the test suites (not collected as tests)."""
