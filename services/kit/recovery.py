@@ -38,7 +38,7 @@ class SeekFirstTableManager(TableManager):  # type: ignore[misc]
 
     @property
     def recovery(self) -> Any:
-        found: Any = self._recovery
+        found: Any = self._recovery  # type: ignore[has-type]
         if found is None:
             found = SeekFirstRecovery(self.app, self, beacon=self.beacon, loop=self.loop)
             self._recovery = found
