@@ -54,6 +54,9 @@ lint: install ## ruff, mypy and the architecture contracts
 contracts: install ## regenerate JSON Schemas and the AsyncAPI document from the models
 	$(BIN)/interlock contracts
 
+contracts-check: install ## fail if the committed contracts or the README's catalogue drift from the models
+	$(BIN)/interlock contracts --check
+
 bench: install infra-up ## measure the platform against raw baselines (results in bench/results.json)
 	set -a; . $(INFRA_ENV); set +a; $(BIN)/python -m bench
 
@@ -63,4 +66,4 @@ bench-quick: install infra-up ## a small, fast run of every benchmark (smoke tes
 clean: infra-down ## stop infra and remove local data (keeps fetched jars)
 	rm -rf .data
 
-.PHONY: help install ui-assets infra-up infra-down infra-status provision run test unit lint contracts bench bench-quick clean
+.PHONY: help install ui-assets infra-up infra-down infra-status provision run test unit lint contracts contracts-check bench bench-quick clean

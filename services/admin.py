@@ -28,9 +28,7 @@ ADMIN_TEAM = "EU-INTERLOCK"
 """The originator of directory records: the platform's administration, not a national team."""
 
 
-def directory_envelope(
-    event: Event, *, subject: str, jit: str = DIRECTORY_JIT
-) -> Envelope:
+def directory_envelope(event: Event, *, subject: str, jit: str = DIRECTORY_JIT) -> Envelope:
     return envelop(
         event,
         subject=subject,
@@ -86,11 +84,7 @@ def _jit_create(args: argparse.Namespace, settings: Settings) -> int:
 def _team_add(args: argparse.Namespace, settings: Settings) -> int:
     publish(
         settings,
-        [
-            team_record(
-                TeamRegistered(team=args.code, name=args.name, country=args.code[:2])
-            )
-        ],
+        [team_record(TeamRegistered(team=args.code, name=args.name, country=args.code[:2]))],
     )
     print(f"team {args.code} registered")
     return 0
@@ -151,18 +145,28 @@ def _contracts(args: argparse.Namespace, settings: Settings) -> int:
     import shutil
     from pathlib import Path
 
-    from events.schemas import all_contracts
+    from events.schemas import all_contracts, with_catalogue
 
     root = Path(args.dir)
     generated = {
         path: json.dumps(doc, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
         for path, doc in all_contracts().items()
     }
+    readme = Path("README.md")
+    generated_readme = with_catalogue(readme.read_text()) if readme.exists() else ""
     if args.check:
-        stale = [p for p, text in generated.items() if not (root / p).exists()
-                 or (root / p).read_text() != text]
-        extra = [str(p.relative_to(root)) for p in (root / "schemas").glob("*.json")
-                 if str(p.relative_to(root)) not in generated]
+        stale = [
+            p
+            for p, text in generated.items()
+            if not (root / p).exists() or (root / p).read_text() != text
+        ]
+        extra = [
+            str(p.relative_to(root))
+            for p in (root / "schemas").glob("*.json")
+            if str(p.relative_to(root)) not in generated
+        ]
+        if readme.exists() and generated_readme != readme.read_text():
+            stale.append("README.md (event catalogue section)")
         if stale or extra:
             print("contracts drift from the models; run `make contracts`:")
             for p in [*stale, *extra]:
@@ -176,6 +180,8 @@ def _contracts(args: argparse.Namespace, settings: Settings) -> int:
     for path, text in generated.items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text(text)
+    if readme.exists() and generated_readme != readme.read_text():
+        readme.write_text(generated_readme)
     if args.publish:
         published = root / "published"
         shutil.rmtree(published, ignore_errors=True)
@@ -186,9 +192,7 @@ def _contracts(args: argparse.Namespace, settings: Settings) -> int:
 
 def add_commands(sub: Any) -> None:
     """Register ``directory``, ``token`` and ``demo`` on the ``interlock`` parser."""
-    directory = sub.add_parser(
-        "directory", help="manage JITs, teams, desks and members"
-    )
+    directory = sub.add_parser("directory", help="manage JITs, teams, desks and members")
     dsub = directory.add_subparsers(dest="entity", required=True)
 
     jit = dsub.add_parser("jit-create", help="register a JIT and its member teams")
@@ -196,14 +200,10 @@ def add_commands(sub: Any) -> None:
     jit.add_argument("--name", required=True)
     jit.add_argument("--legal-basis", required=True)
     jit.add_argument("--coordinator", required=True, help="coordinating team code")
-    jit.add_argument(
-        "--team", action="append", required=True, help="member team (repeat)"
-    )
+    jit.add_argument("--team", action="append", required=True, help="member team (repeat)")
     jit.add_argument("--starts", default=date.today().isoformat())
     jit.add_argument("--ends")
-    jit.add_argument(
-        "--cross-jit", action="store_true", help="agreement allows cross-JIT matching"
-    )
+    jit.add_argument("--cross-jit", action="store_true", help="agreement allows cross-JIT matching")
     jit.set_defaults(handler=_jit_create)
 
     team = dsub.add_parser("team-add", help="register a national team")
@@ -224,17 +224,13 @@ def add_commands(sub: Any) -> None:
     member.add_argument("--id", required=True)
     member.add_argument("--team", required=True)
     member.add_argument("--name", required=True)
-    member.add_argument(
-        "--role", action="append", required=True, choices=[r.value for r in Role]
-    )
+    member.add_argument("--role", action="append", required=True, choices=[r.value for r in Role])
     member.add_argument("--jit", action="append", default=[])
     member.set_defaults(handler=_member_add)
 
     token = sub.add_parser("token", help="issue credentials")
     tsub = token.add_subparsers(dest="action", required=True)
-    issue = tsub.add_parser(
-        "issue", help="print a signed bearer token from the local issuer"
-    )
+    issue = tsub.add_parser("issue", help="print a signed bearer token from the local issuer")
     issue.add_argument("--member", required=True)
     issue.add_argument("--team", required=True)
     issue.add_argument("--jit", action="append", default=[])
