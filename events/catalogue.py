@@ -75,9 +75,7 @@ class Catalogue:
         try:
             return self._by_model[model]
         except KeyError:
-            raise UnknownType(
-                f"payload model {model.__name__} is not catalogued"
-            ) from None
+            raise UnknownType(f"payload model {model.__name__} is not catalogued") from None
 
     def on_topic(self, topic: TopicSpec) -> list[CatalogueEntry]:
         return [e for e in self if e.topic == topic]

@@ -37,9 +37,7 @@ def describe(error: ValidationError, prefix: str = "") -> tuple[str, list[str]]:
 
 
 def encode(envelope: Envelope) -> bytes:
-    return json.dumps(
-        envelope.to_wire(), separators=(",", ":"), ensure_ascii=False
-    ).encode()
+    return json.dumps(envelope.to_wire(), separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def decode(raw: bytes | str | None, catalogue: Catalogue = CATALOGUE) -> Envelope:
@@ -47,9 +45,7 @@ def decode(raw: bytes | str | None, catalogue: Catalogue = CATALOGUE) -> Envelop
     if raw is None:
         raise InvalidEvent("empty record (tombstone or null value)")
     if len(raw) > MAX_EVENT_BYTES:
-        raise InvalidEvent(
-            f"record of {len(raw)} bytes exceeds the {MAX_EVENT_BYTES}-byte limit"
-        )
+        raise InvalidEvent(f"record of {len(raw)} bytes exceeds the {MAX_EVENT_BYTES}-byte limit")
     try:
         wire = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -129,7 +125,7 @@ def follow(
     releasable_to: frozenset[str] | set[str] | tuple[str, ...] | None = None,
     handling: Handling | None = None,
 ) -> Envelope:
-    """An envelope caused by ``cause``: same JIT and correlation, handling inherited unless given."""
+    """An envelope caused by ``cause``: same JIT and correlation; handling inherited by default."""
     return envelop(
         payload,
         subject=subject or cause.subject,
@@ -145,8 +141,10 @@ def follow(
 
 
 def partition_key(envelope: Envelope, catalogue: Catalogue = CATALOGUE) -> bytes:
+    """The record key: the aggregate, the correlation (outcomes) or the JIT, per the catalogue."""
     entry = catalogue.entry(envelope.type)
-    value = (
-        envelope.correlation_id if entry.key == "correlation_id" else envelope.subject
-    )
-    return value.encode()
+    if entry.key == "correlation_id":
+        return envelope.correlation_id.encode()
+    if entry.key == "jit":
+        return envelope.jit.encode()
+    return envelope.subject.encode()

@@ -147,9 +147,7 @@ class Envelope(BaseModel):
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON object of the structured-mode CloudEvent."""
-        wire = self.model_dump(
-            mode="json", by_alias=True, exclude={"data"}, exclude_none=True
-        )
+        wire = self.model_dump(mode="json", by_alias=True, exclude={"data"}, exclude_none=True)
         data = self.data
         wire["data"] = (
             data.model_dump(mode="json", exclude_none=False)

@@ -60,7 +60,4 @@ def victim_pseudonym(entity_id: str) -> str:
     """
     import hashlib
 
-    return (
-        "Victim "
-        + hashlib.sha256(f"victim:{entity_id}".encode()).hexdigest()[:8].upper()
-    )
+    return "Victim " + hashlib.sha256(f"victim:{entity_id}".encode()).hexdigest()[:8].upper()

@@ -1,4 +1,4 @@
-"""Command outcomes: how a service tells the gateway (and a national system) what became of a command."""
+"""Command outcomes: how a service tells the gateway what became of a command."""
 
 from __future__ import annotations
 

@@ -43,21 +43,13 @@ class DemoAccount:
 
 
 ACCOUNTS = (
-    DemoAccount(
-        "anna.devries", "NL-KLPD", "Anna de Vries", ("investigator", "coordinator")
-    ),
-    DemoAccount(
-        "joost.bakker", "NL-KLPD", "Joost Bakker", ("desk_officer", "team_lead")
-    ),
+    DemoAccount("anna.devries", "NL-KLPD", "Anna de Vries", ("investigator", "coordinator")),
+    DemoAccount("joost.bakker", "NL-KLPD", "Joost Bakker", ("desk_officer", "team_lead")),
     DemoAccount("ioana.popa", "RO-DIICOT", "Ioana Popa", ("investigator", "analyst")),
     DemoAccount("mihai.stan", "RO-DIICOT", "Mihai Stan", ("desk_officer",)),
-    DemoAccount(
-        "elena.petrova", "BG-GDBOP", "Elena Petrova", ("investigator", "desk_officer")
-    ),
+    DemoAccount("elena.petrova", "BG-GDBOP", "Elena Petrova", ("investigator", "desk_officer")),
     DemoAccount("lukas.weber", "DE-BKA", "Lukas Weber", ("analyst", "desk_officer")),
-    DemoAccount(
-        "ro-case-system", "RO-DIICOT", "RO national case system", ("national_system",)
-    ),
+    DemoAccount("ro-case-system", "RO-DIICOT", "RO national case system", ("national_system",)),
 )
 
 
@@ -76,9 +68,7 @@ def directory_records() -> list[Any]:
         )
     ]
     for code, name in TEAMS.items():
-        records.append(
-            team_record(TeamRegistered(team=code, name=name, country=code[:2]))
-        )
+        records.append(team_record(TeamRegistered(team=code, name=name, country=code[:2])))
         lead = next(
             (a.member for a in ACCOUNTS if a.team == code and "team_lead" in a.roles),
             None,
@@ -112,9 +102,7 @@ def directory_records() -> list[Any]:
 def tokens(settings: Settings) -> dict[str, str]:
     issuer = Issuer(settings)
     return {
-        a.member: issuer.issue(
-            member=a.member, team=a.team, jits=[JIT_ID], roles=a.roles
-        )
+        a.member: issuer.issue(member=a.member, team=a.team, jits=[JIT_ID], roles=a.roles)
         for a in ACCOUNTS
     }
 
@@ -193,9 +181,7 @@ async def run_scenario(
 
     issued = tokens(settings)
     rng = random.Random(17)
-    submitters = [
-        a for a in ACCOUNTS if "investigator" in a.roles or "national_system" in a.roles
-    ]
+    submitters = [a for a in ACCOUNTS if "investigator" in a.roles or "national_system" in a.roles]
     n = 0
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
         while stop is None or not stop.is_set():
@@ -207,9 +193,7 @@ async def run_scenario(
                     json=scenario_lead(rng, n),
                     headers={"Authorization": f"Bearer {issued[account.member]}"},
                 )
-                log.info(
-                    "scenario lead", status=response.status_code, team=account.team
-                )
+                log.info("scenario lead", status=response.status_code, team=account.team)
             except httpx.HTTPError as exc:
                 log.warning("scenario lead failed", error=type(exc).__name__)
             await asyncio.sleep(interval * rng.uniform(0.5, 1.5))

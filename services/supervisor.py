@@ -56,9 +56,7 @@ async def run_all(settings: Settings, *, demo: bool = False) -> int:
 
         accounts = await asyncio.to_thread(demo_module.load, settings)
         _print_welcome(base, accounts)
-        tasks.append(
-            asyncio.create_task(demo_module.run_scenario(base, settings, stop=stop))
-        )
+        tasks.append(asyncio.create_task(demo_module.run_scenario(base, settings, stop=stop)))
 
     async def watch(role: str, proc: asyncio.subprocess.Process) -> None:
         code = await proc.wait()
@@ -68,7 +66,7 @@ async def run_all(settings: Settings, *, demo: bool = False) -> int:
 
     tasks += [asyncio.create_task(watch(r, p)) for r, p in children.items()]
     await stop.wait()
-    for role, proc in children.items():
+    for proc in children.values():
         if proc.returncode is None:
             proc.send_signal(signal.SIGTERM)
     for role, proc in children.items():

@@ -1,1 +1,1 @@
-"""The gateway: the one HTTP front. Authenticates, authorises, and composes every service's router."""
+"""The gateway: the one HTTP front; authenticates, authorises, composes every service's router."""

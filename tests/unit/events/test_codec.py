@@ -32,9 +32,16 @@ def a_command() -> SubmitLead:
 
 
 def wire(**overrides: object) -> bytes:
-    env = envelop(a_command(), subject="lead-1", jit="jit-1", originator="NL-KLPD",
-                  source="/t", correlation_id="corr-1", releasable_to={"RO-DIICOT", "DE-BKA"},
-                  handling=Handling(code=HandlingCode.H2, tlp=Tlp.AMBER_STRICT))
+    env = envelop(
+        a_command(),
+        subject="lead-1",
+        jit="jit-1",
+        originator="NL-KLPD",
+        source="/t",
+        correlation_id="corr-1",
+        releasable_to={"RO-DIICOT", "DE-BKA"},
+        handling=Handling(code=HandlingCode.H2, tlp=Tlp.AMBER_STRICT),
+    )
     doc = json.loads(encode(env))
     doc.update(overrides)
     return json.dumps(doc).encode()
@@ -125,8 +132,11 @@ def test_newer_schema_version_is_refused() -> None:
 def test_follow_keeps_correlation_and_inherits_handling() -> None:
     """An event caused by a command shares its JIT and correlation and points back to it."""
     cause = decode(wire())
-    effect = follow(cause, LeadTriaged(lead_id="lead-1", by="anna", assignee="anna",
-                                       priority="high"), source="/leads")
+    effect = follow(
+        cause,
+        LeadTriaged(lead_id="lead-1", by="anna", assignee="anna", priority="high"),
+        source="/leads",
+    )
     assert effect.correlation_id == cause.correlation_id
     assert effect.causation_id == cause.id
     assert effect.releasable_to == cause.releasable_to
@@ -148,3 +158,13 @@ def test_catalogue_types_are_unique_and_every_model_is_frozen() -> None:
     for entry in CATALOGUE:
         assert entry.model.model_config.get("frozen") is True, entry.type
         assert entry.model.model_config.get("extra") == "forbid", entry.type
+
+
+def test_jit_keyed_commands_are_partitioned_by_jit() -> None:
+    """A catalogue entry keyed by JIT puts every record of one JIT on one partition key."""
+    from events.catalogue import Catalogue, CatalogueEntry
+    from events.topics import LEAD_COMMANDS
+
+    by_jit = Catalogue([CatalogueEntry(SubmitLead, LEAD_COMMANDS, key="jit")])
+    cause = decode(wire())
+    assert partition_key(cause, by_jit) == b"jit-1"

@@ -41,8 +41,10 @@ def test_no_published_schema_is_broken_or_removed() -> None:
             problems.append(f"{path.stem}: published type removed")
             continue
         new = json.loads((CONTRACTS / "schemas" / path.name).read_text())
-        problems += [f"{path.stem}: {p}" for p in
-                     breaking_changes(json.loads(path.read_text()), new, kind=entry.kind)]
+        problems += [
+            f"{path.stem}: {p}"
+            for p in breaking_changes(json.loads(path.read_text()), new, kind=entry.kind)
+        ]
     assert not problems, "\n".join(problems)
 
 
@@ -91,6 +93,7 @@ def test_breaking_changes_are_detected(mutate, expected: str) -> None:  # type: 
 
 def test_additive_changes_are_compatible() -> None:
     """A new optional field or a new enum value is not a breaking change."""
+
     def additive(s: dict) -> None:  # type: ignore[type-arg]
         s["properties"]["extra"] = {"type": "string"}
         s["$defs"]["Status"]["enum"].append("archived")
@@ -100,6 +103,7 @@ def test_additive_changes_are_compatible() -> None:
 
 def test_a_new_required_field_breaks_command_senders_only() -> None:
     """A new required field breaks senders of a command, not readers of an event."""
+
     def require(s: dict) -> None:  # type: ignore[type-arg]
         s["properties"]["reason"] = {"type": "string"}
         s["required"].append("reason")
