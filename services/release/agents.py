@@ -1,0 +1,418 @@
+"""The release worker: the sharing policy applied once, per-team feeds out, national systems'
+commands relayed in.
+
+Feeds: every catalogued event topic (but the directory, outcomes, dead letters and audit) is
+read in one consumer group; each event goes, as each team may see it, to that team's feed topic
+with the source record's key, so a feed is in order per aggregate. A batch's offsets are
+acknowledged only after every feed record of the batch is acknowledged by the broker
+(at-least-once); a replay after a crash writes the same CloudEvents ids again, so a national
+system drops repeats by id.
+
+Directory: every worker keeps its own full copy of the JIT records (a consumer with no group,
+from the start of the compacted topic), loaded before the first event is released. Before a
+team is refused for want of JIT membership, the copy is brought up to the topic's end, so a
+JIT record written just before an event is never missed.
+
+Relay: a national system writes commands to its own ``<context>.commands.<TEAM>`` topic, which
+only its principal may write. The relay checks that the command speaks for that team only
+(:func:`services.release.policy.admit_command`) and forwards the record unchanged, with its key,
+to the shared command topic; anything else goes to the dead-letter topic with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import faust
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    Message,
+    Producer,
+    TopicPartition,
+)
+from confluent_kafka.admin import AdminClient
+from mode import Service
+
+from events.codec import InvalidEvent, decode, encode
+from events.envelope import Envelope
+from events.topics import DIRECTORY, feed_topic
+from services.kit.kafka import dead_letter_record, dead_letter_topic, producer_config
+from services.kit.logging import get_logger
+from services.kit.settings import Settings
+from services.kit.streams import DeadLetters, create_app, decode_or_explain, raw_topic
+from services.release.credentials import ensure_topics
+from services.release.policy import (
+    Directory,
+    admit_command,
+    decide,
+    fed_topics,
+    parse_team_command_topic,
+    view_for,
+)
+
+log = get_logger()
+
+BATCH = 500
+BATCH_WITHIN = 0.05
+CATCH_UP_TIMEOUT = 5.0
+
+
+class DirectoryView:
+    """This worker's own, whole copy of the directory's JIT records, kept current by a thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.topic = settings.topic(DIRECTORY.name)
+        self._conf = {
+            "bootstrap.servers": settings.kafka_bootstrap,
+            "group.id": settings.topic("interlock-release-directory"),
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+            "auto.offset.reset": "earliest",
+        }
+        self._directory = Directory()
+        self._cond = threading.Condition()
+        self._positions: dict[int, int] = {}
+        self._at_end: set[int] = set()
+        self._partitions: list[int] = []
+        self._targets: dict[int, int] | None = None
+        self._catch_up_wanted = False
+        self._loaded = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    @property
+    def snapshot(self) -> Directory:
+        return self._directory
+
+    def start(self) -> None:
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="release-directory", daemon=True
+                )
+                self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def wait_loaded(self, timeout: float) -> bool:
+        """Block until the whole topic has been read once (or the timeout passes)."""
+        return self._loaded.wait(timeout)
+
+    async def loaded(self) -> None:
+        """Return once the whole topic has been read once (at once when it has)."""
+        if self._loaded.is_set():
+            return
+        self.start()
+        while not await asyncio.to_thread(self.wait_loaded, 1.0):
+            log.info("waiting for the directory", topic=self.topic)
+
+    def catch_up(self, timeout: float = CATCH_UP_TIMEOUT) -> bool:
+        """Block until every record on the directory topic now has been read."""
+        with self._cond:
+            self._catch_up_wanted = True
+            self._targets = None
+            return self._cond.wait_for(self._caught_up, timeout)
+
+    def _caught_up(self) -> bool:
+        targets = self._targets
+        return targets is not None and all(
+            self._positions.get(p, 0) >= end for p, end in targets.items()
+        )
+
+    def _run(self) -> None:
+        consumer = Consumer(self._conf)
+        try:
+            self._assign(consumer)
+            while not self._stop.is_set():
+                self._serve_catch_up(consumer)
+                msg = consumer.poll(0.2)
+                if msg is not None:
+                    self._take(msg)
+        except Exception:
+            log.exception("directory reader stopped", topic=self.topic)
+            raise
+        finally:
+            consumer.close()
+
+    def _assign(self, consumer: Consumer) -> None:
+        while not self._stop.is_set():
+            metadata = consumer.list_topics(self.topic, timeout=10)
+            found = metadata.topics.get(self.topic)
+            if found is not None and found.error is None and found.partitions:
+                self._partitions = sorted(found.partitions)
+                consumer.assign(
+                    [TopicPartition(self.topic, p, OFFSET_BEGINNING) for p in self._partitions]
+                )
+                return
+            log.warning("directory topic not there yet", topic=self.topic)
+            time.sleep(1)
+
+    def _serve_catch_up(self, consumer: Consumer) -> None:
+        if not self._catch_up_wanted:
+            return
+        targets = {}
+        for p in self._partitions:
+            _, high = consumer.get_watermark_offsets(
+                TopicPartition(self.topic, p), timeout=5, cached=False
+            )
+            targets[p] = high
+        with self._cond:
+            self._catch_up_wanted = False
+            self._targets = targets
+            self._cond.notify_all()
+
+    def _take(self, msg: Message) -> None:
+        error = msg.error()
+        partition = msg.partition() or 0
+        if error is not None:
+            if error.code() == KafkaError._PARTITION_EOF:
+                with self._cond:
+                    self._positions[partition] = msg.offset() or 0
+                    self._at_end.add(partition)
+                    if self._at_end >= set(self._partitions):
+                        self._loaded.set()
+                    self._cond.notify_all()
+            else:
+                log.warning("directory read error", error=error.str())
+            return
+        key = msg.key()
+        value = msg.value()
+        envelope: Envelope | None = None
+        if value is not None:
+            try:
+                envelope = decode(value)
+            except InvalidEvent as exc:
+                log.warning("directory record skipped", offset=msg.offset(), reason=exc.reason)
+        with self._cond:
+            self._directory = self._directory.with_record(
+                key.decode("utf-8", "replace") if key is not None else None, envelope
+            )
+            self._positions[partition] = (msg.offset() or 0) + 1
+            self._cond.notify_all()
+
+
+class FeedTopics:
+    """Creates per-team feed topics on first use and remembers the ones that exist."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+        self.known: set[str] = set()
+
+    def name(self, team: str) -> str:
+        return self.settings.topic(feed_topic(team).name)
+
+    def ensure(self, teams: Iterable[str]) -> None:
+        missing = {self.name(t): feed_topic(t) for t in teams if self.name(t) not in self.known}
+        if missing:
+            ensure_topics(self.admin, self.settings, missing)
+            self.known |= set(missing)
+
+
+class CommandRelay:
+    """Forwards national systems' commands from their own topics to the shared command topics."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        prefix = re.escape(settings.topic_prefix)
+        self.pattern = f"^{prefix}interlock\\.[a-z]+\\.commands\\.[A-Z]{{2}}-[A-Z0-9]{{2,16}}$"
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="release-relay", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        consumer = Consumer(
+            {
+                "bootstrap.servers": self.settings.kafka_bootstrap,
+                "group.id": self.settings.topic("interlock-release-relay"),
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                "topic.metadata.refresh.interval.ms": 3000,
+            }
+        )
+        producer = Producer(producer_config(self.settings))
+        consumer.subscribe([self.pattern])
+        try:
+            while not self._stop.is_set():
+                batch = [m for m in consumer.consume(200, 0.5) if self._readable(m)]
+                if batch:
+                    self._relay(consumer, producer, batch)
+        except Exception:
+            log.exception("command relay stopped")
+            raise
+        finally:
+            producer.flush(10)
+            consumer.close()
+
+    @staticmethod
+    def _readable(msg: Message) -> bool:
+        error = msg.error()
+        if error is None:
+            return True
+        if error.code() not in (KafkaError._PARTITION_EOF, KafkaError.UNKNOWN_TOPIC_OR_PART):
+            log.warning("relay read error", error=error.str())
+        return False
+
+    def _relay(self, consumer: Consumer, producer: Producer, batch: list[Message]) -> None:
+        errors: list[str] = []
+
+        def done(err: KafkaError | None, _msg: Message) -> None:
+            if err is not None:
+                errors.append(err.str())
+
+        for msg in batch:
+            target, value, reason = self._route(msg)
+            if target is None:
+                key, record = dead_letter_record(
+                    service="release-relay",
+                    topic=msg.topic() or "",
+                    partition=msg.partition() or 0,
+                    offset=msg.offset() or 0,
+                    key=msg.key(),
+                    value=msg.value(),
+                    reason=reason,
+                )
+                producer.produce(
+                    dead_letter_topic(self.settings), key=key, value=record, on_delivery=done
+                )
+                log.warning("command refused at the relay", topic=msg.topic(), reason=reason)
+            else:
+                producer.produce(target, key=msg.key(), value=value, on_delivery=done)
+            producer.poll(0)
+        if producer.flush(60) or errors:
+            log.error("relay could not forward; will read the batch again", errors=errors[:3])
+            self._rewind(consumer, batch)
+            return
+        consumer.commit(offsets=_next_offsets(batch), asynchronous=False)
+
+    def _route(self, msg: Message) -> tuple[str | None, bytes | None, str]:
+        name = (msg.topic() or "").removeprefix(self.settings.topic_prefix)
+        parsed = parse_team_command_topic(name)
+        if parsed is None:
+            return None, None, f"{name} is not a team's command topic"
+        context, team = parsed
+        value = msg.value()
+        try:
+            envelope = decode(value)
+        except InvalidEvent as exc:
+            return None, None, exc.reason
+        reason = admit_command(envelope, team=team, context=context)
+        if reason is not None:
+            return None, None, reason
+        return self.settings.topic(context.name), value, ""
+
+    def _rewind(self, consumer: Consumer, batch: list[Message]) -> None:
+        first: dict[tuple[str, int], int] = {}
+        for m in batch:
+            tp = (m.topic() or "", m.partition() or 0)
+            first[tp] = min(first.get(tp, m.offset() or 0), m.offset() or 0)
+        for (topic, partition), offset in first.items():
+            consumer.seek(TopicPartition(topic, partition, offset))
+        time.sleep(1)
+
+
+def _next_offsets(batch: list[Message]) -> list[TopicPartition]:
+    """The offsets to commit after a batch: one past the last record of each partition."""
+    last: dict[tuple[str, int], int] = {}
+    for m in batch:
+        last[(m.topic() or "", m.partition() or 0)] = (m.offset() or 0) + 1
+    return [TopicPartition(topic, partition, offset) for (topic, partition), offset in last.items()]
+
+
+def build(settings: Settings) -> faust.App:
+    """The release worker: sharing policy → per-team feeds; national systems' commands relayed."""
+    app = create_app("release", settings)
+    directory = DirectoryView(settings)
+    feeds = FeedTopics(settings)
+    relay = CommandRelay(settings)
+    dead = DeadLetters(app, settings, "release")
+    sources = [raw_topic(app, settings, t) for t in fed_topics()]
+    channel = app.topic(
+        *[t.get_topic_name() for t in sources], key_serializer="raw", value_serializer="raw"
+    )
+    outputs: dict[str, faust.TopicT] = {}
+
+    class Background(Service):
+        """Loads the directory before the worker reports ready; runs the relay."""
+
+        async def on_start(self) -> None:
+            await directory.loaded()
+            relay.start()
+
+        async def on_stop(self) -> None:
+            relay.stop()
+            directory.stop()
+
+    app.service(Background)
+
+    def output(team: str) -> faust.TopicT:
+        if team not in outputs:
+            outputs[team] = raw_topic(app, settings, feeds.name(team))
+        return outputs[team]
+
+    @app.agent(channel, name=f"{app.conf.id}.release")
+    async def release_events(stream: faust.StreamT[bytes]) -> None:
+        # faust's StreamT stub lacks noack_take, which the Stream it is at run time has
+        async for batch in stream.noack_take(BATCH, within=BATCH_WITHIN):  # type: ignore[attr-defined]
+            await _release(list(batch))
+            for event in batch:
+                event.ack()
+
+    async def _release(batch: list[faust.EventT[bytes]]) -> None:
+        """Write one batch's feed records; the batch is acknowledged only after this returns."""
+        await directory.loaded()
+        decoded: list[tuple[faust.EventT[bytes], Envelope]] = []
+        for event in batch:
+            envelope, error, _ = decode_or_explain(event.value)
+            if envelope is None:
+                assert error is not None
+                await dead.send(event, error.reason, error.fields)
+            else:
+                decoded.append((event, envelope))
+        snapshot = directory.snapshot
+        if any(decide(env, snapshot).withheld for _, env in decoded):
+            await asyncio.to_thread(directory.catch_up)
+            snapshot = directory.snapshot
+        records: list[tuple[str, Any, bytes]] = []
+        for event, envelope in decoded:
+            decision = decide(envelope, snapshot)
+            if decision.withheld:
+                log.info(
+                    "not released to teams outside the JIT",
+                    event_id=envelope.id,
+                    jit=envelope.jit,
+                    teams=sorted(decision.withheld),
+                )
+            for team in sorted(decision.teams):
+                view = view_for(envelope, team)
+                if view is None:
+                    continue
+                value = event.value if view is envelope else encode(view)
+                records.append((team, event.message.key, value))
+        if not records:
+            return
+        await asyncio.to_thread(feeds.ensure, {team for team, _, _ in records})
+        pending = [await output(team).send(key=key, value=value) for team, key, value in records]
+        await asyncio.gather(*pending)
+
+    return app

@@ -1,0 +1,283 @@
+"""The sharing policy, pure: which teams' feeds carry an event, and what each team sees of it.
+
+The release processor applies it once per event; every per-team feed is its output, so a rule
+changed here changes every feed and nothing else has to agree with it.
+
+Rules, in order:
+
+1. The originator always sees its own record, unchanged.
+2. TLP:RED records go to no other feed: RED is for named individuals, and a national system
+   that files the record in a case-management system is a further disclosure.
+3. Another team sees a record when the originator released it to that team (``releasableto``) or
+   when the record itself is a later release by its originator to that team (deconfliction
+   details released to the other side of a hit); sharing is never implicit.
+4. ...and that team is a member of the JIT, according to the directory. Teams that a
+   deconfliction record names as a party carry their own JIT (a cross-JIT hit pairs teams of two
+   JITs); a team the record names without a JIT was paired by the deconfliction service itself.
+   A JIT the directory does not know admits nobody but the originator.
+5. Victims are pseudonymous outside the originating team: a victim's name, Latin name, date of
+   birth and nationality become the pseudonym the graph and the web UI show; identifiers owned
+   by a victim are withheld (an identifier's entity id is derived from its value, so even the id
+   would let a phone number be guessed back); the victim's names and identifier values are
+   withheld from the lead's free-text summary.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from events.catalogue import CATALOGUE, Catalogue
+from events.deconfliction import (
+    DeconflictionDetailsDeclined,
+    DeconflictionDetailsReleased,
+    DeconflictionHit,
+    OperationConflictDetected,
+    RoleConflictDetected,
+)
+from events.directory import JitRegistered
+from events.envelope import TEAM_PATTERN, Command, Envelope
+from events.handling import Tlp, victim_pseudonym
+from events.identifiers import Person, PersonRole, name_parts
+from events.leads import EntityObserved, LeadSubmitted, person_entity_id
+from events.topics import AUDIT, DEAD_LETTER, DIRECTORY, OUTCOMES, TopicSpec
+
+WITHHELD = "[withheld]"
+
+NOT_FED: frozenset[str] = frozenset({DIRECTORY.name, OUTCOMES.name, DEAD_LETTER.name, AUDIT.name})
+"""Topics no feed carries: the directory (officers' records, webhooks), command outcomes, dead
+letters and the audit trail are the platform's own, not a team's case information."""
+
+
+# --------------------------------------------------------------------------------- directory
+
+
+@dataclass(frozen=True)
+class Directory:
+    """What the policy reads of the JIT directory: each JIT's member teams."""
+
+    jits: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
+
+    def knows(self, jit: str) -> bool:
+        return jit in self.jits
+
+    def is_member(self, team: str, jit: str) -> bool:
+        return team in self.jits.get(jit, frozenset())
+
+    def with_record(self, key: str | None, envelope: Envelope | None) -> Directory:
+        """The directory after one record of the compacted directory topic (None: a tombstone)."""
+        if envelope is not None and isinstance(envelope.data, JitRegistered):
+            jit = envelope.data
+            return self._replace(jit.jit_id, frozenset(jit.member_teams))
+        if envelope is None and key is not None and key.startswith("jit:"):
+            return self._replace(key.removeprefix("jit:"), None)
+        return self
+
+    def _replace(self, jit: str, members: frozenset[str] | None) -> Directory:
+        jits = dict(self.jits)
+        if members is None:
+            jits.pop(jit, None)
+        else:
+            jits[jit] = members
+        return Directory(MappingProxyType(jits))
+
+    @classmethod
+    def of(cls, jits: Mapping[str, Iterable[str]]) -> Directory:
+        return cls(MappingProxyType({j: frozenset(t) for j, t in jits.items()}))
+
+
+# ---------------------------------------------------------------------------------- audience
+
+
+def later_grants(envelope: Envelope) -> frozenset[str]:
+    """Teams a record is itself a release to, beyond its ``releasableto``.
+
+    Only the originator can release its own details: a release naming another team's side is
+    not a grant.
+    """
+    data = envelope.data
+    if isinstance(data, DeconflictionDetailsReleased) and data.by_team == envelope.originator:
+        return frozenset({data.to_team})
+    return frozenset()
+
+
+def parties(envelope: Envelope) -> Mapping[str, str | None]:
+    """Teams a deconfliction record names as its parties, with the JIT each is in (if named)."""
+    data = envelope.data
+    if isinstance(data, DeconflictionHit):
+        return {data.registering.team: data.registering.jit, data.holding.team: data.holding.jit}
+    if isinstance(data, RoleConflictDetected):
+        return {data.victim.team: data.victim.jit, data.suspect.team: data.suspect.jit}
+    if isinstance(data, OperationConflictDetected):
+        return {side.team: data.jit for side in data.sides}
+    if isinstance(data, DeconflictionDetailsReleased | DeconflictionDetailsDeclined):
+        return {data.by_team: None, data.to_team: None}
+    return {}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The feeds an event goes to, and the teams refused only for want of JIT membership."""
+
+    teams: frozenset[str]
+    withheld: frozenset[str] = frozenset()
+
+
+def decide(envelope: Envelope, directory: Directory) -> Decision:
+    """Which teams' feeds carry ``envelope`` (rules 1-4 of the module docstring)."""
+    originator = envelope.originator
+    if envelope.tlp is Tlp.RED:
+        return Decision(frozenset({originator}))
+    named = parties(envelope)
+    teams = {originator}
+    withheld: set[str] = set()
+    for team in (envelope.audience | later_grants(envelope)) - {originator}:
+        jit = named.get(team, envelope.jit)
+        if jit is None or directory.is_member(team, jit):
+            teams.add(team)
+        else:
+            withheld.add(team)
+    return Decision(frozenset(teams), frozenset(withheld))
+
+
+# ----------------------------------------------------------------------------------- content
+
+
+def pseudonymous(person: Person, entity_id: str) -> Person:
+    """A victim as other teams see them: the pseudonym, nothing that identifies the person."""
+    alias = victim_pseudonym(entity_id)
+    return Person(name=alias, latin_name=alias, role=PersonRole.VICTIM)
+
+
+def _redact(text: str, terms: Iterable[str]) -> str:
+    words = sorted({t for t in terms if len(t) >= 3}, key=len, reverse=True)
+    if not words:
+        return text
+    pattern = re.compile(
+        r"(?<!\w)(" + "|".join(re.escape(w) for w in words) + r")(?!\w)", re.IGNORECASE
+    )
+    return pattern.sub(WITHHELD, text)
+
+
+def _lead_for_other_team(lead: LeadSubmitted) -> LeadSubmitted:
+    victims = {i for i, p in enumerate(lead.persons) if p.role is PersonRole.VICTIM}
+    if not victims:
+        return lead
+    persons = tuple(
+        pseudonymous(p, person_entity_id(lead.lead_id, i)) if i in victims else p
+        for i, p in enumerate(lead.persons)
+    )
+    hidden = [i for i in lead.identifiers if i.person in victims]
+    identifiers = tuple(i for i in lead.identifiers if i.person not in victims)
+    terms: set[str] = {i.value for i in hidden}
+    for index in victims:
+        person = lead.persons[index]
+        latin = person.latin_name or person.name
+        terms |= {person.name, latin, *person.name.split(), *latin.split(), *name_parts(latin)}
+    return lead.model_copy(
+        update={
+            "persons": persons,
+            "identifiers": identifiers,
+            "summary": _redact(lead.summary, terms),
+        }
+    )
+
+
+def _observation_for_other_team(seen: EntityObserved) -> EntityObserved | None:
+    if seen.role is not PersonRole.VICTIM:
+        return seen
+    if seen.person is not None:
+        return seen.model_copy(update={"person": pseudonymous(seen.person, seen.entity_id)})
+    return None
+
+
+def view_for(envelope: Envelope, team: str) -> Envelope | None:
+    """What ``team`` sees of an event it may see; None when nothing of it may be shown."""
+    if team == envelope.originator:
+        return envelope
+    data = envelope.data
+    shown: object = data
+    if isinstance(data, LeadSubmitted):
+        shown = _lead_for_other_team(data)
+    elif isinstance(data, EntityObserved):
+        shown = _observation_for_other_team(data)
+    if shown is None:
+        return None
+    if shown is data:
+        return envelope
+    return envelope.model_copy(update={"data": shown})
+
+
+def release(envelope: Envelope, directory: Directory) -> list[tuple[str, Envelope]]:
+    """Each team whose feed carries the event, with its view of it, in team order."""
+    out: list[tuple[str, Envelope]] = []
+    for team in sorted(decide(envelope, directory).teams):
+        view = view_for(envelope, team)
+        if view is not None:
+            out.append((team, view))
+    return out
+
+
+# ---------------------------------------------------------------------------------- topics
+
+
+def fed_topics(catalogue: Catalogue = CATALOGUE) -> tuple[TopicSpec, ...]:
+    """The topics the release reads: every catalogued event topic but those in ``NOT_FED``."""
+    return tuple(
+        topic
+        for topic in catalogue.topics()
+        if topic.name not in NOT_FED
+        and all(entry.kind == "event" for entry in catalogue.on_topic(topic))
+    )
+
+
+def command_topics(catalogue: Catalogue = CATALOGUE) -> tuple[TopicSpec, ...]:
+    """The shared command topics, one per context."""
+    return tuple(
+        topic
+        for topic in catalogue.topics()
+        if any(entry.kind == "command" for entry in catalogue.on_topic(topic))
+    )
+
+
+def team_command_topic(context: TopicSpec, team: str) -> str:
+    """The logical name of ``team``'s own command topic for a context: ``<context>.<TEAM>``."""
+    return f"{context.name}.{team}"
+
+
+TEAM_COMMAND_TOPIC = re.compile(r"^(?P<context>interlock\.[a-z]+\.commands)\.(?P<team>[^.]+)$")
+
+
+def parse_team_command_topic(
+    name: str, catalogue: Catalogue = CATALOGUE
+) -> tuple[TopicSpec, str] | None:
+    """The context and team of a per-team command topic's logical name, or None."""
+    match = TEAM_COMMAND_TOPIC.match(name)
+    if match is None or not re.match(TEAM_PATTERN, match["team"]):
+        return None
+    for context in command_topics(catalogue):
+        if context.name == match["context"]:
+            return context, match["team"]
+    return None
+
+
+def admit_command(
+    envelope: Envelope, *, team: str, context: TopicSpec, catalogue: Catalogue = CATALOGUE
+) -> str | None:
+    """Why a command written to ``team``'s own command topic may not go on, or None.
+
+    The topic's ACL proves who wrote it, so the command must speak for that team only: its
+    originator and its actor's team are the topic's team, and it belongs to the topic's context.
+    """
+    if not isinstance(envelope.data, Command):
+        return f"{envelope.type} is an event, not a command"
+    entry = catalogue.entry(envelope.type)
+    if entry.topic.name != context.name:
+        return f"{envelope.type} belongs on {entry.topic.name}, not on {context.name}"
+    if envelope.originator != team:
+        return f"originator {envelope.originator} is not this topic's team {team}"
+    if envelope.data.actor.team != team:
+        return f"actor team {envelope.data.actor.team} is not this topic's team {team}"
+    return None
