@@ -1,88 +1,753 @@
 """The one query layer: every read takes the viewing team and cannot return anything else.
 
-Each query filters every node and relationship it touches by ``$team IN x.audience``; victims
-come back as pseudonyms to every team but the one that recorded them.
+Two locks on every read. Each Cypher query filters every node and relationship it touches, on
+every path it follows, by ``$team IN x.audience`` (and a person's identity by its
+``identity_audience``). Then every element a query returns passes through ``scoping`` in Python,
+which raises ``ScopeViolationError`` for anything the team may not see and shows only whitelisted
+properties. Counts are computed from the checked elements, never by Cypher over unchecked ones.
+
+Every read also takes a ``purpose`` (why personal data is read); it is threaded through so that
+a later issue can require and record it without changing the signatures.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from neo4j import AsyncDriver
+from anyascii import anyascii
+from neo4j import READ_ACCESS, AsyncDriver
+from neo4j.spatial import WGS84Point
 
-from events.handling import victim_pseudonym
+from events.identifiers import IdentifierKind, normalise
+from services.projection.graph import FULLTEXT_INDEX
+from services.projection.scoping import (
+    ScopeViolationError,
+    checked,
+    graph_edge,
+    graph_node,
+    identity_visible,
+    kind_of,
+    node_ref,
+    present,
+)
 
-PERSON_FIELDS = ("name", "latin_name", "date_of_birth", "nationality")
+TRAVERSED = (
+    "Person",
+    "Identifier",
+    "Lead",
+    "Organisation",
+    "Location",
+    "Operation",
+    "Task",
+    "Alert",
+    "DeconflictionHit",
+)
+"""Kinds a network or path goes through; teams, JITs, registrations and the timeline are not."""
+
+TRAVERSABLE = "|".join(TRAVERSED)
+
+MAX_DEPTH = 3
+MAX_PATH = 8
 
 
-def present_person(props: dict[str, Any], team: str) -> dict[str, Any]:
-    """A person as ``team`` may see them: a victim recorded by another team is a pseudonym."""
-    person = {k: props.get(k) for k in ("id", "jit", "originator", *PERSON_FIELDS)}
-    person["victim"] = bool(props.get("victim"))
-    if person["victim"] and props.get("originator") != team:
-        pseudonym = victim_pseudonym(str(props["id"]))
-        person |= {
-            "name": pseudonym,
-            "latin_name": pseudonym,
-            "date_of_birth": None,
-            "nationality": None,
-            "pseudonymised": True,
+def visible(*names: str) -> str:
+    """Cypher: the team may see every one of these nodes or relationships."""
+    return " AND ".join(f"$team IN {n}.audience" for n in names)
+
+
+IN_JIT = "({v}.jit = $jit OR $jit IN coalesce({v}.jits, []))"
+
+PATH_VISIBLE = (
+    "all(x IN nodes(path) WHERE $team IN x.audience AND "
+    + IN_JIT.format(v="x")
+    + ") AND all(r IN relationships(path) WHERE $team IN r.audience)"
+)
+
+NODE = "{eid: elementId(x), labels: labels(x), props: properties(x)}"
+REL = (
+    "{type: type(r), props: properties(r), start: elementId(startNode(r)), "
+    "end: elementId(endNode(r))}"
+)
+PATH_ELEMENTS = f"[x IN nodes(path) | {NODE}] AS nodes, [r IN relationships(path) | {REL}] AS rels"
+
+PersonId = str
+
+
+@dataclass(frozen=True)
+class Area:
+    """Where to look for operations: a bounding box, or a centre and radius (metres)."""
+
+    min_latitude: float | None = None
+    min_longitude: float | None = None
+    max_latitude: float | None = None
+    max_longitude: float | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    radius_m: float | None = None
+
+    def params(self) -> dict[str, Any]:
+        sw = ne = centre = None
+        if (
+            self.min_latitude is not None
+            and self.min_longitude is not None
+            and self.max_latitude is not None
+            and self.max_longitude is not None
+        ):
+            sw = WGS84Point((self.min_longitude, self.min_latitude))
+            ne = WGS84Point((self.max_longitude, self.max_latitude))
+        if self.latitude is not None and self.longitude is not None:
+            centre = WGS84Point((self.longitude, self.latitude))
+        return {"sw": sw, "ne": ne, "centre": centre, "radius_m": self.radius_m or 0.0}
+
+
+class Subgraph:
+    """Nodes and relationships checked one by one for the viewing team, shaped for a graph view."""
+
+    def __init__(self, team: str) -> None:
+        self.team = team
+        self.nodes: dict[str, dict[str, Any]] = {}
+        self.refs: dict[str, str] = {}
+        self.edges: dict[str, dict[str, Any]] = {}
+
+    def add_node(self, item: Mapping[str, Any]) -> str:
+        ref = self.refs.get(item["eid"])
+        if ref is None:
+            node = graph_node(self.team, item["labels"], item["props"])
+            ref = node["id"]
+            self.refs[item["eid"]] = ref
+            self.nodes[ref] = node
+        return ref
+
+    def add_edge(self, item: Mapping[str, Any]) -> None:
+        source, target = self.refs.get(item["start"]), self.refs.get(item["end"])
+        if source is None or target is None:
+            raise ScopeViolationError("a relationship was returned without its visible endpoints")
+        edge = graph_edge(self.team, item["type"], item["props"], source, target)
+        self.edges[edge["id"]] = edge
+
+    def add_path(
+        self, nodes: Iterable[Mapping[str, Any]], rels: Iterable[Mapping[str, Any]]
+    ) -> None:
+        for item in nodes:
+            self.add_node(item)
+        for item in rels:
+            self.add_edge(item)
+
+    def shape(self, **extra: Any) -> dict[str, Any]:
+        return {
+            "nodes": sorted(self.nodes.values(), key=lambda n: n["id"]),
+            "edges": sorted(self.edges.values(), key=lambda e: e["id"]),
+            **extra,
         }
-    return person
 
 
-def _clean(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in props.items() if k not in {"audience", "version"}}
+def lucene_query(text: str) -> str | None:
+    """A Lucene query over the words of ``text`` and of its Latin transliteration.
+
+    Only letters and digits reach Lucene, so no query syntax can be injected. Every word must
+    match (as a prefix or within one edit); the Latin form is an alternative spelling.
+    """
+    words: list[str] = []
+    for variant in (text, anyascii(text)):
+        for word in re.findall(r"\w+", variant.lower()):
+            if len(word) >= 2 and word not in words:
+                words.append(word)
+    if not words:
+        return None
+    terms = [f"({w}* OR {w}~1)" if len(w) >= 4 else f"{w}*" for w in words[:12]]
+    return " AND ".join(terms)
+
+
+def identifier_candidates(text: str) -> list[str]:
+    """Canonical values ``text`` could be, for every identifier kind it is valid as."""
+    found: set[str] = set()
+    for kind in IdentifierKind:
+        try:
+            found.add(normalise(kind, text))
+        except ValueError:
+            continue
+    return sorted(found)
+
+
+CARD_SECTIONS: tuple[tuple[str, str], ...] = (
+    ("identifiers", "(p)-[:HAS_IDENTIFIER]->(:Identifier)"),
+    ("leads", "(p)<-[:MENTIONS]-(:Lead)"),
+    ("tasks", "(p)<-[:TARGETS]-(:Task)"),
+    ("tasks", "(p)<-[:MENTIONS]-(:Lead)-[:LINKED_TO]-(:Task)"),
+    ("operations", "(p)<-[:MENTIONS]-(:Lead)-[:LINKED_TO]-(:Operation)"),
+    ("operations", "(p)<-[:TARGETS]-(:Task)-[:LINKED_TO]->(:Operation)"),
+    ("operations", "(p)<-[:MENTIONS]-(:Lead)<-[:LINKED_TO]-(:Task)-[:LINKED_TO]->(:Operation)"),
+    (
+        "hits",
+        "(p)<-[:MENTIONS]-(:Lead)<-[:REGISTERS]-(:Registration)<-[:MATCHED]-(:DeconflictionHit)",
+    ),
+    (
+        "hit_details",
+        "(p)<-[:MENTIONS]-(:Lead)<-[:REGISTERS]-(:Registration)<-[:MATCHED]-"
+        "(:DeconflictionHit)<-[:DETAILS_OF]-(:HitDetails)",
+    ),
+    ("alerts", "(p)<-[:RAISED_FOR]-(:Alert)"),
+    ("alerts", "(p)<-[:MENTIONS]-(:Lead)<-[:RAISED_FOR]-(:Alert)"),
+    ("alerts", "(p)<-[:TARGETS]-(:Task)<-[:RAISED_FOR]-(:Alert)"),
+)
+"""What a person's card lists, and over which paths from the person it is reached."""
+
+CARD = (
+    "MATCH (p:Person {id: $person_id}) WHERE p.jit = $jit AND $team IN p.audience\n"
+    "OPTIONAL CALL (p) {\n"
+    + "\nUNION ALL\n".join(
+        f"  MATCH path = {pattern} WHERE {PATH_VISIBLE}\n"
+        f"  RETURN '{section}' AS section, path LIMIT 500"
+        for section, pattern in CARD_SECTIONS
+    )
+    + "\n}\n"
+    "RETURN properties(p) AS person, section,\n"
+    f"  CASE WHEN path IS NULL THEN [] ELSE [x IN nodes(path) | {NODE}] END AS nodes,\n"
+    f"  CASE WHEN path IS NULL THEN [] ELSE [r IN relationships(path) | {REL}] END AS rels"
+)
 
 
 class GraphViews:
     """Team-scoped reads over the projected graph."""
 
-    def __init__(self, driver: AsyncDriver) -> None:
+    def __init__(self, driver: AsyncDriver, *, database: str | None = None) -> None:
         self.driver = driver
+        self.database = database
 
-    async def lead(self, *, team: str, jit: str, lead_id: str) -> dict[str, Any] | None:
-        """A lead and the entities it mentions that ``team`` may see, or None."""
-        query = """
-        MATCH (l:Lead {id: $lead_id, jit: $jit}) WHERE $team IN l.audience
-        OPTIONAL MATCH (l)-[m:MENTIONS]->(e) WHERE $team IN m.audience AND $team IN e.audience
-        RETURN properties(l) AS lead,
-               collect(CASE WHEN e IS NULL THEN NULL ELSE
-                  {labels: labels(e), props: properties(e), role: m.role} END) AS entities
-        """
-        async with self.driver.session() as session:
-            result = await session.run(query, team=team, jit=jit, lead_id=lead_id)
-            record = await result.single()
-        if record is None:
+    async def _read(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        """One read in an auto-commit transaction: half the round trips of a managed one."""
+        async with self.driver.session(
+            database=self.database, default_access_mode=READ_ACCESS
+        ) as session:
+            result = await session.run(query, params)
+            return [record.data() async for record in result]
+
+    # ---------------------------------------------------------------------------- leads
+
+    async def lead(
+        self, *, team: str, jit: str, lead_id: str, purpose: str | None = None
+    ) -> dict[str, Any] | None:
+        """A lead with the persons, identifiers, places and links ``team`` may see, or None."""
+        rows = await self._read(
+            f"""
+            MATCH (l:Lead {{id: $lead_id}}) WHERE l.jit = $jit AND {visible("l")}
+            OPTIONAL MATCH (l)-[r]-(x) WHERE {visible("r", "x")} AND {IN_JIT.format(v="x")}
+              AND (x:Person OR x:Identifier OR x:Organisation OR x:Location OR x:Task
+                   OR x:Operation)
+            RETURN properties(l) AS lead,
+                   collect(CASE WHEN x IS NULL THEN NULL ELSE
+                     {{labels: labels(x), props: properties(x), rel: properties(r),
+                       type: type(r)}} END) AS around
+            """,
+            team=team,
+            jit=jit,
+            lead_id=lead_id,
+        )
+        if not rows:
             return None
-        lead = _clean(dict(record["lead"]))
-        persons, identifiers = [], []
-        for item in record["entities"]:
-            if "Person" in item["labels"]:
-                persons.append(
-                    {**present_person(item["props"], team), "role": item["role"]}
-                )
-            elif "Identifier" in item["labels"]:
-                props = item["props"]
-                identifiers.append(
-                    {k: props.get(k) for k in ("id", "kind", "value", "country")}
-                    | {"role": item["role"]}
-                )
-        lead["persons"] = sorted(persons, key=lambda p: str(p["id"]))
-        lead["identifiers"] = sorted(identifiers, key=lambda i: str(i["id"]))
+        lead = present(team, ["Lead"], rows[0]["lead"])
+        sections: dict[str, list[dict[str, Any]]] = {
+            "persons": [],
+            "identifiers": [],
+            "organisations": [],
+            "locations": [],
+            "tasks": [],
+            "operations": [],
+        }
+        section_of = {
+            "Person": "persons",
+            "Identifier": "identifiers",
+            "Organisation": "organisations",
+            "Location": "locations",
+            "Task": "tasks",
+            "Operation": "operations",
+        }
+        for item in rows[0]["around"]:
+            checked(team, item["rel"], "relationship")
+            kind = kind_of(item["labels"])
+            shown = present(team, item["labels"], item["props"])
+            if item["type"] == "MENTIONS":
+                role = item["rel"].get("key")
+                shown["role"] = None if role == "none" else role
+            sections[section_of[kind]].append(shown)
+        for name, items in sections.items():
+            unique = {(i["id"], i.get("role")): i for i in items}
+            lead[name] = sorted(unique.values(), key=lambda i: (str(i["id"]), str(i.get("role"))))
         return lead
 
     async def leads(
-        self, *, team: str, jit: str, status: str | None = None, limit: int = 100
+        self,
+        *,
+        team: str,
+        jit: str,
+        status: Sequence[str] | None = None,
+        source: Sequence[str] | None = None,
+        reliability: Sequence[str] | None = None,
+        credibility: Sequence[str] | None = None,
+        received_from: datetime | None = None,
+        received_until: datetime | None = None,
+        text: str | None = None,
+        limit: int = 100,
+        purpose: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Leads of a JIT that ``team`` may see, newest first."""
-        query = """
-        MATCH (l:Lead {jit: $jit}) WHERE $team IN l.audience
-          AND ($status IS NULL OR l.status = $status)
-        RETURN properties(l) AS lead ORDER BY l.received_at DESC LIMIT $limit
-        """
-        async with self.driver.session() as session:
-            result = await session.run(
-                query, team=team, jit=jit, status=status, limit=limit
+        """Leads of a JIT that ``team`` may see, newest first, filtered by triage and grading."""
+        rows = await self._read(
+            f"""
+            MATCH (l:Lead) WHERE l.jit = $jit AND {visible("l")}
+              AND ($status IS NULL OR l.status IN $status)
+              AND ($source IS NULL OR l.source IN $source)
+              AND ($reliability IS NULL OR l.reliability IN $reliability)
+              AND ($credibility IS NULL OR l.credibility IN $credibility)
+              AND ($received_from IS NULL OR l.received_at >= $received_from)
+              AND ($received_until IS NULL OR l.received_at < $received_until)
+              AND ($text IS NULL OR toLower(l.summary) CONTAINS $text)
+            RETURN properties(l) AS lead ORDER BY l.received_at DESC, l.id LIMIT $limit
+            """,
+            team=team,
+            jit=jit,
+            status=list(status) if status else None,
+            source=list(source) if source else None,
+            reliability=list(reliability) if reliability else None,
+            credibility=list(credibility) if credibility else None,
+            received_from=received_from,
+            received_until=received_until,
+            text=text.lower() if text else None,
+            limit=limit,
+        )
+        return [present(team, ["Lead"], r["lead"]) for r in rows]
+
+    # ---------------------------------------------------------------------------- tasks
+
+    async def task(
+        self, *, team: str, jit: str, task_id: str, purpose: str | None = None
+    ) -> dict[str, Any] | None:
+        """A task with the leads, entities and operations it links that ``team`` may see."""
+        rows = await self._read(
+            f"""
+            MATCH (t:Task {{id: $task_id}}) WHERE t.jit = $jit AND {visible("t")}
+            OPTIONAL MATCH (t)-[r:LINKED_TO|TARGETS]->(x) WHERE {visible("r", "x")}
+              AND {IN_JIT.format(v="x")}
+            RETURN properties(t) AS task,
+                   collect(CASE WHEN x IS NULL THEN NULL ELSE
+                     {{labels: labels(x), props: properties(x), rel: properties(r)}} END) AS links
+            """,
+            team=team,
+            jit=jit,
+            task_id=task_id,
+        )
+        if not rows:
+            return None
+        task = present(team, ["Task"], rows[0]["task"])
+        links: list[dict[str, Any]] = []
+        for item in rows[0]["links"]:
+            checked(team, item["rel"], "relationship")
+            links.append(
+                {"kind": kind_of(item["labels"]), **present(team, item["labels"], item["props"])}
             )
-            return [_clean(dict(r["lead"])) async for r in result]
+        task["links"] = sorted(links, key=lambda i: (str(i["kind"]), str(i["id"])))
+        return task
+
+    async def tasks(
+        self,
+        *,
+        team: str,
+        jit: str,
+        member: str,
+        view: str | None = None,
+        status: Sequence[str] | None = None,
+        limit: int = 100,
+        purpose: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Tasks of a JIT that ``team`` may see, newest first: all, or ``view`` ``mine`` (assigned
+        to ``member``), ``team`` (asked of the team), ``requested`` (asked by the team) or
+        ``overdue`` (a missed deadline still unmet: not accepted in time and still requested, or
+        not completed in time and still open)."""
+        rows = await self._read(
+            f"""
+            MATCH (t:Task) WHERE t.jit = $jit AND {visible("t")}
+              AND ($status IS NULL OR t.status IN $status)
+              AND CASE $view
+                WHEN 'mine' THEN t.to_team = $team
+                  AND coalesce(t.assignee, t.to_member) = $member
+                WHEN 'team' THEN t.to_team = $team
+                WHEN 'requested' THEN t.team = $team
+                WHEN 'overdue' THEN (t.overdue = 'response' AND t.status = 'requested')
+                  OR (t.overdue = 'completion' AND t.status IN $open)
+                ELSE true END
+            RETURN properties(t) AS task ORDER BY t.requested_at DESC, t.id LIMIT $limit
+            """,
+            team=team,
+            jit=jit,
+            member=member,
+            view=view,
+            status=list(status) if status else None,
+            open=["requested", "accepted", "in_progress", "blocked"],
+            limit=limit,
+        )
+        return [present(team, ["Task"], r["task"]) for r in rows]
+
+    # ----------------------------------------------------------------------- suspects
+
+    async def card(
+        self, *, team: str, jit: str, person_id: str, purpose: str | None = None
+    ) -> dict[str, Any] | None:
+        """A person and the identifiers, leads, operations, tasks, hits, alerts one may see.
+
+        Each section is reached over paths whose every node and relationship the team may see,
+        so nothing is listed through a link the team is not told of.
+        """
+        rows = await self._read(CARD, team=team, jit=jit, person_id=person_id)
+        if not rows:
+            return None
+        person = present(team, ["Person"], rows[0]["person"])
+        sections: dict[str, dict[str, dict[str, Any]]] = {name: {} for name, _ in CARD_SECTIONS}
+        for row in rows:
+            if row["section"] is None:
+                continue
+            via = Subgraph(team)
+            via.add_path(row["nodes"], row["rels"])
+            end = via.nodes[via.refs[row["nodes"][-1]["eid"]]]
+            sections[row["section"]].setdefault(end["id"], end["data"])
+        for name, found in sections.items():
+            person[name] = sorted(found.values(), key=lambda d: str(d["id"]))
+        return person
+
+    async def network(
+        self,
+        *,
+        team: str,
+        jit: str,
+        person_id: str,
+        depth: int = 2,
+        max_nodes: int = 300,
+        purpose: str | None = None,
+    ) -> dict[str, Any] | None:
+        """The graph around a person to ``depth`` hops, over what ``team`` may see only."""
+        depth = max(1, min(depth, MAX_DEPTH))
+        start = await self._read(
+            f"MATCH (x:Person {{id: $person_id}}) WHERE x.jit = $jit AND {visible('x')} "
+            f"RETURN {NODE} AS node",
+            team=team,
+            jit=jit,
+            person_id=person_id,
+        )
+        if not start:
+            return None
+        graph = Subgraph(team)
+        root = graph.add_node(start[0]["node"])
+        frontier = [start[0]["node"]["eid"]]
+        truncated = False
+        for _ in range(depth):
+            if not frontier:
+                break
+            rows = await self._read(
+                f"""
+                UNWIND $frontier AS eid
+                MATCH (n) WHERE elementId(n) = eid
+                MATCH (n)-[r]-(x)
+                WHERE {visible("r", "x")} AND x:{TRAVERSABLE} AND {IN_JIT.format(v="x")}
+                RETURN {NODE} AS node, {REL} AS rel
+                LIMIT $cap
+                """,
+                team=team,
+                jit=jit,
+                frontier=frontier,
+                cap=max_nodes * 20,
+            )
+            following: list[str] = []
+            for row in rows:
+                eid = row["node"]["eid"]
+                if eid not in graph.refs:
+                    if len(graph.nodes) >= max_nodes:
+                        truncated = True
+                        continue
+                    graph.add_node(row["node"])
+                    following.append(eid)
+                graph.add_edge(row["rel"])
+            frontier = following
+        return graph.shape(root=root, depth=depth, truncated=truncated)
+
+    async def path(
+        self,
+        *,
+        team: str,
+        jit: str,
+        from_id: str,
+        to_id: str,
+        max_length: int = MAX_PATH,
+        purpose: str | None = None,
+    ) -> dict[str, Any] | None:
+        """The shortest path between two persons through what ``team`` may see; None if none."""
+        hops = max(1, min(int(max_length), MAX_PATH))
+        rows = await self._read(
+            f"""
+            MATCH (a:Person {{id: $from_id}}), (b:Person {{id: $to_id}})
+            WHERE a.jit = $jit AND b.jit = $jit AND {visible("a", "b")}
+            MATCH path = shortestPath((a)-[*0..{hops}]-(b))
+            WHERE all(x IN nodes(path) WHERE $team IN x.audience AND x:{TRAVERSABLE}
+                      AND {IN_JIT.format(v="x")})
+              AND all(r IN relationships(path) WHERE $team IN r.audience)
+            RETURN {PATH_ELEMENTS}
+            """,
+            team=team,
+            jit=jit,
+            from_id=from_id,
+            to_id=to_id,
+        )
+        if not rows:
+            return None
+        graph = Subgraph(team)
+        graph.add_path(rows[0]["nodes"], rows[0]["rels"])
+        order = [graph.refs[n["eid"]] for n in rows[0]["nodes"]]
+        return graph.shape(path=order, length=len(order) - 1)
+
+    # ------------------------------------------------------------- operations, timeline
+
+    async def operations(
+        self,
+        *,
+        team: str,
+        jit: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        area: Area | None = None,
+        include_cancelled: bool = False,
+        limit: int = 500,
+        purpose: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Operations ``team`` may see whose window meets [since, until] and whose place meets
+        the area, each with the operation conflicts the team may see."""
+        rows = await self._read(
+            f"""
+            MATCH (o:Operation) WHERE o.jit = $jit AND {visible("o")}
+              AND ($since IS NULL OR o.ends_at >= $since)
+              AND ($until IS NULL OR o.starts_at <= $until)
+              AND ($include_cancelled OR o.status <> 'cancelled')
+              AND ($sw IS NULL OR point.withinBBox(o.location, $sw, $ne))
+              AND ($centre IS NULL OR point.distance(o.location, $centre) <= $radius_m + o.radius_m)
+            OPTIONAL MATCH (o)<-[c:CONCERNS]-(x:OperationConflict) WHERE {visible("c", "x")}
+            WITH o, collect(CASE WHEN x IS NULL THEN NULL ELSE
+                 {{labels: labels(x), props: properties(x), rel: properties(c)}} END) AS conflicts
+            RETURN properties(o) AS operation, conflicts
+            ORDER BY o.starts_at, o.id LIMIT $limit
+            """,
+            team=team,
+            jit=jit,
+            since=since,
+            until=until,
+            include_cancelled=include_cancelled,
+            limit=limit,
+            **(area or Area()).params(),
+        )
+        found = []
+        for row in rows:
+            operation = present(team, ["Operation"], row["operation"])
+            operation["conflicts"] = sorted(
+                (
+                    present(team, c["labels"], c["props"])
+                    for c in row["conflicts"]
+                    if checked(team, c["rel"], "relationship")
+                ),
+                key=lambda c: str(c["id"]),
+            )
+            found.append(operation)
+        return found
+
+    async def timeline(
+        self,
+        *,
+        team: str,
+        jit: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        kinds: Sequence[str] | None = None,
+        limit: int = 200,
+        newest_first: bool = True,
+        purpose: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """What happened in the JIT that ``team`` may see, by event time."""
+        order = "DESC" if newest_first else "ASC"
+        rows = await self._read(
+            f"""
+            MATCH (a:Activity) WHERE a.jit = $jit AND {visible("a")}
+              AND ($since IS NULL OR a.at >= $since) AND ($until IS NULL OR a.at < $until)
+              AND ($kinds IS NULL OR a.subject_kind IN $kinds)
+            RETURN properties(a) AS activity ORDER BY a.at {order}, a.id {order} LIMIT $limit
+            """,
+            team=team,
+            jit=jit,
+            since=since,
+            until=until,
+            kinds=list(kinds) if kinds else None,
+            limit=limit,
+        )
+        return [present(team, ["Activity"], r["activity"]) for r in rows]
+
+    # -------------------------------------------------------------------------- search
+
+    async def search(
+        self, *, team: str, jit: str, text: str, limit: int = 25, purpose: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Persons, identifiers, organisations and places whose names or values match ``text``.
+
+        A person whose identity ``team`` may not see is never a hit: a pseudonym found by a name
+        would give the name away.
+        """
+        hits: dict[str, dict[str, Any]] = {}
+        lucene = lucene_query(text)
+        if lucene:
+            rows = await self._read(
+                f"""
+                CALL db.index.fulltext.queryNodes($index, $lucene) YIELD node AS x, score
+                WHERE x.jit = $jit AND {visible("x")}
+                  AND (NOT x:Person OR $team IN x.identity_audience)
+                RETURN {NODE} AS node, score ORDER BY score DESC LIMIT $limit
+                """,
+                team=team,
+                jit=jit,
+                index=FULLTEXT_INDEX,
+                lucene=lucene,
+                limit=limit,
+            )
+            self._add_hits(team, hits, rows)
+        values = identifier_candidates(text)
+        if values:
+            rows = await self._read(
+                f"""
+                MATCH (x:Identifier) WHERE x.value IN $values AND x.jit = $jit AND {visible("x")}
+                RETURN {NODE} AS node, 100.0 AS score LIMIT $limit
+                """,
+                team=team,
+                jit=jit,
+                values=values,
+                limit=limit,
+            )
+            self._add_hits(team, hits, rows)
+        ranked = sorted(hits.values(), key=lambda h: (-h["score"], h["id"]))
+        return ranked[:limit]
+
+    @staticmethod
+    def _add_hits(team: str, hits: dict[str, dict[str, Any]], rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            item = row["node"]
+            if "Person" in item["labels"] and not identity_visible(team, item["props"]):
+                raise ScopeViolationError("a search matched a person whose identity is hidden")
+            node = graph_node(team, item["labels"], item["props"])
+            score = float(row["score"])
+            if node["id"] not in hits or hits[node["id"]]["score"] < score:
+                hits[node["id"]] = {**node, "score": score}
+
+    # -------------------------------------------------------------------------- export
+
+    async def visible_graph(
+        self, *, team: str, jit: str, purpose: str | None = None
+    ) -> dict[str, Any]:
+        """Everything of the JIT ``team`` may see among persons, identifiers, organisations,
+        places, leads and operations, with the relationships between them (for export)."""
+        kinds = ["Person", "Identifier", "Organisation", "Location", "Lead", "Operation"]
+        nodes = await self._read(
+            "CALL () {\n"
+            + "\nUNION ALL\n".join(
+                f"  MATCH (x:{label}) WHERE x.jit = $jit AND {visible('x')} RETURN x"
+                for label in kinds
+            )
+            + f"\n}}\nRETURN {NODE} AS node",
+            team=team,
+            jit=jit,
+        )
+        rels = await self._read(
+            f"""
+            MATCH (a:Lead|Person)-[r:MENTIONS|HAS_IDENTIFIER|LINKED_TO]->(b)
+            WHERE a.jit = $jit AND b.jit = $jit AND {visible("a", "r", "b")}
+              AND any(label IN labels(b) WHERE label IN $kinds)
+            RETURN {REL} AS rel
+            """,
+            team=team,
+            jit=jit,
+            kinds=kinds,
+        )
+        graph = Subgraph(team)
+        for row in nodes:
+            graph.add_node(row["node"])
+        for row in rels:
+            if row["rel"]["start"] in graph.refs and row["rel"]["end"] in graph.refs:
+                graph.add_edge(row["rel"])
+        return graph.shape()
+
+    # ---------------------------------------------------------------------------- health
+
+    async def checkpoints(self, *, group: str) -> dict[tuple[str, int], tuple[int, int]]:
+        """Per (topic, partition): the newest offset and record time (ms) the projection wrote."""
+        rows = await self._read(
+            "MATCH (c:ProjectionCheckpoint) WHERE c.group = $group "
+            "RETURN c.topic AS topic, c.partition AS partition, c.offset AS offset, "
+            "c.record_ms AS record_ms",
+            group=group,
+        )
+        return {(r["topic"], r["partition"]): (r["offset"], r["record_ms"]) for r in rows}
+
+    async def projection_lag(
+        self, *, group: str, ends: Mapping[tuple[str, int], tuple[int, int | None]]
+    ) -> dict[str, Any]:
+        """Lag of the projection behind the topics (see ``lag_report``)."""
+        return lag_report(ends, await self.checkpoints(group=group))
+
+
+def lag_report(
+    ends: Mapping[tuple[str, int], tuple[int, int | None]],
+    done: Mapping[tuple[str, int], tuple[int, int]],
+) -> dict[str, Any]:
+    """How far the projection is behind, from the topics' ends and its checkpoints.
+
+    ``ends`` maps (topic, partition) to (high watermark, timestamp ms of the newest record);
+    ``done`` to (newest offset written, its record time ms). Per partition the lag is the newest
+    record's time minus the newest projected record's time (0 once its last offset is written);
+    the projection's lag is the largest. None means records wait where nothing was ever projected.
+    """
+    partitions = []
+    worst = 0.0
+    behind_total = 0
+    newest_event: int | None = None
+    newest_projected: int | None = None
+    for (topic, partition), (high, newest_ms) in sorted(ends.items()):
+        offset, projected_ms = done.get((topic, partition), (-1, None))
+        behind = max(0, high - 1 - offset)
+        if behind == 0 or newest_ms is None:
+            lag = 0.0
+        elif projected_ms is None:
+            lag = float("inf")
+        else:
+            lag = max(0.0, (newest_ms - projected_ms) / 1000)
+        worst = max(worst, lag)
+        behind_total += behind
+        if newest_ms is not None:
+            newest_event = max(newest_event or 0, newest_ms)
+        if projected_ms is not None:
+            newest_projected = max(newest_projected or 0, projected_ms)
+        partitions.append(
+            {
+                "topic": topic,
+                "partition": partition,
+                "behind_records": behind,
+                "lag_seconds": None if lag == float("inf") else round(lag, 3),
+            }
+        )
+    return {
+        "lag_seconds": None if worst == float("inf") else round(worst, 3),
+        "behind_records": behind_total,
+        "newest_event_ms": newest_event,
+        "newest_projected_ms": newest_projected,
+        "partitions": partitions,
+    }
+
+
+def person_refs(graph: Mapping[str, Any]) -> list[str]:
+    """The node ids of the persons in a graph view."""
+    return [n["id"] for n in graph.get("nodes", []) if n["kind"] == "Person"]
+
+
+__all__ = ["Area", "GraphViews", "ScopeViolationError", "node_ref", "person_refs"]

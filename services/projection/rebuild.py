@@ -1,0 +1,230 @@
+"""Rebuild the graph from the log: clear it, replay every projected topic from the beginning.
+
+The log is the system of record; the graph is a projection of it. Because every write is
+idempotent and ordered per aggregate, the rebuilt graph equals the live one (``canonical``).
+The live projection should be stopped meanwhile; it resumes from its committed offsets after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+from neo4j import AsyncDriver
+
+from events.codec import InvalidEvent, decode
+from events.deconfliction import DeconflictionHit
+from events.directory import DeskRegistered, JitRegistered, MemberRegistered, TeamRegistered
+from events.envelope import Envelope
+from events.topics import TopicSpec
+from services.kit.logging import get_logger
+from services.kit.settings import Settings
+from services.projection.agents import BATCH, ensure_schema, write_until_done
+from services.projection.canonical import GraphDigest, Scope, graph_digest
+from services.projection.graph import (
+    IGNORED,
+    PROJECTED_TOPICS,
+    STATEMENTS,
+    UNIQUE_IDS,
+    checkpoint_rows,
+)
+
+log = get_logger()
+
+
+@dataclass
+class RebuildReport:
+    """What a rebuild read, wrote and skipped, and the graph it left."""
+
+    read: int = 0
+    projected: int = 0
+    ignored: int = 0
+    invalid: int = 0
+    out_of_scope: int = 0
+    batches: int = 0
+    seconds: float = 0.0
+    by_type: dict[str, int] = field(default_factory=dict)
+    digest: GraphDigest | None = None
+
+    def summary(self) -> str:
+        lines = [
+            f"read {self.read} records in {self.seconds:.1f}s: projected {self.projected}, "
+            f"ignored {self.ignored}, invalid {self.invalid}, out of scope {self.out_of_scope}",
+        ]
+        if self.digest:
+            lines.append(
+                f"graph: {self.digest.nodes} nodes, {self.digest.relationships} relationships, "
+                f"sha256 {self.digest.sha256}"
+            )
+        lines.extend(f"  {t}: {n}" for t, n in sorted(self.by_type.items()))
+        return "\n".join(lines)
+
+
+def in_scope(env: Envelope, scope: Scope | None) -> bool:
+    """Whether an event belongs to the part of the graph being rebuilt."""
+    if scope is None:
+        return True
+    data = env.data
+    if isinstance(data, JitRegistered):
+        return data.jit_id in scope.jits
+    if isinstance(data, TeamRegistered | DeskRegistered):
+        return data.team in scope.teams
+    if isinstance(data, MemberRegistered):
+        return False
+    if isinstance(data, DeconflictionHit):
+        return bool({data.registering.jit, data.holding.jit} & scope.jits)
+    return env.jit in scope.jits
+
+
+async def clear_graph(
+    driver: AsyncDriver, *, scope: Scope | None = None, checkpoint_group: str | None = None
+) -> int:
+    """Delete the graph (or the scope of it), in transactions of 5000 nodes. Returns how many.
+
+    A scope is deleted label by label, so each pass uses that label's index on ``jit``.
+    """
+    params = {**(scope.params() if scope else {}), "group": checkpoint_group}
+    passes = (
+        [("", "true")]
+        if scope is None
+        else [
+            (f":{label}", scope.cypher_for("n", label))
+            for label in UNIQUE_IDS
+            if label not in ("Entity", "ProjectionCheckpoint")
+        ]
+        + [(":Entity", scope.cypher_for("n", "Entity"))]
+    )
+    passes.append((":ProjectionCheckpoint", "n.group = $group"))
+    total = 0
+    async with driver.session() as session:
+        for label, where in passes:
+            result = await session.run(
+                f"MATCH (n{label}) WHERE {where} "
+                "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS "
+                "RETURN count(*) AS deleted",
+                params,
+            )
+            record = await result.single()
+            total += int(record["deleted"]) if record else 0
+    return total
+
+
+class LogReader:
+    """Every record of some topics, from the beginning up to their ends when reading started."""
+
+    def __init__(self, settings: Settings, topics: Sequence[TopicSpec] = PROJECTED_TOPICS) -> None:
+        self.consumer = Consumer(
+            {
+                "bootstrap.servers": settings.kafka_bootstrap,
+                "group.id": f"{settings.topic_prefix}interlock-rebuild-{uuid.uuid4().hex[:8]}",
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                "enable.partition.eof": False,
+            }
+        )
+        names = [settings.topic(t.name) for t in topics]
+        metadata = self.consumer.list_topics(timeout=10)
+        self.remaining: dict[tuple[str, int], int] = {}
+        assignment: list[TopicPartition] = []
+        for name in names:
+            topic = metadata.topics.get(name)
+            if topic is None or topic.error is not None:
+                continue
+            for partition in topic.partitions:
+                low, high = self.consumer.get_watermark_offsets(
+                    TopicPartition(name, partition), timeout=10
+                )
+                if high > low:
+                    self.remaining[(name, partition)] = high - 1
+                    assignment.append(TopicPartition(name, partition, low))
+        if assignment:
+            self.consumer.assign(assignment)
+
+    def batches(self, size: int) -> Iterator[list[Message]]:
+        """Batches of records in log order per partition, until every partition is read."""
+        idle_since = time.monotonic()
+        while self.remaining:
+            messages = self.consumer.consume(num_messages=size, timeout=1.0)
+            batch: list[Message] = []
+            for msg in messages:
+                error = msg.error()
+                if error is not None:
+                    if error.code() != KafkaError._PARTITION_EOF:
+                        raise RuntimeError(f"reading {msg.topic()}: {error.str()}")
+                    continue
+                key = (str(msg.topic()), int(msg.partition() or 0))
+                last = self.remaining.get(key)
+                if last is None:
+                    continue
+                batch.append(msg)
+                if (msg.offset() or 0) >= last:
+                    del self.remaining[key]
+            if batch:
+                idle_since = time.monotonic()
+                yield batch
+            elif time.monotonic() - idle_since > 30:
+                raise TimeoutError(f"no records for 30s; still to read: {sorted(self.remaining)}")
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+async def rebuild(
+    settings: Settings,
+    driver: AsyncDriver,
+    *,
+    scope: Scope | None = None,
+    clear: bool = True,
+    batch: int = BATCH,
+    checkpoint_group: str | None = None,
+    topics: Sequence[TopicSpec] = PROJECTED_TOPICS,
+) -> RebuildReport:
+    """Clear the graph (or a scope of it) and replay the projected topics into it."""
+    started = time.monotonic()
+    report = RebuildReport()
+    if clear:
+        removed = await clear_graph(driver, scope=scope, checkpoint_group=checkpoint_group)
+        log.info("graph cleared", nodes=removed, scoped=scope is not None)
+    await ensure_schema(driver)
+    reader = await asyncio.to_thread(LogReader, settings, topics)
+    batches = reader.batches(batch)
+    try:
+        while True:
+            records = await asyncio.to_thread(next, batches, None)
+            if records is None:
+                break
+            envelopes: list[Envelope] = []
+            for msg in records:
+                report.read += 1
+                try:
+                    env = decode(msg.value())
+                except InvalidEvent:
+                    report.invalid += 1
+                    continue
+                if not in_scope(env, scope):
+                    report.out_of_scope += 1
+                    continue
+                if env.type in STATEMENTS:
+                    report.projected += 1
+                    report.by_type[env.type] = report.by_type.get(env.type, 0) + 1
+                    envelopes.append(env)
+                else:
+                    report.ignored += 1
+                    if env.type not in IGNORED:
+                        log.warning("event type not projected", type=env.type)
+            positions = [
+                (str(m.topic()), int(m.partition() or 0), int(m.offset() or 0), m.timestamp()[1])
+                for m in records
+            ]
+            checkpoints = checkpoint_rows(checkpoint_group, positions) if checkpoint_group else []
+            await write_until_done(driver, envelopes, checkpoints=checkpoints)
+            report.batches += 1
+    finally:
+        reader.close()
+    report.seconds = time.monotonic() - started
+    report.digest = await graph_digest(driver, scope=scope)
+    return report
