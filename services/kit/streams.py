@@ -27,7 +27,7 @@ from events.outcomes import CommandAccepted, CommandRejected, FieldError, Reject
 from events.topics import TopicSpec
 from services.kit.kafka import dead_letter_record, dead_letter_topic
 from services.kit.logging import get_logger
-from services.kit.recovery import SeekFirstTableManager
+from services.kit.recovery import SeekFirstTableManager, SnapshotTransport
 from services.kit.settings import Settings
 
 log = get_logger()
@@ -75,6 +75,7 @@ def create_app(service: str, settings: Settings, **overrides: Any) -> faust.App:
     options.update(overrides)
     Path(options["datadir"]).mkdir(parents=True, exist_ok=True)
     app = faust.App(f"{settings.topic_prefix}interlock-{service}", **options)
+    app.transport = SnapshotTransport(app.conf.broker_consumer, app)
 
     @app.task  # type: ignore[untyped-decorator]
     async def announce_ready() -> None:
