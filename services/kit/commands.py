@@ -96,7 +96,9 @@ class CommandBus:
             return
         with self._lock:
             fut = self._pending.pop(env.correlation_id, None)
-            self._late[env.correlation_id] = outcome
+            # The first outcome stands: a command replayed after a crash may be answered again
+            # (a 409 for a task that the first run created), which must not overwrite it.
+            self._late.setdefault(env.correlation_id, outcome)
             while len(self._late) > self._keep:
                 self._late.popitem(last=False)
         if fut is not None and self._loop is not None:
