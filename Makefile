@@ -36,7 +36,7 @@ provision: infra-up ## create topics and graph constraints (idempotent)
 	set -a; . $(INFRA_ENV); set +a; $(BIN)/interlock provision
 
 run: install infra-up ## start everything with the demo JIT and live scenario; Ctrl-C stops
-	set -a; . $(INFRA_ENV); set +a; exec $(BIN)/interlock run-all --demo
+	set -a; . $(INFRA_ENV); set +a; INTERLOCK_DEMO_LOGIN=true exec $(BIN)/interlock run-all --demo
 
 test: install ## the whole suite against real Kafka and Neo4j (started by the project)
 	@set -o pipefail; $(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \

@@ -7,7 +7,7 @@ import asyncio
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from events.directory import (
@@ -169,31 +169,107 @@ def scenario_lead(rng: random.Random, n: int) -> dict[str, Any]:
     }
 
 
+HOTSPOTS = [(52.3676, 4.9041), (44.4268, 26.1025), (42.6977, 23.3219), (52.5200, 13.4050)]
+
+
+def scenario_task(rng: random.Random, n: int, team: str) -> dict[str, Any]:
+    """A request from one team to another, sometimes an information request, sometimes MLA."""
+    to_team = rng.choice([t for t in TEAMS if t != team])
+    now = datetime.now(UTC)
+    kind = rng.choice(["information_request", "investigative_action", "legal_assistance"])
+    details: dict[str, Any] = {"kind": kind}
+    if kind == "legal_assistance":
+        details |= {
+            "legal_basis": "Directive 2014/41/EU (European Investigation Order)",
+            "requested_measure": "Production of subscriber data for a phone number",
+        }
+    return {
+        "idempotency_key": f"scenario-task-{n}-{uuid.uuid4().hex[:6]}",
+        "to_team": to_team,
+        "title": rng.choice(
+            [
+                "Identify subscriber",
+                "Check border crossings",
+                "Locate premises",
+                "Financial profile of account holder",
+            ]
+        ),
+        "description": "Requested in the course of JIT EMBER.",
+        "priority": rng.choice(["normal", "high", "urgent"]),
+        "respond_by": (now + timedelta(minutes=rng.choice([2, 10, 60]))).isoformat(),
+        "due_at": (now + timedelta(hours=rng.choice([1, 24, 72]))).isoformat(),
+        "details": details,
+    }
+
+
+def scenario_operation(rng: random.Random, n: int) -> dict[str, Any]:
+    """An operation near one of a few hotspots, so that teams' plans sometimes collide."""
+    lat, lon = rng.choice(HOTSPOTS)
+    start = datetime.now(UTC) + timedelta(hours=rng.randint(1, 48))
+    return {
+        "idempotency_key": f"scenario-op-{n}-{uuid.uuid4().hex[:6]}",
+        "kind": rng.choice(["arrest", "search", "surveillance", "victim_rescue"]),
+        "place": {
+            "latitude": lat + rng.uniform(-0.01, 0.01),
+            "longitude": lon + rng.uniform(-0.01, 0.01),
+            "radius_m": rng.choice([200, 500, 1000]),
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=rng.randint(2, 8))).isoformat(),
+        },
+    }
+
+
+def scenario_alert(rng: random.Random, n: int, team: str) -> dict[str, Any]:
+    return {
+        "idempotency_key": f"scenario-alert-{n}-{uuid.uuid4().hex[:6]}",
+        "severity": rng.choice(["P1", "P2", "P3", "P3", "P4"]),
+        "category": rng.choice(["victim_at_risk", "suspect_movement", "other"]),
+        "target_teams": sorted({team, rng.choice(list(TEAMS))}),
+        "summary": rng.choice(
+            [
+                "Suspect vehicle observed crossing the border at Giurgiu.",
+                "Victim reported moved to a new address tonight.",
+                "Recruiter active again on the same classifieds site.",
+            ]
+        ),
+    }
+
+
 async def run_scenario(
-    base_url: str,
-    settings: Settings,
-    *,
-    interval: float = 5.0,
-    stop: asyncio.Event | None = None,
+    base_url: str, settings: Settings, *, interval: float = 5.0, stop: asyncio.Event | None = None
 ) -> None:
-    """Keep the demo alive: each team submits leads now and then through the gateway."""
+    """Keep the demo alive: teams submit leads, request tasks, plan operations and raise alerts
+    through the gateway, as their members and national systems would."""
     import httpx
 
     issued = tokens(settings)
     rng = random.Random(17)
-    submitters = [a for a in ACCOUNTS if "investigator" in a.roles or "national_system" in a.roles]
+    actors = [a for a in ACCOUNTS if "investigator" in a.roles or "national_system" in a.roles]
     n = 0
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
         while stop is None or not stop.is_set():
-            account = rng.choice(submitters)
+            account = rng.choice(actors)
             n += 1
+            roll = rng.random()
+            if roll < 0.6:
+                what, path, body = "lead", f"/jits/{JIT_ID}/leads", scenario_lead(rng, n)
+            elif roll < 0.75:
+                what, path = "task", f"/jits/{JIT_ID}/tasks"
+                body = scenario_task(rng, n, account.team)
+            elif roll < 0.9:
+                what, path, body = (
+                    "operation",
+                    f"/jits/{JIT_ID}/operations",
+                    scenario_operation(rng, n),
+                )
+            else:
+                what, path = "alert", f"/jits/{JIT_ID}/alerts"
+                body = scenario_alert(rng, n, account.team)
             try:
                 response = await client.post(
-                    f"/jits/{JIT_ID}/leads",
-                    json=scenario_lead(rng, n),
-                    headers={"Authorization": f"Bearer {issued[account.member]}"},
+                    path, json=body, headers={"Authorization": f"Bearer {issued[account.member]}"}
                 )
-                log.info("scenario lead", status=response.status_code, team=account.team)
+                log.info("scenario", what=what, status=response.status_code, team=account.team)
             except httpx.HTTPError as exc:
-                log.warning("scenario lead failed", error=type(exc).__name__)
+                log.warning("scenario step failed", what=what, error=type(exc).__name__)
             await asyncio.sleep(interval * rng.uniform(0.5, 1.5))
