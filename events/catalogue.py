@@ -88,7 +88,7 @@ class Catalogue:
 
 
 def _entries() -> list[CatalogueEntry]:
-    from events import alerts, deconfliction, directory, leads, outcomes, tasking
+    from events import alerts, audit, deconfliction, directory, leads, outcomes, tasking
 
     return [
         *directory.ENTRIES,
@@ -97,6 +97,7 @@ def _entries() -> list[CatalogueEntry]:
         *deconfliction.ENTRIES,
         *alerts.ENTRIES,
         *tasking.ENTRIES,
+        *audit.ENTRIES,
     ]
 
 

@@ -53,8 +53,23 @@ DECONFLICTION_EVENTS = TopicSpec(
     "interlock.deconfliction.events",
     "Hits, releases, operation and role conflicts, keyed by aggregate id.",
 )
+DECONFLICTION_INDEX = TopicSpec(
+    "interlock.deconfliction.index",
+    "Internal to the deconfliction service (never fed to teams): TokenRegistered and "
+    "PersonRegistered repartitioned by token or birth-date block token to the worker that owns "
+    "that index entry, and key-expiry ticks. Kept 7 days; registrations stay on the event topic.",
+    retention_ms=7 * DAY_MS,
+)
+DECONFLICTION_HITS = TopicSpec(
+    "interlock.deconfliction.hits",
+    "Internal to the deconfliction service (never fed to teams): candidate hits and role "
+    "conflicts keyed by hit id, admitted once by the hit's owner before they go out on "
+    "interlock.deconfliction.events (a key rotation can find one pair under two tokens).",
+    retention_ms=7 * DAY_MS,
+)
 ALERT_COMMANDS = TopicSpec(
-    "interlock.alerts.commands", "Raise, acknowledge, resolve; keyed by alert id."
+    "interlock.alerts.commands",
+    "Raise, acknowledge, resolve, desk rules, escalation ticks; keyed by JIT (one writer per JIT).",
 )
 ALERT_EVENTS = TopicSpec(
     "interlock.alerts.events", "Alert lifecycle and deliveries, keyed by alert id."
@@ -80,6 +95,12 @@ AUDIT = TopicSpec(
     "Accountability records (collection, consultation, disclosure, combination, erasure).",
     partitions=1,
 )
+AUDIT_CHAIN = TopicSpec(
+    "interlock.audit.chain",
+    "The append-only, hash-chained audit log written by the audit service alone (one partition, "
+    "never compacted, kept for ever); read by `interlock audit verify` and the auditor's search.",
+    partitions=1,
+)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     DIRECTORY,
@@ -87,6 +108,8 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     LEAD_EVENTS,
     DECONFLICTION_COMMANDS,
     DECONFLICTION_EVENTS,
+    DECONFLICTION_INDEX,
+    DECONFLICTION_HITS,
     ALERT_COMMANDS,
     ALERT_EVENTS,
     TASK_COMMANDS,
@@ -94,6 +117,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     OUTCOMES,
     DEAD_LETTER,
     AUDIT,
+    AUDIT_CHAIN,
 )
 
 FEED_PREFIX = "interlock.feed."
@@ -101,6 +125,4 @@ FEED_PREFIX = "interlock.feed."
 
 def feed_topic(team: str) -> TopicSpec:
     """The per-team feed a national system reads: every event its team may see, nothing else."""
-    return TopicSpec(
-        FEED_PREFIX + team, f"Everything team {team} may see, as CloudEvents JSON."
-    )
+    return TopicSpec(FEED_PREFIX + team, f"Everything team {team} may see, as CloudEvents JSON.")

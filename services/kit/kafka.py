@@ -175,6 +175,11 @@ def grow_partitions(settings: Settings, topic: str, count: int) -> None:
             future.result()
 
 
+DEAD_LETTER_KEEP_BYTES = 64 * 1024
+"""How much of a poison record the dead letter keeps: enough to inspect it, never so much that
+the dead letter itself is too large for the broker (which would stop the service)."""
+
+
 def dead_letter_record(
     *,
     service: str,
@@ -187,14 +192,17 @@ def dead_letter_record(
     fields: Sequence[str] = (),
 ) -> tuple[bytes | None, bytes]:
     """The (key, value) of a dead-letter record for a raw record nobody could handle."""
+    raw = value or b""
+    if len(raw) > DEAD_LETTER_KEEP_BYTES:
+        reason = f"{reason} (record of {len(raw)} bytes; first {DEAD_LETTER_KEEP_BYTES} kept)"
     record = DeadLetter(
         service=service,
         topic=topic,
         partition=partition,
         offset=offset,
-        key=key.decode("utf-8", "replace") if key is not None else None,
-        value=base64.b64encode(value or b"").decode(),
-        reason=reason,
+        key=key.decode("utf-8", "replace")[:1024] if key is not None else None,
+        value=base64.b64encode(raw[:DEAD_LETTER_KEEP_BYTES]).decode(),
+        reason=reason[:4000],
         fields=tuple(fields),
         time=datetime.now(UTC),
     )

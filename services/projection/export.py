@@ -32,6 +32,7 @@ class Entities:
 
     def __init__(self) -> None:
         self.proxies: dict[str, EntityProxy] = {}
+        self.skipped: list[str] = []
 
     def get(self, schema: str, entity_id: str) -> EntityProxy:
         proxy = self.proxies.get(entity_id)
@@ -49,7 +50,10 @@ class Entities:
             raise ExportError(f"{proxy.schema.name} has no property {prop_name}")
         cleaned = prop.type.clean(value, proxy=proxy)
         if cleaned is None:
-            raise ExportError(f"{proxy.schema.name}.{prop_name} refuses {value!r}")
+            # A value FtM cannot represent (a date in year 330) is left out rather than failing
+            # the whole export: one member's odd input must not break everyone's export.
+            self.skipped.append(f"{proxy.schema.name}.{prop_name}")
+            return
         proxy.add(prop, cleaned, cleaned=True)
 
     def validated(self) -> Iterator[dict[str, Any]]:
@@ -72,9 +76,17 @@ def _owners(graph: Mapping[str, Any]) -> dict[str, list[str]]:
     return owners
 
 
-def ftm_entities(graph: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    """FollowTheMoney entities of a team-scoped graph view (``{nodes, edges}``)."""
+def ftm_entities(
+    graph: Mapping[str, Any], skipped: list[str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """FollowTheMoney entities of a team-scoped graph view (``{nodes, edges}``).
+
+    Values FtM refuses are left out and named in ``skipped`` (schema.property), so that the
+    caller can say what the export lacks.
+    """
     out = Entities()
+    if skipped is not None:
+        out.skipped = skipped
     nodes = {n["id"]: n for n in graph["nodes"]}
     ids = {ref: _id(ref) for ref in nodes}
     owners = _owners(graph)

@@ -368,8 +368,9 @@ async def export_ftm(
         principal.team,
         views(request).visible_graph(team=principal.team, jit=jit, purpose=purpose),
     )
+    skipped: list[str] = []
     try:
-        entities = list(ftm_entities(graph))
+        entities = list(ftm_entities(graph, skipped))
     except ExportError as exc:
         log.error("export refused by followthemoney", team=principal.team, error=str(exc))
         raise ApiError(500, f"export failed validation: {exc}") from None
@@ -381,5 +382,8 @@ async def export_ftm(
     return StreamingResponse(
         lines(),
         media_type="application/x-ndjson",
-        headers={"Content-Disposition": f'attachment; filename="{jit}.ftm.json"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{jit}.ftm.json"',
+            "X-Interlock-Export-Skipped": ",".join(sorted(set(skipped))) or "none",
+        },
     )

@@ -28,7 +28,13 @@ class Member:
         self.member = member
         token = issuer.issue(member=member, team=team, jits=jits, roles=roles)
         self.http = httpx.Client(
-            base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=20
+            base_url=base_url,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "X-Justification-Case": "TEST-CASE",
+                "X-Justification-Reason": "integration test of the platform",
+            },
+            timeout=20,
         )
 
     def post(self, path: str, body: dict[str, Any]) -> httpx.Response:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from followthemoney import model
 
-from services.projection.export import ExportError, ftm_entities
+from services.projection.export import ftm_entities
 
 
 def node(label: str, ref: str, **data: Any) -> dict[str, Any]:
@@ -133,14 +132,18 @@ def test_a_pseudonymised_victim_is_exported_as_its_pseudonym_only() -> None:
     assert set(victims[0]["properties"]) <= {"name", "description"}
 
 
-def test_a_value_followthemoney_refuses_is_an_error_not_a_thinner_export() -> None:
-    """An invalid date is reported with the schema and property, never silently dropped."""
+def test_a_value_followthemoney_refuses_is_left_out_and_named() -> None:
+    """An unrepresentable date is left out of the entity and named, not silently dropped, and
+    does not fail the whole export."""
     broken = {
         "nodes": [node("Person", "p1", name="Ion", date_of_birth="not a date", role="suspect")],
         "edges": [],
     }
-    with pytest.raises(ExportError, match=r"Person\.birthDate"):
-        list(ftm_entities(broken))
+    skipped: list[str] = []
+    entities = list(ftm_entities(broken, skipped))
+    assert skipped == ["Person.birthDate"]
+    assert entities[0]["properties"]["name"] == ["Ion"]
+    assert "birthDate" not in entities[0]["properties"]
 
 
 def test_ids_are_stable_across_exports() -> None:

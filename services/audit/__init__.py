@@ -1,0 +1,1 @@
+"""Accountability: the audit trail, justification of reads, security events and limits."""
