@@ -7,12 +7,16 @@ When they cannot be had, the test fails on CI (CI=true) and is skipped elsewhere
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import NoReturn, TypeVar
 
 import pytest
 
+from services.kit.identity import Issuer
 from tests.support import infra
+from tests.support.platform import Platform, platform_env
 
 T = TypeVar("T")
 
@@ -49,3 +53,41 @@ def neo4j_auth() -> tuple[str, str, str]:
 def kafka_sasl() -> infra.SaslEndpoint:
     """The SCRAM-SHA-512 listener with the admin (super user) credentials."""
     return _get("Kafka SASL listener", infra.kafka_sasl_endpoint)
+
+
+def roles() -> tuple[str, ...]:
+    """Every faust role the CLI knows, then the gateway: the suites grow as services land."""
+    from services.cli import WORKERS
+
+    return (*WORKERS, "gateway")
+
+
+@pytest.fixture(scope="session")
+def platform(kafka_bootstrap: str, neo4j_auth: tuple[str, str, str]) -> Iterator[Platform]:
+    """Interlock's services as real processes with topics of their own, started once per session
+    for the integration and the end-to-end tests alike (the demo log-in on, the demo directory
+    loaded)."""
+    from services.admin import publish
+    from services.cli import provision_all
+    from services.demo import directory_records
+
+    run_dir = Path(tempfile.mkdtemp(prefix="interlock-it-"))
+    env = platform_env(kafka_bootstrap, neo4j_auth, run_dir)
+    env["INTERLOCK_DEMO_LOGIN"] = "true"
+    running = Platform(env=env, run_dir=run_dir)
+    provision_all(running.settings)
+    publish(running.settings, directory_records())
+    started = roles()
+    for role in started:
+        running.start(role)
+    try:
+        running.wait_ready(started)
+        yield running
+    finally:
+        running.stop_all()
+
+
+@pytest.fixture(scope="session")
+def issuer(platform: Platform) -> Issuer:
+    """The local token issuer the session's gateway trusts."""
+    return Issuer(platform.settings)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -9,8 +11,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.alerts.http import router as alerts_router
+from services.audit.http import Consulted
+from services.audit.http import install as install_audit
+from services.deconfliction.http import router as deconfliction_router
 from services.kit.commands import CommandBus
 from services.kit.graphdb import async_driver
 from services.kit.identity import Issuer, Verifier
@@ -21,6 +28,11 @@ from services.kit.web import ApiError, problem
 from services.leads.http import router as leads_router
 from services.projection.http import router as views_router
 from services.projection.views import GraphViews
+from services.release.http import router as feeds_router
+from services.tasking.http import router as tasking_router
+from services.web.access import CookieCsrfGuard
+from services.web.pages import mount_static
+from services.web.pages import router as web_router
 
 log = get_logger()
 
@@ -65,8 +77,17 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-            for e in exc.errors()
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
+        ]
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        return problem(422, f"invalid request: {summary}", errors)
+
+    @app.exception_handler(ValidationError)
+    async def _invalid_command(_: Request, exc: ValidationError) -> JSONResponse:
+        """A command the request could not make (a bad path id, a dangling reference): 422."""
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"]) or "(body)", "message": e["msg"]}
+            for e in exc.errors(include_url=False)
         ]
         summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
         return problem(422, f"invalid request: {summary}", errors)
@@ -79,9 +100,26 @@ def create_app(settings: Settings) -> FastAPI:
     async def jwks(request: Request) -> dict[str, Any]:
         return request.app.state.issuer.jwks()  # type: ignore[no-any-return]
 
-    @app.get("/health", tags=["health"], summary="Liveness and dependencies")
-    async def health() -> dict[str, Any]:
-        return {"status": "ok"}
+    lag_cache: dict[str, Any] = {"at": 0.0, "value": None, "task": None}
+
+    async def refresh_lag(views: GraphViews) -> None:
+        from services.projection.lag import projection_lag
+
+        try:
+            lag_cache["value"] = await asyncio.wait_for(projection_lag(settings, views), 5.0)
+        except Exception as exc:  # noqa: BLE001 - health reports a dependency, never fails
+            lag_cache["value"] = {"error": type(exc).__name__}
+
+    @app.get("/health", tags=["health"], summary="Liveness, and how far the projection lags")
+    async def health(request: Request) -> dict[str, Any]:
+        """Always 200 at once while the gateway serves; ``projection`` is the last lag measured
+        (refreshed in the background every few seconds), so readiness probes never wait on it."""
+        now = time.monotonic()
+        task = lag_cache["task"]
+        if now - lag_cache["at"] > 2.0 and (task is None or task.done()):
+            lag_cache["at"] = now
+            lag_cache["task"] = asyncio.create_task(refresh_lag(request.app.state.views))
+        return {"status": "ok", "projection": lag_cache["value"]}
 
     @app.get(
         "/commands/{correlation_id}",
@@ -93,11 +131,17 @@ def create_app(settings: Settings) -> FastAPI:
 
         outcome = request.app.state.command_bus.outcome(correlation_id)
         if outcome is None:
-            return JSONResponse(
-                {"status": "pending", "correlation_id": correlation_id}, 202
-            )
+            return JSONResponse({"status": "pending", "correlation_id": correlation_id}, 202)
         return outcome_response(outcome, {"correlation_id": correlation_id})
 
     app.include_router(leads_router)
-    app.include_router(views_router)
+    app.include_router(alerts_router)
+    app.include_router(views_router, dependencies=[Consulted])
+    app.include_router(feeds_router)
+    app.include_router(tasking_router)
+    app.include_router(deconfliction_router)
+    app.include_router(web_router)
+    mount_static(app)
+    app.add_middleware(CookieCsrfGuard)
+    install_audit(app, settings)
     return app

@@ -1,0 +1,772 @@
+"""The web UI's router: HTML pages under ``/ui``, rendered on the server, enhanced by htmx.
+
+Every page reads through :class:`services.web.backend.Gateway` (the gateway's own team-scoped
+JSON endpoints, with the viewer's token), and every command the browser sends goes to those
+same JSON endpoints; this module adds only the log-in, the pages and a validation helper.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote, urlencode
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from events.identifiers import Identifier, IdentifierKind, PersonRole
+from services.kit.identity import Issuer
+from services.kit.logging import get_logger
+from services.web.access import (
+    COOKIE,
+    PURPOSE_COOKIE,
+    Purpose,
+    Viewer,
+    cookie_secure,
+    demo_login_enabled,
+    verify,
+    viewer_of,
+)
+from services.web.backend import Gateway, Reply
+
+log = get_logger()
+
+HERE = Path(__file__).resolve().parent
+STATIC = HERE / "static"
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+router = APIRouter(prefix="/ui", include_in_schema=False)
+
+DEMO_PASSWORD = "demo"
+TASK_COLUMNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("requested", "Requested", ("requested",)),
+    ("accepted", "Accepted", ("accepted",)),
+    ("in_progress", "In progress", ("in_progress",)),
+    ("blocked", "Blocked", ("blocked",)),
+    ("done", "Done", ("completed", "declined", "cancelled", "stopped")),
+)
+LEAD_STATUSES = ("new", "triaged", "actioned", "closed", "discarded")
+HIT_PROBE = "00000000-0000-4000-8000-000000000000"
+"""A well-formed hit id, to ask the router whether the release endpoint exists."""
+DESK_ROLES = ("desk_officer", "team_lead", "coordinator")
+"""Who may watch a desk's live stream (the alerts router's rule)."""
+
+
+def mount_static(app: FastAPI) -> None:
+    """Serve the UI's own CSS/JS and the vendored packages (``make ui-assets``) under /ui/static."""
+    app.mount("/ui/static", StaticFiles(directory=str(STATIC)), name="ui-static")
+
+
+# ------------------------------------------------------------------------------- rendering
+
+
+def _when(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, str) and value:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def _dt(value: Any) -> str:
+    """A timestamp as people read it: ``2026-03-02 14:05 UTC``."""
+    when = _when(value)
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if when else (value or "")
+
+
+def _ago(value: Any) -> str:
+    when = _when(value)
+    if when is None:
+        return ""
+    seconds = int((datetime.now(UTC) - when).total_seconds())
+    future = seconds < 0
+    seconds = abs(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            text = f"{seconds // size} {unit}"
+            break
+    else:
+        text = f"{seconds} s"
+    return f"in {text}" if future else f"{text} ago"
+
+
+def _iso(value: Any) -> str:
+    when = _when(value)
+    return when.isoformat() if when else ""
+
+
+templates.env.filters["dt"] = _dt
+templates.env.filters["ago"] = _ago
+templates.env.filters["iso"] = _iso
+templates.env.filters["short"] = lambda value: str(value or "")[:8]
+templates.env.globals["quote"] = quote
+
+
+def assets_ready() -> bool:
+    return (STATIC / "vendor" / "htmx.min.js").exists()
+
+
+def render(
+    request: Request,
+    name: str,
+    viewer: Viewer | None = None,
+    *,
+    jit: str | None = None,
+    section: str = "",
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    from services.demo import ACCOUNTS
+
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "partial"]
+    here = request.url.path + ("?" + urlencode(query) if query else "")
+    base = {
+        "here": here,
+        "purpose": viewer.purpose if viewer else None,
+        "viewer": viewer,
+        "principal": viewer.principal if viewer else None,
+        "jit": jit,
+        "section": section,
+        "demo": demo_login_enabled(),
+        "accounts": ACCOUNTS,
+        "assets_ready": assets_ready(),
+    }
+    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+
+
+def _login_redirect(request: Request) -> Response:
+    target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    if request.headers.get("hx-request"):
+        return Response(status_code=401, headers={"HX-Redirect": f"/ui/login?next={target}"})
+    return RedirectResponse(f"/ui/login?next={target}", status_code=303)
+
+
+def _session(request: Request, jit: str | None = None) -> tuple[Viewer, Gateway] | Response:
+    """The viewer and their gateway, or the response to send instead (log-in, wrong JIT)."""
+    viewer = viewer_of(request)
+    if viewer is None:
+        return _login_redirect(request)
+    if jit is not None and jit not in viewer.principal.jits:
+        return render(
+            request,
+            "message.html",
+            viewer,
+            title="Not a member of this JIT",
+            message=f"Team {viewer.team} is not a member of JIT {jit}.",
+            status_code=403,
+        )
+    return viewer, Gateway(request.app, viewer)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """An urlencoded form body (the UI needs no multipart)."""
+    raw = (await request.body()).decode("utf-8", errors="replace")
+    return {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+
+
+# ---------------------------------------------------------------------------------- log-in
+
+
+@router.get("", summary="The UI's entry")
+@router.get("/", summary="The UI's entry")
+async def home(request: Request, jit: str = "") -> Response:
+    """The first JIT of the token (or the one the switcher chose)."""
+    viewer = viewer_of(request)
+    if viewer is None:
+        return RedirectResponse("/ui/login", status_code=303)
+    if not viewer.principal.jits:
+        return render(
+            request,
+            "message.html",
+            viewer,
+            title="No JIT",
+            message="Your token names no JIT; ask your JIT administrator.",
+        )
+    chosen = jit if jit in viewer.principal.jits else viewer.principal.jits[0]
+    return RedirectResponse(f"/ui/jits/{chosen}", status_code=303)
+
+
+@router.get("/login")
+async def login_page(request: Request, next: str = "") -> HTMLResponse:
+    return render(request, "login.html", viewer_of(request), next=_safe_next(next))
+
+
+def _safe_next(target: str) -> str:
+    """Only a path inside the UI: never an open redirect."""
+    return target if target.startswith("/ui") and not target.startswith("//") else ""
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    """Sign in with a demo account (when enabled) or a pasted bearer token; sets the cookie."""
+    form = await _form(request)
+    target = _safe_next(form.get("next", "")) or "/ui"
+    token = form.get("token", "").strip()
+    if token.lower().startswith("bearer "):
+        token = token[7:].strip()
+    if token:
+        principal = verify(request, token)
+        if principal is None:
+            return render(
+                request,
+                "login.html",
+                None,
+                error="That token was refused: it is expired, forged or for another issuer.",
+                status_code=401,
+            )
+    else:
+        member = form.get("member", "")
+        token_or_error = _demo_token(request, member, form.get("password", ""))
+        if token_or_error[0] is None:
+            return render(request, "login.html", None, error=token_or_error[1], status_code=401)
+        token = token_or_error[0]
+        principal = verify(request, token)
+        assert principal is not None
+    log.info("ui signed in", team=principal.team)
+    response = RedirectResponse(target, status_code=303)
+    claims_ttl = request.app.state.issuer.settings.token_ttl_seconds
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(claims_ttl),
+        httponly=True,
+        samesite="strict",
+        secure=cookie_secure(),
+        path="/",
+    )
+    return response
+
+
+def _demo_token(request: Request, member: str, password: str) -> tuple[str | None, str]:
+    from services.demo import ACCOUNTS, JIT_ID
+
+    if not demo_login_enabled():
+        return None, "Demo log-in is switched off here; paste a token from your identity provider."
+    account = next((a for a in ACCOUNTS if a.member == member), None)
+    if account is None or password != DEMO_PASSWORD:
+        return None, "Unknown demo account or wrong password."
+    issuer: Issuer = request.app.state.issuer
+    token = issuer.issue(
+        member=account.member, team=account.team, jits=[JIT_ID], roles=account.roles
+    )
+    return token, ""
+
+
+@router.get("/purpose")
+async def purpose_page(request: Request, next: str = "") -> Response:
+    """Where the member states why they read personal data (the audit records it with each read)."""
+    viewer = viewer_of(request)
+    if viewer is None:
+        return _login_redirect(request)
+    jit = viewer.principal.jits[0] if viewer.principal.jits else None
+    return render(request, "purpose.html", viewer, jit=jit, next=_safe_next(next))
+
+
+@router.post("/purpose")
+async def state_purpose(request: Request) -> Response:
+    """Keep the stated purpose for this browser session; every read of personal data carries it."""
+    viewer = viewer_of(request)
+    if viewer is None:
+        return _login_redirect(request)
+    form = await _form(request)
+    target = _safe_next(form.get("next", "")) or "/ui"
+    case, reason = form.get("case", "").strip(), form.get("reason", "").strip()
+    if form.get("clear"):
+        response = RedirectResponse(target, status_code=303)
+        response.delete_cookie(PURPOSE_COOKIE, path="/", httponly=True, samesite="strict")
+        return response
+    errors = {}
+    if not 1 <= len(case) <= 128:
+        errors["case"] = "Give the case reference (1 to 128 characters)."
+    if not 1 <= len(reason) <= 500:
+        errors["reason"] = "Say why you need the personal data (1 to 500 characters)."
+    if errors:
+        jit = viewer.principal.jits[0] if viewer.principal.jits else None
+        return render(
+            request,
+            "purpose.html",
+            viewer,
+            jit=jit,
+            next=target,
+            errors=errors,
+            case=case,
+            reason=reason,
+            status_code=422,
+        )
+    log.info("ui purpose stated", team=viewer.team)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        PURPOSE_COOKIE,
+        Purpose(case, reason).cookie(),
+        httponly=True,
+        samesite="strict",
+        secure=cookie_secure(),
+        path="/",
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout() -> Response:
+    response = RedirectResponse("/ui/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+    response.delete_cookie(PURPOSE_COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
+# ------------------------------------------------------------------------- live validation
+
+
+@router.post("/validate/identifier")
+async def validate_identifier(request: Request) -> HTMLResponse:
+    """Normalise one identifier as the leads service will (htmx fragment: value or the error)."""
+    form = await _form(request)
+    fields = {key.rsplit(".", 1)[-1]: value for key, value in form.items()}
+    kind = fields.get("kind", "")
+    value = fields.get("value", "")
+    country = fields.get("country", "").strip() or None
+    if not value.strip():
+        return HTMLResponse('<span class="hint">Enter a value to check it.</span>')
+    try:
+        identifier = Identifier.model_validate({"kind": kind, "value": value, "country": country})
+    except ValidationError as exc:
+        messages = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()
+        )
+        return templates.TemplateResponse(
+            request, "_validation.html", {"ok": False, "message": messages}
+        )
+    return templates.TemplateResponse(
+        request, "_validation.html", {"ok": True, "identifier": identifier}
+    )
+
+
+# ----------------------------------------------------------------------------------- pages
+
+
+@router.get("/jits/{jit}")
+async def dashboard(jit: str, request: Request, partial: str = "") -> Response:
+    """Open alerts, overdue tasks, new leads, recent hits and projection lag at a glance."""
+    session = _session(request, jit)
+    if isinstance(session, Response):
+        return session
+    viewer, gateway = session
+    leads = await gateway.get(f"/jits/{jit}/leads", status="new", limit=10)
+    alerts = await _alerts(gateway, viewer, jit)
+    tasks = await gateway.get(f"/jits/{jit}/tasks", view="overdue")
+    hits = await gateway.get(f"/jits/{jit}/hits", limit=10)
+    health = await gateway.get("/health")
+    open_alerts = [a for a in alerts.items() if _open_alert(a)]
+    name = "_dashboard.html" if partial else "dashboard.html"
+    return render(
+        request,
+        name,
+        viewer,
+        jit=jit,
+        section="dashboard",
+        leads=leads,
+        alerts=alerts,
+        open_alerts=open_alerts,
+        tasks=tasks,
+        overdue=tasks.items(),
+        hits=hits,
+        lag=_lag(health),
+    )
+
+
+def _neg(value: Any) -> float:
+    """Sort key: newest first."""
+    when = _when(value)
+    return -when.timestamp() if when else 0.0
+
+
+def _open_alert(alert: dict[str, Any]) -> bool:
+    return str(alert.get("status", "open")).lower() not in {"acknowledged", "resolved"}
+
+
+def _lag(health: Reply) -> dict[str, Any] | None:
+    if not health.ok or not isinstance(health.body, dict):
+        return None
+    for key in ("projection_lag", "projection", "projection_lag_seconds", "lag"):
+        if key in health.body:
+            found = health.body[key]
+            if found is None:
+                return {"seconds": None, "behind": None, "note": "measuring…"}
+            if isinstance(found, dict) and "error" in found:
+                return {"seconds": None, "behind": None, "note": "not measurable now"}
+            if isinstance(found, dict):
+                nested = found.get("lag")
+                found = nested if isinstance(nested, dict) else found
+                return {
+                    "seconds": found.get("lag_seconds", found.get("seconds")),
+                    "behind": found.get("behind_records"),
+                }
+            return {"seconds": found, "behind": None}
+    return None
+
+
+async def _alerts(gateway: Gateway, viewer: Viewer, jit: str) -> Reply:
+    reply = await gateway.get(f"/desks/{viewer.team}/alerts", jit=jit)
+    if not reply.available:
+        reply = await gateway.get(f"/jits/{jit}/alerts")
+    return reply
+
+
+@router.get("/jits/{jit}/leads")
+async def leads_inbox(
+    jit: str, request: Request, status: str = "", q: str = "", partial: str = ""
+) -> Response:
+    """The leads the team may see, filtered by status and text, with triage actions."""
+    session = _session(request, jit)
+    if isinstance(session, Response):
+        return session
+    viewer, gateway = session
+    status = status if status in LEAD_STATUSES else ""
+    leads = await gateway.get(f"/jits/{jit}/leads", status=status, limit=200)
+    items = leads.items()
+    if q:
+        needle = q.lower()
+        items = [lead for lead in items if needle in str(lead.get("summary", "")).lower()]
+    return render(
+        request,
+        "_leads_list.html" if partial else "leads.html",
+        viewer,
+        jit=jit,
+        section="leads",
+        leads=leads,
+        items=items,
+        status=status,
+        q=q,
+        statuses=LEAD_STATUSES,
+    )
+
+
+@router.get("/jits/{jit}/leads/new")
+async def lead_form(jit: str, request: Request) -> Response:
+    """The lead form: grading, persons and identifiers, each identifier checked as it is typed."""
+    session = _session(request, jit)
+    if isinstance(session, Response):
+        return session
+    viewer, _ = session
+    return render(
+        request,
+        "lead_form.html",
+        viewer,
+        jit=jit,
+        section="new-lead",
+        idempotency_key=f"ui-{uuid.uuid4()}",
+        kinds=[k.value for k in IdentifierKind],
+        roles=[r.value for r in PersonRole],
+    )
+
+
+@router.get("/jits/{jit}/leads/{lead_id}")
+async def lead_detail(jit: str, lead_id: str, request: Request) -> Response:
+    session = _session(request, jit)
+    if isinstance(session, Response):
+        return session
+    viewer, gateway = session
+    lead = await gateway.get(f"/jits/{jit}/leads/{lead_id}")
+    return render(
+        request,
+        "lead.html",
+        viewer,
+        jit=jit,
+        section="leads",
+        lead=lead,
+        lead_id=lead_id,
+        status_code=404 if lead.status == 404 else 200,
+    )
+
+
+@router.get("/jits/{jit}/tasks")
+async def task_board(jit: str, request: Request, partial: str = "") -> Response:
+    """Tasks to and from the team in columns, with the transitions the viewer may make."""
+    session = _session(request, jit)
+    if isinstance(session, Response):
+        return session
+    viewer, gateway = session
+    tasks = await gateway.get(f"/jits/{jit}/tasks")
+    columns = [
+        (key, title, [t for t in tasks.items() if str(t.get("status")) in statuses])
+        for key, title, statuses in TASK_COLUMNS
+    ]
+    return render(
+        request,
+        "_task_board.html" if partial else "tasks.html",
+        viewer,
+        jit=jit,
+        section="tasks",
+        tasks=tasks,
+        columns=columns,
+        now=datetime.now(UTC),
+    )
+
+
+@router.get("/jits/{jit}/operations")
+async def operations(jit: str, request: Request, partial: str = "") -> Response:
+    """The team's (and shared) operations on a plot, the planner, and the conflicts."""
+    session = _session(request, jit)
+    if isinstance(session, Response):
+        return session
+    viewer, gateway = session
+    ops = await gateway.get(f"/jits/{jit}/operations", include_cancelled="true")
+    conflicts = _conflicts(ops)
+    return render(
+        request,
+        "_operations.html" if partial else "operations.html",
+        viewer,
+        jit=jit,
+        section="operations",
+        ops=ops,
+        conflicts=conflicts,
+        plot=_plot(ops.items(), conflicts),
+        new_operation_id=f"op-{uuid.uuid4()}",
+        can_plan=gateway.has(f"/jits/{jit}/operations", "POST"),
+    )
+
+
+def _conflicts(ops: Reply) -> list[dict[str, Any]]:
+    """The operation conflicts the team may see, once each (the views nest them per operation)."""
+    found: dict[str, dict[str, Any]] = {}
+    for op in ops.items():
+        for conflict in op.get("conflicts") or ():
+            found.setdefault(str(conflict.get("id")), conflict)
+    return sorted(found.values(), key=lambda c: str(c.get("detected_at") or ""), reverse=True)
+
+
+def _conflict_sides(conflict: dict[str, Any]) -> list[dict[str, Any]]:
+    """Both sides of a conflict as ``{team, operation_id, desk}``, from flat or nested fields."""
+    if isinstance(conflict.get("sides"), list):
+        return list(conflict["sides"])
+    sides = []
+    for side in ("side_a", "side_b"):
+        if conflict.get(f"{side}_team"):
+            sides.append(
+                {
+                    "team": conflict.get(f"{side}_team"),
+                    "operation_id": conflict.get(f"{side}_operation"),
+                    "desk": {
+                        "name": conflict.get(f"{side}_desk_name"),
+                        "phone": conflict.get(f"{side}_desk_phone"),
+                        "email": conflict.get(f"{side}_desk_email"),
+                    }
+                    if conflict.get(f"{side}_desk_name")
+                    else None,
+                }
+            )
+    return sides
+
+
+def _hit_sides(hit: dict[str, Any], team: str) -> dict[str, Any]:
+    """The other team of a hit and its desk contact, from flat or nested fields."""
+    sides = {}
+    for side in ("registering", "holding"):
+        nested = hit.get(side)
+        if isinstance(nested, dict):
+            sides[side] = {"team": nested.get("team"), "desk": nested.get("desk")}
+        else:
+            sides[side] = {
+                "team": hit.get(f"{side}_team"),
+                "desk": {
+                    "name": hit.get(f"{side}_desk_name"),
+                    "phone": hit.get(f"{side}_desk_phone"),
+                    "email": hit.get(f"{side}_desk_email"),
+                }
+                if hit.get(f"{side}_desk_name")
+                else None,
+            }
+    mine = "registering" if sides["registering"]["team"] == team else "holding"
+    other = "holding" if mine == "registering" else "registering"
+    return {"other": sides[other], "mine": sides[mine]}
+
+
+templates.env.globals["conflict_sides"] = _conflict_sides
+templates.env.globals["hit_sides"] = _hit_sides
+
+
+def _plot(ops: list[dict[str, Any]], conflicts: list[dict[str, Any]]) -> dict[str, Any]:
+    """An equirectangular SVG plot of operation areas and conflict overlaps (no map tiles)."""
+    import math
+
+    shapes: list[dict[str, Any]] = []
+    for op in ops:
+        if op.get("status") == "cancelled":
+            continue
+        place: dict[str, Any] = op["place"] if isinstance(op.get("place"), dict) else op
+        lat, lon, radius = place.get("latitude"), place.get("longitude"), place.get("radius_m")
+        if lat is None or lon is None:
+            continue
+        shapes.append(
+            {
+                "lat": float(lat),
+                "lon": float(lon),
+                "r": float(radius or 100),
+                "kind": "op",
+                "label": op.get("id") or op.get("operation_id"),
+                "team": op.get("team") or op.get("originator"),
+            }
+        )
+    for conflict in conflicts:
+        lat, lon = conflict.get("overlap_latitude"), conflict.get("overlap_longitude")
+        if lat is None or lon is None:
+            continue
+        shapes.append(
+            {
+                "lat": float(lat),
+                "lon": float(lon),
+                "r": float(conflict.get("overlap_radius_m") or 50),
+                "kind": "conflict",
+                "label": "conflict",
+                "team": "",
+            }
+        )
+    metres_lat = 111_320.0
+    if shapes:
+        south = min(s["lat"] - s["r"] / metres_lat for s in shapes)
+        north = max(s["lat"] + s["r"] / metres_lat for s in shapes)
+        mid = math.cos(math.radians((south + north) / 2)) or 1e-6
+        west = min(s["lon"] - s["r"] / (metres_lat * mid) for s in shapes)
+        east = max(s["lon"] + s["r"] / (metres_lat * mid) for s in shapes)
+        pad_lat, pad_lon = max((north - south) * 0.15, 0.002), max((east - west) * 0.15, 0.002)
+        south, north, west, east = south - pad_lat, north + pad_lat, west - pad_lon, east + pad_lon
+    else:
+        south, west, north, east = 52.30, 4.80, 52.42, 5.00
+        mid = math.cos(math.radians((south + north) / 2))
+    width, height = 600.0, 400.0
+    scale = min(width / ((east - west) * mid), height / (north - south))
+    for s in shapes:
+        s["x"] = round((s["lon"] - west) * mid * scale, 1)
+        s["y"] = round((north - s["lat"]) * scale, 1)
+        s["pr"] = max(round(s["r"] / metres_lat * scale, 1), 3.0)
+    px_per_metre = scale / metres_lat
+    bar = next(
+        (
+            m
+            for m in (50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000)
+            if m * px_per_metre >= 80
+        ),
+        100_000,
+    )
+    return {
+        "shapes": shapes,
+        "bounds": [south, west, north, east],
+        "scale": scale,
+        "mid": mid,
+        "bar": {
+            "px": round(bar * px_per_metre, 1),
+            "label": f"{bar // 1000} km" if bar >= 1000 else f"{bar} m",
+        },
+    }
+
+
+@router.get("/jits/{jit}/hits")
+async def hits(jit: str, request: Request, partial: str = "") -> Response:
+    """Deconfliction hits of the team: the other side's desk, and release or decline."""
+    session = _session(request, jit)
+    if isinstance(session, Response):
+        return session
+    viewer, gateway = session
+    found = await gateway.get(f"/jits/{jit}/hits")
+    return render(
+        request,
+        "_hits.html" if partial else "hits.html",
+        viewer,
+        jit=jit,
+        section="hits",
+        hits=found,
+        can_release=gateway.has(f"/jits/{jit}/hits/{HIT_PROBE}/release", "POST"),
+    )
+
+
+@router.get("/jits/{jit}/desk")
+async def alert_desk(jit: str, request: Request, partial: str = "") -> Response:
+    """The team's rapid-response desk: live alerts, acknowledgement, countdown to escalation."""
+    session = _session(request, jit)
+    if isinstance(session, Response):
+        return session
+    viewer, gateway = session
+    alerts = await _alerts(gateway, viewer, jit)
+    stream = f"/desks/{viewer.team}/alerts/stream"
+    watches = viewer.principal.has_role(*DESK_ROLES)
+    items = sorted(
+        alerts.items(),
+        key=lambda a: (not _open_alert(a), str(a.get("severity", "P4")), _neg(a.get("raised_at"))),
+    )
+    return render(
+        request,
+        "_alerts.html" if partial else "desk.html",
+        viewer,
+        jit=jit,
+        section="desk",
+        alerts=alerts,
+        items=items,
+        stream=stream if gateway.has(stream) and watches else "",
+        stream_exists=gateway.has(stream),
+        watches=watches,
+        now=datetime.now(UTC),
+        is_open=_open_alert,
+    )
+
+
+@router.get("/jits/{jit}/persons/{entity_id}")
+async def person_card(jit: str, entity_id: str, request: Request) -> Response:
+    """A suspect's (or any person's) card: identifiers, leads, operations, tasks, hits, alerts."""
+    session = _session(request, jit)
+    if isinstance(session, Response):
+        return session
+    viewer, gateway = session
+    card = await gateway.get(f"/jits/{jit}/persons/{entity_id}")
+    return render(
+        request,
+        "person.html",
+        viewer,
+        jit=jit,
+        section="graph",
+        card=card,
+        entity_id=entity_id,
+        status_code=404 if card.status == 404 else 200,
+    )
+
+
+@router.get("/jits/{jit}/graph")
+async def graph_explorer(jit: str, request: Request, focus: str = "", q: str = "") -> Response:
+    """The suspect network around a person, expanded by clicking nodes (cytoscape.js)."""
+    session = _session(request, jit)
+    if isinstance(session, Response):
+        return session
+    viewer, gateway = session
+    search = await gateway.get(f"/jits/{jit}/search", q=q) if len(q.strip()) >= 2 else None
+    probe = f"/jits/{jit}/persons/{focus or 'x'}/network"
+    return render(
+        request,
+        "graph.html",
+        viewer,
+        jit=jit,
+        section="graph",
+        focus=focus,
+        q=q,
+        search=search,
+        network_available=gateway.has(probe),
+    )
+
+
+@router.get("/jits/{jit}/timeline")
+async def timeline(jit: str, request: Request, kind: str = "") -> Response:
+    """What happened in the JIT that the team may see, newest first."""
+    session = _session(request, jit)
+    if isinstance(session, Response):
+        return session
+    viewer, gateway = session
+    events = await gateway.get(f"/jits/{jit}/timeline", kind=kind, limit=300)
+    return render(
+        request, "timeline.html", viewer, jit=jit, section="timeline", events=events, kind=kind
+    )

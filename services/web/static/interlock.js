@@ -1,0 +1,465 @@
+// Interlock web UI: commands to the gateway's JSON endpoints, form rows, live desk, countdowns.
+// State-changing requests carry X-Requested-With (the cookie's CSRF guard, see services/web/access.py).
+(function () {
+  "use strict";
+  var CSRF = { "X-Requested-With": "interlock-ui" };
+
+  // ------------------------------------------------------------------ messages
+  function announce(message, kind) {
+    var flash = document.getElementById("flash");
+    if (!flash) return;
+    flash.className = "flash show " + (kind || "ok");
+    flash.textContent = message;
+    clearTimeout(announce.timer);
+    announce.timer = setTimeout(function () { flash.className = "flash"; }, 6000);
+  }
+
+  // ------------------------------------------------------------ form → JSON
+  function convert(input, value) {
+    var type = input.dataset.type;
+    if (type === "number") { var n = Number(value); return isNaN(n) ? value : n; }
+    if (type === "int") { var i = parseInt(value, 10); return isNaN(i) ? value : i; }
+    if (type === "datetime") { var d = new Date(value); return isNaN(d.getTime()) ? value : d.toISOString(); }
+    if (type === "list") { return value.split(",").map(function (s) { return s.trim(); }).filter(Boolean); }
+    return value;
+  }
+
+  function setPath(target, path, value) {
+    var parts = path.split(".");
+    var node = target;
+    for (var i = 0; i < parts.length - 1; i++) {
+      var key = parts[i];
+      var nextIsIndex = /^\d+$/.test(parts[i + 1]);
+      if (node[key] === undefined) node[key] = nextIsIndex ? [] : {};
+      node = node[key];
+    }
+    node[parts[parts.length - 1]] = value;
+  }
+
+  function compact(value) {
+    if (Array.isArray(value)) return value.filter(function (v) { return v !== undefined; }).map(compact);
+    if (value && typeof value === "object") {
+      Object.keys(value).forEach(function (k) { value[k] = compact(value[k]); });
+    }
+    return value;
+  }
+
+  function personPosition(form, rowIndex) {
+    var rows = Array.prototype.filter.call(form.querySelectorAll(".person-row"), function (r) { return !blankRow(r); });
+    for (var i = 0; i < rows.length; i++) if (rows[i].dataset.index === rowIndex) return i;
+    return null;
+  }
+
+  function blankRow(row) {
+    // an entity row whose typed fields are all empty is left out (its selects have defaults)
+    var typed = row.querySelectorAll("input:not([type=hidden]), textarea");
+    return Array.prototype.every.call(typed, function (i) { return !i.value.trim(); });
+  }
+
+  function formJson(form) {
+    var body = {};
+    Array.prototype.forEach.call(form.elements, function (input) {
+      if (!input.name || input.disabled || input.type === "submit" || input.type === "button") return;
+      var row = input.closest(".entity-row");
+      if (row && blankRow(row)) return;
+      if (input.closest("[data-show-when][hidden]")) return;
+      if ((input.type === "checkbox" || input.type === "radio") && !input.checked) return;
+      var value = input.value;
+      if (value === "" || value === undefined) return;
+      if (input.hasAttribute("data-person-select")) {
+        var pos = personPosition(form, value);
+        if (pos === null) return;
+        setPath(body, input.name, pos);
+        return;
+      }
+      setPath(body, input.name, convert(input, value));
+    });
+    return compact(body);
+  }
+
+  // ---------------------------------------------------------------- errors
+  function clearErrors(form) {
+    form.querySelectorAll("[data-error-for]").forEach(function (el) { el.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
+  }
+
+  function rowName(form, field) {
+    // errors name array positions; the form's inputs carry row ids, so map position → row id
+    var parts = field.split(".");
+    for (var i = 0; i < parts.length - 1; i++) {
+      if (/^\d+$/.test(parts[i + 1]) && (parts[i] === "persons" || parts[i] === "identifiers")) {
+        var rows = Array.prototype.filter.call(
+          form.querySelectorAll(parts[i] === "persons" ? ".person-row" : ".ident-row"),
+          function (r) { return !blankRow(r); });
+        var row = rows[Number(parts[i + 1])];
+        if (row) parts[i + 1] = row.dataset.index;
+      }
+    }
+    return parts.join(".");
+  }
+
+  function showErrors(form, errors) {
+    var unplaced = [];
+    (errors || []).forEach(function (e) {
+      var field = String(e.field || "").replace(/^body\./, "");
+      var name = rowName(form, field);
+      var slot = form.querySelector('[data-error-for="' + name + '"]');
+      var input = form.querySelector('[name="' + name + '"]');
+      if (input) input.setAttribute("aria-invalid", "true");
+      if (slot) slot.textContent = e.message; else unplaced.push(field + ": " + e.message);
+    });
+    return unplaced;
+  }
+
+  // --------------------------------------------------------------- commands
+  function freshKeys(form) {
+    form.querySelectorAll("[data-fresh-key]").forEach(function (input) {
+      var id = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2);
+      input.value = input.dataset.freshKey + "-" + id;
+    });
+  }
+
+  function resultText(form, body, status) {
+    var label = form.dataset.success || "Done";
+    if (status === 202) return label + ": accepted, the outcome is pending.";
+    var id = body.lead_id || body.task_id || body.operation_id || body.alert_id || body.hit_id;
+    return label + (id ? " (" + id + ")" : "") + ".";
+  }
+
+  function sendCommand(form) {
+    var button = form.querySelector("[type=submit]");
+    var result = form.querySelector("[data-result]");
+    clearErrors(form);
+    var body = formJson(form);
+    if (button) button.disabled = true;
+    form.setAttribute("aria-busy", "true");
+    return fetch(form.dataset.command, {
+      method: form.dataset.method || "POST",
+      credentials: "same-origin",
+      headers: Object.assign({ "Content-Type": "application/json", Accept: "application/json" }, CSRF),
+      body: JSON.stringify(body),
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (response.ok) {
+          var text = resultText(form, data, response.status);
+          if (result) {
+            result.className = "result ok";
+            result.textContent = text;
+            if (data.lead_id && form.id === "lead-form") {
+              var jit = document.body.dataset.jit;
+              var link = document.createElement("a");
+              link.href = "/ui/jits/" + jit + "/leads/" + data.lead_id;
+              link.textContent = " Open the lead";
+              result.appendChild(link);
+            }
+          }
+          announce(text, "ok");
+          if (form.hasAttribute("data-reset")) {
+            form.reset();
+            form.querySelectorAll(".rows").forEach(function (rows) { rows.innerHTML = ""; });
+            freshKeys(form);
+            if (form.id === "lead-form") { addRow("person-row", true); addRow("identifier-row", true); }
+            applyShowWhen(form);
+          }
+          if (form.hasAttribute("data-reload")) { setTimeout(function () { location.reload(); }, 1500); }
+          document.body.dispatchEvent(new CustomEvent("interlock:changed", { bubbles: true }));
+        } else if (response.status === 401) {
+          announce("Your session has expired: sign in again.", "error");
+          location.href = "/ui/login?next=" + encodeURIComponent(location.pathname + location.search);
+        } else {
+          var unplaced = showErrors(form, data.errors);
+          var message = (data.error || ("Refused (" + response.status + ")"));
+          if (result) {
+            result.className = "result error";
+            result.textContent = message + (unplaced.length ? " — " + unplaced.join("; ") : "");
+          }
+          announce(message, "error");
+        }
+      });
+    }).catch(function (err) {
+      announce("The gateway did not answer: " + err, "error");
+    }).finally(function () {
+      if (button) button.disabled = false;
+      form.removeAttribute("aria-busy");
+    });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-command]");
+    if (!form) return;
+    event.preventDefault();
+    sendCommand(form);
+  });
+
+  // ------------------------------------------------------------ form rows
+  var rowCounter = 0;
+  function addRow(templateId, quiet) {
+    var template = document.getElementById(templateId);
+    var fieldset = template.previousElementSibling;
+    var rows = fieldset.querySelector(".rows");
+    var index = String(rowCounter++);
+    var html = template.innerHTML.replace(/__i__/g, index);
+    var holder = document.createElement("div");
+    holder.innerHTML = html.trim();
+    var row = holder.firstElementChild;
+    rows.appendChild(row);
+    if (window.htmx) htmx.process(row);
+    var first = row.querySelector("input, select");
+    if (first && !quiet) first.focus();
+    return row;
+  }
+
+  function refreshPersonSelect(select) {
+    var form = select.closest("form");
+    var current = select.value;
+    var options = ['<option value="">nobody</option>'];
+    form.querySelectorAll(".person-row").forEach(function (row, i) {
+      var name = row.querySelector("[data-person-name]").value || "(unnamed)";
+      options.push('<option value="' + row.dataset.index + '">' + (i + 1) + ": " + name.replace(/[<&"]/g, "") + "</option>");
+    });
+    select.innerHTML = options.join("");
+    select.value = current;
+  }
+
+  document.addEventListener("click", function (event) {
+    var add = event.target.closest("[data-add-row]");
+    if (add) { addRow(add.dataset.addRow); return; }
+    var remove = event.target.closest("[data-remove-row]");
+    if (remove) {
+      var row = remove.closest(".entity-row");
+      var fieldset = row.closest("fieldset");
+      row.remove();
+      var next = fieldset.querySelector("[data-add-row]");
+      if (next) next.focus();
+    }
+  });
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches("[data-person-select]")) refreshPersonSelect(event.target);
+  });
+  document.addEventListener("mousedown", function (event) {
+    if (event.target.matches && event.target.matches("[data-person-select]")) refreshPersonSelect(event.target);
+  });
+
+  function applyShowWhen(root) {
+    (root || document).querySelectorAll("[data-show-when]").forEach(function (el) {
+      var rule = el.dataset.showWhen.split("=");
+      var form = el.closest("form");
+      var input = form && form.querySelector('[name="' + rule[0] + '"]');
+      el.hidden = !(input && input.value === rule[1]);
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.closest("[data-jit-switcher]")) {
+      location.href = "/ui/jits/" + encodeURIComponent(event.target.value);
+      return;
+    }
+    applyShowWhen(event.target.closest("form") || document);
+  });
+
+  // ------------------------------------------- polling must not eat typing
+  document.addEventListener("htmx:confirm", function (event) {
+    var elt = event.detail.elt;
+    var trigger = event.detail.triggeringEvent;
+    var polling = (elt.getAttribute("hx-trigger") || "").indexOf("every") >= 0 && (!trigger || trigger.type.indexOf("interlock:") !== 0);
+    if (!polling) return;
+    var active = document.activeElement;
+    var typing = active && elt.contains(active) && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName);
+    if (typing || elt.querySelector("details[open]")) event.preventDefault();
+  });
+
+  // ---------------------------------------------------------- countdowns
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll("[data-deadline]").forEach(function (el) {
+      var deadline = Date.parse(el.dataset.deadline);
+      if (isNaN(deadline)) return;
+      var left = Math.round((deadline - now) / 1000);
+      var abs = Math.abs(left);
+      var text = Math.floor(abs / 60) + ":" + pad(abs % 60);
+      el.textContent = left >= 0 ? "escalates in " + text : "escalation due " + text + " ago";
+      el.classList.toggle("urgent", left < 60);
+    });
+  }
+  setInterval(tick, 1000);
+
+  // ------------------------------------------------------------ the desk
+  var audio = null;
+  function soundOn() { var t = document.getElementById("sound-toggle"); return t && t.checked; }
+  function beep() {
+    if (!soundOn()) return;
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      [0, 0.35].forEach(function (offset) {
+        var osc = audio.createOscillator();
+        var gain = audio.createGain();
+        osc.frequency.value = 880;
+        gain.gain.setValueAtTime(0.2, audio.currentTime + offset);
+        gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + offset + 0.25);
+        osc.connect(gain).connect(audio.destination);
+        osc.start(audio.currentTime + offset);
+        osc.stop(audio.currentTime + offset + 0.3);
+      });
+    } catch (e) { /* no audio device: the visual cue remains */ }
+  }
+
+  function alertOf(message) {
+    // a desk message is {"event": CloudEvent, "alert": CloudEvent of the AlertRaised (on pages)}
+    if (!message || typeof message !== "object") return {};
+    var event = (message.event && message.event.data) || {};
+    var raised = (message.alert && message.alert.data) || {};
+    return Object.assign({}, event, raised, { jit: raised.jit || (message.event && message.event.jit) });
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function clientRow(list, message, type) {
+    // the desk without an alert list endpoint: build the list from the stream itself
+    var event = (message.event && message.event.data) || {};
+    var id = event.alert_id;
+    if (!id) return;
+    var row = list.querySelector('[data-alert="' + CSS.escape(id) + '"]');
+    var alert = alertOf(message);
+    if (!row && message.alert) {
+      row = el("li", "alert open sev-row-" + String(alert.severity || "p4").toLowerCase());
+      row.dataset.alert = id;
+      row.dataset.severity = alert.severity || "";
+      row.dataset.category = alert.category || "";
+      var head = el("div", "alert-head");
+      head.appendChild(el("span", "sev sev-" + String(alert.severity || "p4").toLowerCase(), alert.severity || "P?"));
+      head.appendChild(document.createTextNode(" "));
+      head.appendChild(el("strong", "", String(alert.category || "").replace(/_/g, " ")));
+      head.appendChild(el("span", "muted", " raised by " + (alert.raising_team || "")));
+      row.appendChild(head);
+      row.appendChild(el("p", "alert-summary", alert.summary || ""));
+      var foot = el("div", "alert-foot");
+      var deadline = event.next_escalation_at || event.acknowledge_by || alert.escalates_at || alert.acknowledge_by;
+      if (deadline) { var c = el("span", "countdown", ""); c.dataset.deadline = deadline; foot.appendChild(c); }
+      var form = el("form", "inline");
+      form.dataset.command = "/jits/" + encodeURIComponent(alert.jit || desk_jit(list)) + "/alerts/" + encodeURIComponent(id) + "/acknowledge";
+      form.dataset.success = "Alert acknowledged";
+      var button = el("button", "primary", "Acknowledge");
+      button.type = "submit";
+      button.setAttribute("aria-label", "Acknowledge " + (alert.severity || "") + " " + String(alert.category || "").replace(/_/g, " ") + " alert");
+      form.appendChild(button);
+      foot.appendChild(form);
+      row.appendChild(foot);
+      list.insertBefore(row, list.firstChild);
+      tick();
+    }
+    if (!row) return;
+    if (/acknowledged|resolved/.test(type)) {
+      row.classList.remove("open");
+      row.classList.add("done");
+      var foot2 = row.querySelector(".alert-foot");
+      if (foot2) {
+        foot2.textContent = "";
+        foot2.appendChild(el("span", "status", (/resolved/.test(type) ? "resolved" : "acknowledged") + (event.team ? " by " + event.team : "")));
+      }
+    } else if (/escalated/.test(type) && event.step) {
+      var badge = row.querySelector(".badge.warn") || row.querySelector(".alert-head").appendChild(el("span", "badge warn", ""));
+      badge.textContent = "escalated step " + event.step;
+      var countdown = row.querySelector(".countdown");
+      if (countdown && (event.next_escalation_at || event.acknowledge_by)) countdown.dataset.deadline = event.next_escalation_at || event.acknowledge_by;
+    } else if (/deduplicated/.test(type) && event.count) {
+      var dup = row.querySelector(".badge.dup") || row.querySelector(".alert-head").appendChild(el("span", "badge dup", ""));
+      dup.textContent = "×" + event.count;
+    }
+  }
+
+  function desk_jit(node) {
+    var desk = node.closest("[data-desk]");
+    return desk ? desk.dataset.jit : document.body.dataset.jit;
+  }
+
+  function p1(alert, type) {
+    var banner = document.getElementById("p1-banner");
+    if (!banner) return;
+    banner.hidden = false;
+    banner.textContent = "P1 " + String(alert.category || "alert").replace(/_/g, " ") + (type && type.indexOf("escalat") >= 0 ? " (escalated)" : "") + ": " + (alert.summary || "see the list below") + " — acknowledge it.";
+    document.body.classList.add("p1-flash");
+    setTimeout(function () { document.body.classList.remove("p1-flash"); }, 4000);
+    beep();
+  }
+
+  function startDesk(desk) {
+    var toggle = document.getElementById("sound-toggle");
+    if (toggle) {
+      toggle.checked = localStorage.getItem("interlock.sound") === "on";
+      toggle.addEventListener("change", function () {
+        localStorage.setItem("interlock.sound", toggle.checked ? "on" : "off");
+        if (toggle.checked) { audio = audio || new (window.AudioContext || window.webkitAudioContext)(); }
+      });
+    }
+    var state = document.getElementById("live-state");
+    function setState(text, value) { if (state) { state.textContent = text; state.dataset.state = value; } }
+    if (!desk.dataset.stream || !window.EventSource) return;
+    var source = new EventSource(desk.dataset.stream, { withCredentials: true });
+    source.onopen = function () { setState("live", "live"); };
+    source.onerror = function () { setState("reconnecting…", "reconnecting"); };
+    function onEvent(event) {
+      var data = {};
+      try { data = JSON.parse(event.data); } catch (e) { data = {}; }
+      var alert = alertOf(data);
+      var type = String((data.event && data.event.type) || event.type || "");
+      var jit = desk.dataset.jit;
+      if (alert.jit && jit && alert.jit !== jit) return;
+      if (/delivered|desk_rule|webhook/.test(type)) return;
+      if (alert.severity === "P1" && /routed|escalated/.test(type)) p1(alert, type);
+      var list = desk.querySelector("[data-client-alerts]");
+      if (list) clientRow(list, data, type);
+      document.body.dispatchEvent(new CustomEvent("interlock:alert", { bubbles: true }));
+    }
+    source.onmessage = onEvent;
+    ["interlock.alert.routed", "interlock.alert.escalated", "interlock.alert.acknowledged",
+     "interlock.alert.resolved", "interlock.alert.deduplicated"].forEach(function (name) {
+      source.addEventListener(name, onEvent);
+    });
+    window.addEventListener("beforeunload", function () { source.close(); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-command]").forEach(function (form) {
+      form.querySelectorAll("[data-fresh-key]").forEach(function (input) { if (!input.value) freshKeys(form); });
+    });
+    applyShowWhen(document);
+    var desk = document.querySelector("[data-desk]");
+    if (desk) startDesk(desk);
+    if (document.getElementById("lead-form")) {
+      addRow("person-row", true);
+      addRow("identifier-row", true);
+    }
+    tick();
+  });
+})();
+
+// Operations plot: a click (or Enter on the focused plot, which takes its centre) sets the
+// planner's latitude and longitude from the plot's own equirectangular projection.
+(function () {
+  "use strict";
+  function place(svg, x, y) {
+    var north = Number(svg.dataset.north), west = Number(svg.dataset.west);
+    var scale = Number(svg.dataset.scale), mid = Number(svg.dataset.mid);
+    if (!scale || !mid) return;
+    var lat = document.getElementById("op-lat"), lon = document.getElementById("op-lon");
+    if (!lat || !lon) return;
+    lat.value = (north - y / scale).toFixed(5);
+    lon.value = (west + x / (mid * scale)).toFixed(5);
+    lat.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+  document.addEventListener("click", function (event) {
+    var svg = event.target.closest && event.target.closest("svg[data-plot]");
+    if (!svg) return;
+    var box = svg.getBoundingClientRect();
+    place(svg, (event.clientX - box.left) * 600 / box.width, (event.clientY - box.top) * 400 / box.height);
+  });
+  document.addEventListener("keydown", function (event) {
+    var svg = event.target.closest && event.target.closest("svg[data-plot]");
+    if (svg && event.key === "Enter") place(svg, 300, 200);
+  });
+})();
