@@ -370,10 +370,10 @@ def build(settings: Settings) -> faust.App:
             outputs[team] = raw_topic(app, settings, feeds.name(team))
         return outputs[team]
 
-    @app.agent(channel, name=f"{app.conf.id}.release")
+    @app.agent(channel, name=f"{app.conf.id}.release")  # type: ignore[untyped-decorator]
     async def release_events(stream: faust.StreamT[bytes]) -> None:
         # faust's StreamT stub lacks noack_take, which the Stream it is at run time has
-        async for batch in stream.noack_take(BATCH, within=BATCH_WITHIN):  # type: ignore[attr-defined]
+        async for batch in stream.noack_take(BATCH, within=BATCH_WITHIN):
             await _release(list(batch))
             for event in batch:
                 event.ack()
