@@ -27,6 +27,8 @@ WORKERS: dict[str, str] = {
     "alerts": "services.alerts.agents",
     "tasking": "services.tasking.agents",
     "release": "services.release.agents",
+    "deconfliction": "services.deconfliction.agents",
+    "audit": "services.audit.agents",
 }
 """Process roles that are faust workers, and the module whose ``build(settings)`` makes the app."""
 
@@ -89,12 +91,8 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_parser(role, help=f"start the {role} worker")
     sub.add_parser("gateway", help="start the HTTP gateway")
     sub.add_parser("provision", help="create topics and graph constraints (idempotent)")
-    run_all = sub.add_parser(
-        "run-all", help="start every role, supervised; Ctrl-C stops all"
-    )
-    run_all.add_argument(
-        "--demo", action="store_true", help="also load the demo JIT and scenario"
-    )
+    run_all = sub.add_parser("run-all", help="start every role, supervised; Ctrl-C stops all")
+    run_all.add_argument("--demo", action="store_true", help="also load the demo JIT and scenario")
 
     from services import admin
 

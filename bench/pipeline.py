@@ -1,0 +1,482 @@
+"""Pipeline: leads with 5 identifiers each through the command topic and through the gateway,
+each service's pass-through next to the raw consume → produce loop, the projection next to raw
+``UNWIND … MERGE``, and the rate the whole pipeline sustains with the projection's lag bounded.
+
+Pass-through is measured the same way for every faust service: its input topic is filled while
+it is stopped (or faster than it reads), the service is started, and its consumer group's
+committed offsets are sampled until it has caught up; the rate runs from the first sample that
+shows progress, so start-up is not counted. Services are started one after the other (leads,
+then deconfliction on the leads' output, then the projection on both), so each is measured
+alone on the machine's two cores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from typing import Any
+
+from bench import baselines
+from bench.support import (
+    Figure,
+    Run,
+    Target,
+    gateway_paths,
+    http_load,
+    not_wired,
+    percentiles,
+    produce,
+    watch_drain,
+    wired_roles,
+)
+from bench.workload import EVENTS_PER_LEAD, bench_jit, lead_body, lead_stream, raise_alert
+from events.topics import (
+    ALERT_COMMANDS,
+    DECONFLICTION_COMMANDS,
+    DECONFLICTION_HITS,
+    DECONFLICTION_INDEX,
+    LEAD_COMMANDS,
+    LEAD_EVENTS,
+)
+from services.projection.graph import PROJECTED_TOPICS
+
+GROUP = "pipeline"
+STATEMENTS = "pipeline.projection.statements"
+LEADS = "pipeline.leads.command_topic"
+DECONFLICTION = "pipeline.deconfliction.passthrough"
+PROJECTION = "pipeline.projection.passthrough"
+ALERTS = "pipeline.alerts.passthrough"
+GATEWAY = "pipeline.gateway.leads"
+SUSTAINED = "pipeline.sustained"
+
+PASS_THROUGH = Target("≥ 30% of the raw consume → produce loop", "ratio", at_least=0.30)
+PROJECTION_TARGET = Target("≥ 70% of raw UNWIND MERGE, batch 1,000", "ratio", at_least=0.70)
+SUSTAINED_TARGET = Target("≥ 5,000 events/s sustained", "value", at_least=5_000)
+LAG_BOUND_S = 10.0
+"""The projection lag (seconds) a sustained rate may reach, and the time it may take to drain
+after the load stops."""
+
+LIFT_SERVICE = (
+    "lift: more partitions and one worker process per core per consumer group (each faust "
+    "worker is one Python thread), fewer awaits per record (batch the sends of one record)"
+)
+
+
+def figure_ids(quick: bool) -> list[str]:
+    return [STATEMENTS, LEADS, DECONFLICTION, PROJECTION, ALERTS, GATEWAY, SUSTAINED]
+
+
+def _topics(run: Run, *specs: Any) -> list[str]:
+    return [run.platform.topic(s.name) for s in specs]
+
+
+def statements(run: Run, fig: Figure) -> None:
+    """The projection's own write statements in-process, batch 1,000: no Kafka in the way."""
+    from bench.reads import lead_events
+    from bench.workload import Jit
+    from services.kit.graphdb import async_driver
+    from services.projection.agents import BATCH, ensure_schema, write
+    from services.projection.canonical import Scope
+    from services.projection.rebuild import clear_graph
+
+    jit = Jit.new(3)
+    events, _ = lead_events(jit, 0, run.size(300, 5_000), uuid.uuid4().hex[:6])
+
+    async def measure() -> None:
+        driver = async_driver(run.settings)
+        try:
+            await ensure_schema(driver)
+            with run.watch() as cpu:
+                began = time.perf_counter()
+                for i in range(0, len(events), BATCH):
+                    await write(driver, events[i : i + BATCH])
+                seconds = time.perf_counter() - began
+            fig.value = round(len(events) / seconds, 1)
+            fig.cpu = cpu.result
+            fig.params = {"events": len(events), "batch": BATCH}
+        finally:
+            await clear_graph(
+                driver, scope=Scope(jits=frozenset({jit.id}), teams=frozenset(jit.teams))
+            )
+            await driver.close()
+
+    asyncio.run(measure())
+    fig.notes.append(
+        "each event is several MERGEs (node, audience union, relationships, activity), "
+        "the raw baseline one node and one relationship per row"
+    )
+
+
+def leads_passthrough(run: Run, fig: Figure) -> None:
+    if "leads" not in wired_roles():
+        fig.unavailable(not_wired(["leads"]))
+        return
+    jit = bench_jit(run)
+    count = run.size(250, 5_000)
+    with run.progress.step(f"pipeline: encoding {count:,} lead commands"):
+        commands = lead_stream(jit, count, run.shared["tag"])
+    topic = run.platform.topic(LEAD_COMMANDS.name)
+    offsets = run.offsets()
+    target = offsets.end([topic]) + count
+    produce(run.settings, topic, commands)
+    run.ensure("leads", "gateway")
+    with run.watch("leads") as cpu:
+        drain = watch_drain(
+            offsets, run.platform.group("leads"), [topic], target=target, timeout=run.step_cap
+        )
+    fig.value = round(drain.rate, 1)
+    fig.cpu = cpu.result
+    fig.params = {
+        "commands": count,
+        "identifiers_per_lead": 5,
+        "records_out_per_command": EVENTS_PER_LEAD + 1,
+        "records_out_per_s": round(drain.rate * (EVENTS_PER_LEAD + 1), 1),
+        "complete": drain.complete,
+    }
+    fig.notes.append(
+        f"each command is decoded, decided and answered with {EVENTS_PER_LEAD} events and an "
+        "outcome, each awaited; the raw loop copies one record"
+    )
+    fig.lift = LIFT_SERVICE
+
+
+def deconfliction_passthrough(run: Run, fig: Figure) -> None:
+    if "deconfliction" not in wired_roles():
+        fig.unavailable(not_wired(["deconfliction"]))
+        return
+    if "jit" not in run.shared:
+        fig.unavailable("no lead events to read: the leads figure did not run")
+        return
+    offsets = run.offsets()
+    source = run.platform.topic(LEAD_EVENTS.name)
+    topics = _topics(run, LEAD_EVENTS, DECONFLICTION_COMMANDS, DECONFLICTION_INDEX)
+    topics += _topics(run, DECONFLICTION_HITS)
+    target = offsets.end([source])
+    run.ensure("deconfliction")
+    group = run.platform.group("deconfliction")
+    began = time.monotonic()
+    with run.watch("deconfliction") as cpu:
+        drain = watch_drain(offsets, group, [source], target=target, timeout=run.step_cap)
+        whole = offsets.caught_up(group, topics, timeout=run.step_cap)
+    fig.value = round(drain.rate, 1)
+    fig.cpu = cpu.result
+    index = offsets.end([run.platform.topic(DECONFLICTION_INDEX.name)])
+    fig.params = {
+        "lead_events": target,
+        "index_records": index,
+        "index_caught_up": whole,
+        "seconds_until_index_caught_up": round(time.monotonic() - began, 1),
+        "complete": drain.complete,
+    }
+    fig.notes.append(
+        "input: lead events; each EntityObserved becomes TokenRegistered/PersonRegistered "
+        "twice (the team's event and the index record), then an index update in the same process"
+    )
+    fig.lift = LIFT_SERVICE
+
+
+def projection_passthrough(run: Run, fig: Figure) -> None:
+    if "projection" not in wired_roles():
+        fig.unavailable(not_wired(["projection"]))
+        return
+    offsets = run.offsets()
+    topics = _topics(run, *PROJECTED_TOPICS)
+    target = offsets.end(topics)
+    run.ensure("projection")
+    with run.watch("projection") as cpu:
+        drain = watch_drain(
+            offsets, run.platform.group("projection"), topics, target=target, timeout=run.step_cap
+        )
+    fig.value = round(drain.rate, 1)
+    fig.cpu = cpu.result
+    fig.params = {"events": target, "batch": 1_000, "complete": drain.complete}
+    fig.notes.append("events/s from Kafka into Neo4j; the baseline is nodes/s of one MERGE per row")
+    fig.lift = (
+        "lift: several projection workers (partitions are independent), statements grouped "
+        "per label across a batch (fewer round trips), Neo4j page cache and a second core for it"
+    )
+
+
+def alerts_passthrough(run: Run, fig: Figure) -> None:
+    missing = run.ensure("alerts", "gateway")
+    if "alerts" in missing:
+        fig.unavailable(not_wired(["alerts"]))
+        return
+    jit = bench_jit(run)
+    offsets = run.offsets()
+    topic = run.platform.topic(ALERT_COMMANDS.name)
+    group = run.platform.group("alerts")
+    if not offsets.caught_up(group, [topic], timeout=run.step_cap):
+        fig.notes.append("the alerts worker had not caught up with its other topics")
+    count = run.size(150, 5_000)
+    records = [raise_alert(jit, n, run.shared["tag"]) for n in range(count)]
+    target = offsets.end([topic]) + count
+    with run.watch("alerts") as cpu:
+        produce(run.settings, topic, records)
+        drain = watch_drain(offsets, group, [topic], target=target, timeout=run.step_cap)
+    fig.value = round(drain.rate, 1)
+    fig.cpu = cpu.result
+    fig.params = {"commands": count, "target_teams": len(jit.teams), "complete": drain.complete}
+    fig.notes.append(
+        "alert commands are keyed by JIT: one JIT is one partition, so one worker, in series"
+    )
+    fig.lift = LIFT_SERVICE
+
+
+def gateway_leads(run: Run, fig: Figure) -> None:
+    missing = run.ensure("leads", "gateway")
+    if missing:
+        fig.unavailable(not_wired(missing))
+        return
+    if "/jits/{jit}/leads" not in gateway_paths(run.settings):
+        fig.unavailable("the gateway has no leads router (POST /jits/{jit}/leads)")
+        return
+    from services.kit.identity import Issuer
+
+    jit = bench_jit(run)
+    token = Issuer(run.settings).issue(
+        member="bench-analyst", team=jit.teams[0], jits=(jit.id,), roles=("analyst",)
+    )
+    headers = {"Authorization": f"Bearer {token}"}
+    seconds = run.size(5.0, 20.0)
+    most = run.size(2_000, 20_000)
+    tag = f"g{uuid.uuid4().hex[:5]}"
+    with run.progress.step(f"pipeline: preparing {most:,} lead bodies"):
+        bodies = [lead_body(n, tag) for n in range(most)]
+
+    async def send(client: Any, n: int) -> Any:
+        return await client.post(f"/jits/{jit.id}/leads", json=bodies[n], headers=headers)
+
+    with run.watch("gateway", "leads") as cpu:
+        load = asyncio.run(
+            http_load(
+                run.platform.base_url,
+                send,
+                concurrency=baselines.HTTP_CONCURRENCY,
+                seconds=seconds,
+                max_requests=most,
+            )
+        )
+    fig.value = round(load.rate, 1)
+    fig.stats = percentiles(load.latencies_ms)
+    fig.cpu = cpu.result
+    fig.params = {
+        "concurrency": baselines.HTTP_CONCURRENCY,
+        "seconds": round(load.seconds, 1),
+        "statuses": {str(k): v for k, v in load.statuses.items()},
+        "events_per_s": round(load.rate * EVENTS_PER_LEAD, 1),
+    }
+    if load.failed:
+        fig.notes.append(
+            f"{load.failed} requests were not answered 201/200 (202 means the outcome came "
+            f"later than the gateway's wait): statuses {dict(sorted(load.statuses.items()))}"
+        )
+    fig.notes.append(
+        "201 after the leads service's outcome came back over Kafka (p50 "
+        f"{fig.stats.get('p50', 0):.0f} ms); the baseline answers at once"
+    )
+    fig.lift = "lift: more gateway processes behind one address (uvicorn workers), orjson"
+
+
+async def _sustain(
+    run: Run, rate: int, seconds: float, records: list[tuple[bytes, bytes]]
+) -> dict[str, Any]:
+    """Offer ``rate`` leads/s for ``seconds`` while sampling the projection's lag; stop once it
+    has drained, or as soon as the lag is past the bound (the rate is not sustained)."""
+    from services.kit.graphdb import async_driver
+    from services.projection.lag import projection_lag
+    from services.projection.views import GraphViews
+
+    offsets = run.offsets()
+    projected = _topics(run, *PROJECTED_TOPICS)
+    group = run.platform.group("projection")
+    topic = run.platform.topic(LEAD_COMMANDS.name)
+    driver = async_driver(run.settings)
+    views = GraphViews(driver)
+    stop = threading.Event()
+    lags: list[float] = []
+    try:
+        before = offsets.committed(group, projected)
+        began = time.monotonic()
+        sending = asyncio.create_task(
+            asyncio.to_thread(produce, run.settings, topic, records, rate=rate, stop=stop)
+        )
+        sent_at: float | None = None
+        drained = False
+        while time.monotonic() < began + seconds + LAG_BOUND_S + run.step_cap:
+            lag = await projection_lag(run.settings, views)
+            if lag["lag_seconds"] is not None:
+                lags.append(float(lag["lag_seconds"]))
+            if sending.done() and sent_at is None:
+                sent_at = time.monotonic()
+            if sent_at is not None and lag["behind_records"] == 0:
+                drained = True
+                break
+            if lags and lags[-1] > LAG_BOUND_S:
+                break
+            if sent_at is not None and time.monotonic() - sent_at > LAG_BOUND_S:
+                break
+            await asyncio.sleep(0.5)
+        stop.set()
+        sent, _ = await sending
+        sent_at = sent_at or time.monotonic()
+        finished = time.monotonic()
+        processed = offsets.committed(group, projected) - before
+        worst = max(lags) if lags else None
+        bounded = drained and worst is not None and worst <= LAG_BOUND_S
+        return {
+            "offered_leads_per_s": rate,
+            "leads": sent,
+            "events_projected": processed,
+            "events_per_s": round(processed / (finished - began), 1),
+            "max_lag_s": worst,
+            "drain_after_load_s": round(finished - sent_at, 1) if drained else None,
+            "bounded": bounded,
+        }
+    finally:
+        await driver.close()
+
+
+def sustained(run: Run, fig: Figure) -> None:
+    wired = wired_roles()
+    missing = [r for r in ("leads", "projection") if r not in wired]
+    if missing:
+        fig.unavailable(not_wired(missing))
+        return
+    stages = ["leads", "deconfliction", "projection"] if "deconfliction" in wired else []
+    stages = stages or ["leads", "projection"]
+    run.ensure(*stages)
+    jit = bench_jit(run)
+    rates = run.size([10], [25, 50, 100, 200, 400, 800])
+    seconds = run.size(6.0, 30.0)
+    steps: list[dict[str, Any]] = []
+    start = 10_000_000
+    offsets = run.offsets()
+    with run.watch(*stages) as cpu:
+        for rate in rates:
+            for role in stages:  # start each step on an idle pipeline
+                offsets.caught_up(run.platform.group(role), [], timeout=run.step_cap)
+            count = int(rate * seconds)
+            records = lead_stream(jit, count, f"s{run.shared['tag']}", start=start)
+            start += count
+            step = asyncio.run(_sustain(run, rate, seconds, records))
+            steps.append(step)
+            run.progress.say(
+                f"  sustained at {rate} leads/s: {step['events_per_s']:,} events/s, "
+                f"max lag {step['max_lag_s']} s, bounded: {step['bounded']}"
+            )
+            if not step["bounded"]:
+                break
+    settled = all(
+        run.offsets().caught_up(run.platform.group(role), [], timeout=run.step_cap)
+        for role in stages
+    )
+    if not settled:
+        fig.notes.append("the backlog had not drained when the next step began")
+    bounded = [s for s in steps if s["bounded"]]
+    best = max(bounded, key=lambda s: s["events_per_s"]) if bounded else steps[0]
+    fig.value = best["events_per_s"]
+    fig.cpu = cpu.result
+    fig.params = {
+        "stages": " → ".join(stages),
+        "lag_bound_s": LAG_BOUND_S,
+        "steps": steps,
+        "best_offered_leads_per_s": best["offered_leads_per_s"],
+    }
+    fig.title = f"Sustained pipeline ({' → '.join(stages)}), projection lag ≤ {LAG_BOUND_S:.0f} s"
+    if "deconfliction" not in stages:
+        fig.notes.append("without deconfliction: " + not_wired(["deconfliction"]))
+    if not bounded:
+        fig.notes.append("the lag was not bounded even at the lowest offered rate")
+    if run.quick:
+        fig.notes.append(f"quick run: one offered rate ({rates[0]} leads/s), not a ramp")
+    fig.notes.append(
+        "bounded by the slowest stage (see the pass-through figures) and by the two cores "
+        "being shared by Kafka, Neo4j, every worker and the load generator"
+    )
+    fig.lift = LIFT_SERVICE
+
+
+def run_group(run: Run) -> None:
+    def fig(fid: str, title: str, unit: str, **kw: Any) -> Figure:
+        return Figure(fid, GROUP, title, unit, **kw)
+
+    steps = [
+        (
+            fig(
+                STATEMENTS,
+                "Projection statements in-process (no Kafka), batch 1,000",
+                "events/s",
+                baseline=baselines.unwind_id(1_000),
+                targets=[PROJECTION_TARGET],
+            ),
+            statements,
+        ),
+        (
+            fig(
+                LEADS,
+                "Leads (5 identifiers) via the command topic: leads service pass-through",
+                "commands/s",
+                baseline=baselines.KAFKA_CONSUME_PRODUCE,
+                targets=[PASS_THROUGH],
+            ),
+            leads_passthrough,
+        ),
+        (
+            fig(
+                DECONFLICTION,
+                "Deconfliction pass-through (lead events in, registrations and index out)",
+                "events/s",
+                baseline=baselines.KAFKA_CONSUME_PRODUCE,
+                targets=[PASS_THROUGH],
+            ),
+            deconfliction_passthrough,
+        ),
+        (
+            fig(
+                PROJECTION,
+                "Projection pass-through (Kafka → Neo4j)",
+                "events/s",
+                baseline=baselines.unwind_id(1_000),
+                targets=[PROJECTION_TARGET],
+            ),
+            projection_passthrough,
+        ),
+        (
+            fig(
+                ALERTS,
+                "Alerts pass-through (RaiseAlert → raised, routed to 3 desks)",
+                "commands/s",
+                baseline=baselines.KAFKA_CONSUME_PRODUCE,
+                targets=[PASS_THROUGH],
+            ),
+            alerts_passthrough,
+        ),
+        (
+            fig(
+                GATEWAY,
+                f"Leads via the gateway (POST, {baselines.HTTP_CONCURRENCY} concurrent, 201 with "
+                "the outcome)",
+                "requests/s",
+                baseline=baselines.FASTAPI,
+            ),
+            gateway_leads,
+        ),
+        (
+            fig(
+                SUSTAINED,
+                "Sustained pipeline",
+                "events/s",
+                baseline=baselines.KAFKA_CONSUME_PRODUCE,
+                targets=[SUSTAINED_TARGET],
+            ),
+            sustained,
+        ),
+    ]
+    for figure, measure in steps:
+        with run.progress.step(f"pipeline: {figure.id}"):
+            run.measure(figure, lambda f, m=measure: m(run, f))  # type: ignore[misc]
+        if figure.status == "ok" and figure.value is not None:
+            run.progress.say(f"  {figure.id}: {figure.value:,} {figure.unit}")

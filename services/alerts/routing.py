@@ -1,0 +1,117 @@
+"""Which desks an alert pages: the JIT directory as the alerts service sees it, and desk rules.
+
+Pure: the wiring builds a :class:`DirectoryView` from the directory topic and keeps
+:class:`DeskRule` values in a table; nothing here reads either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from events.alerts import AlertRouted, Category, RouteBasis, Severity
+from events.envelope import ID_PATTERN, TEAM_PATTERN
+
+SAFETY_CATEGORIES = frozenset({Category.OFFICER_SAFETY, Category.VICTIM_AT_RISK})
+
+
+class Desk(BaseModel):
+    """A team's rapid-response desk and the team lead its alerts escalate to."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    team: str = Field(pattern=TEAM_PATTERN)
+    desk_id: str = Field(pattern=ID_PATTERN)
+    team_lead: str | None = Field(default=None, pattern=ID_PATTERN)
+
+
+class DirectoryView(BaseModel):
+    """What the alerts service needs to know of one JIT: its teams, desks and coordinator."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    jit: str = Field(pattern=ID_PATTERN)
+    coordinator_team: str = Field(pattern=TEAM_PATTERN)
+    member_teams: frozenset[str]
+    desks: dict[str, Desk] = Field(default_factory=dict, description="Team → its desk.")
+
+    def desk_of(self, team: str) -> Desk | None:
+        """The team's desk, or None when the team has registered none."""
+        return self.desks.get(team)
+
+    @property
+    def coordinator_desk(self) -> Desk | None:
+        return self.desk_of(self.coordinator_team)
+
+
+class DeskRule(BaseModel):
+    """Which alerts a team's desk wants to be paged for in one JIT (state of the rule table)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    jit: str = Field(pattern=ID_PATTERN)
+    team: str = Field(pattern=TEAM_PATTERN)
+    categories: tuple[Category, ...] = Field(min_length=1)
+    min_severity: Severity
+    set_by: str
+    version: int = Field(default=1, ge=1)
+
+    def admits(self, severity: Severity, category: Category) -> bool:
+        """Whether the rule lets an alert of this severity and category through."""
+        return category in self.categories and severity.at_least(self.min_severity)
+
+
+def desk_rule_subject(jit: str, team: str) -> str:
+    """The aggregate id of a desk rule: one rule per team per JIT."""
+    return f"{jit}/{team}"
+
+
+def is_safety_critical(severity: Severity, category: Category) -> bool:
+    """A P1 alert about an officer's or a victim's safety."""
+    return severity is Severity.P1 and category in SAFETY_CATEGORIES
+
+
+def route(
+    *,
+    alert_id: str,
+    severity: Severity,
+    category: Category,
+    target_teams: Iterable[str],
+    rules: Mapping[str, DeskRule],
+    directory: DirectoryView,
+) -> list[AlertRouted]:
+    """The desks that get the alert, one ``AlertRouted`` per paged target team.
+
+    A desk without a rule gets everything; a desk with a rule gets what the rule admits. A P1
+    officer-safety or victim-at-risk alert reaches every target desk whatever its rule: safety
+    over noise, because a desk that filtered its categories months ago must not miss that an
+    officer is about to walk into another team's operation or that a victim is in danger now.
+    A target team with no registered desk gets no route (there is nobody to page); the alert
+    still escalates to the coordinator's desk if it is safety-critical.
+    """
+    critical = is_safety_critical(severity, category)
+    routed: list[AlertRouted] = []
+    for team in sorted(set(target_teams)):
+        desk = directory.desk_of(team)
+        if desk is None:
+            continue
+        rule = rules.get(team)
+        if rule is None or rule.jit != directory.jit:
+            basis = RouteBasis.DEFAULT
+        elif rule.admits(severity, category):
+            basis = RouteBasis.RULE
+        elif critical:
+            basis = RouteBasis.SAFETY
+        else:
+            continue
+        routed.append(
+            AlertRouted(
+                alert_id=alert_id,
+                team=team,
+                desk=desk.desk_id,
+                basis=basis,
+                team_lead=desk.team_lead,
+            )
+        )
+    return routed
