@@ -18,7 +18,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	@rm -f $(VENV)/.installed-*; touch $@
 
-install: $(STAMP) ui-assets ## install the Python packages and the web UI's front-end packages
+install: $(STAMP) ui-assets contract-tools ## install the Python packages and the front-end packages
+
+contract-tools: ## install the AsyncAPI parser that validates contracts/asyncapi.json
+	@cd contracts/tools && npm ci --no-audit --no-fund --silent
 
 ui-assets: ## install the web UI's JavaScript packages (served by the project, no CDN)
 	@if [ -f services/web/package.json ]; then cd services/web && npm ci --no-audit --no-fund --silent && node copy-assets.mjs; fi
@@ -66,4 +69,4 @@ bench-quick: install infra-up ## a small, fast run of every benchmark (smoke tes
 clean: infra-down ## stop infra and remove local data (keeps fetched jars)
 	rm -rf .data
 
-.PHONY: help install ui-assets infra-up infra-down infra-status provision run test unit lint contracts contracts-check bench bench-quick clean
+.PHONY: help install contract-tools ui-assets infra-up infra-down infra-status provision run test unit lint contracts contracts-check bench bench-quick clean

@@ -55,8 +55,8 @@ PASS_THROUGH = Target("≥ 30% of the raw consume → produce loop", "ratio", at
 PROJECTION_TARGET = Target("≥ 70% of raw UNWIND MERGE, batch 1,000", "ratio", at_least=0.70)
 SUSTAINED_TARGET = Target("≥ 5,000 events/s sustained", "value", at_least=5_000)
 LAG_BOUND_S = 10.0
-"""The projection lag (seconds) a sustained rate may reach, and the time it may take to drain
-after the load stops."""
+"""The projection lag (seconds, as ``/health`` reports it) a sustained rate may not stay above
+(three samples in a row), and the time the backlog may take to drain after the load stops."""
 
 LIFT_SERVICE = (
     "lift: more partitions and one worker process per core per consumer group (each faust "
@@ -297,6 +297,8 @@ async def _sustain(
     views = GraphViews(driver)
     stop = threading.Event()
     lags: list[float] = []
+    behind: list[int] = []
+    over = 0
     try:
         before = offsets.committed(group, projected)
         began = time.monotonic()
@@ -307,14 +309,18 @@ async def _sustain(
         drained = False
         while time.monotonic() < began + seconds + LAG_BOUND_S + run.step_cap:
             lag = await projection_lag(run.settings, views)
+            behind.append(int(lag["behind_records"]))
             if lag["lag_seconds"] is not None:
                 lags.append(float(lag["lag_seconds"]))
+            # One sample past the bound can be a partition that was idle for a while (its last
+            # projected record is old); three in a row is a lag that is growing.
+            over = over + 1 if lags and lags[-1] > LAG_BOUND_S else 0
             if sending.done() and sent_at is None:
                 sent_at = time.monotonic()
             if sent_at is not None and lag["behind_records"] == 0:
                 drained = True
                 break
-            if lags and lags[-1] > LAG_BOUND_S:
+            if over >= 3:
                 break
             if sent_at is not None and time.monotonic() - sent_at > LAG_BOUND_S:
                 break
@@ -325,13 +331,14 @@ async def _sustain(
         finished = time.monotonic()
         processed = offsets.committed(group, projected) - before
         worst = max(lags) if lags else None
-        bounded = drained and worst is not None and worst <= LAG_BOUND_S
+        bounded = drained and over < 3
         return {
             "offered_leads_per_s": rate,
             "leads": sent,
             "events_projected": processed,
             "events_per_s": round(processed / (finished - began), 1),
             "max_lag_s": worst,
+            "max_behind_records": max(behind) if behind else None,
             "drain_after_load_s": round(finished - sent_at, 1) if drained else None,
             "bounded": bounded,
         }
@@ -356,12 +363,16 @@ def sustained(run: Run, fig: Figure) -> None:
     offsets = run.offsets()
     with run.watch(*stages) as cpu:
         for rate in rates:
+            backlog = {}
             for role in stages:  # start each step on an idle pipeline
-                offsets.caught_up(run.platform.group(role), [], timeout=run.step_cap)
+                group = run.platform.group(role)
+                backlog[role] = offsets.behind(group, [])
+                offsets.caught_up(group, [], timeout=run.step_cap)
             count = int(rate * seconds)
             records = lead_stream(jit, count, f"s{run.shared['tag']}", start=start)
             start += count
             step = asyncio.run(_sustain(run, rate, seconds, records))
+            step["backlog_before"] = backlog
             steps.append(step)
             run.progress.say(
                 f"  sustained at {rate} leads/s: {step['events_per_s']:,} events/s, "

@@ -65,10 +65,15 @@ def _hoist(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]
 
     def fix(node: Any) -> Any:
         if isinstance(node, dict):
-            return {
+            fixed = {
                 k: (v.replace("#/$defs/", "#/components/schemas/") if k == "$ref" else fix(v))
                 for k, v in node.items()
             }
+            if isinstance(fixed.get("discriminator"), dict):
+                # AsyncAPI's schema object names the discriminating property as a string;
+                # pydantic writes OpenAPI's object form.
+                fixed["discriminator"] = fixed["discriminator"]["propertyName"]
+            return fixed
         if isinstance(node, list):
             return [fix(x) for x in node]
         return node

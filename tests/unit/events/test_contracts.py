@@ -110,3 +110,26 @@ def test_a_new_required_field_breaks_command_senders_only() -> None:
 
     assert breaking_changes(BASE, changed(require), kind="event") == []
     assert breaking_changes(BASE, changed(require), kind="command")
+
+
+def test_asyncapi_document_validates_with_the_asyncapi_parser() -> None:
+    """The published AsyncAPI document passes the official AsyncAPI parser without errors."""
+    import os
+    import shutil
+    import subprocess
+
+    tools = CONTRACTS / "tools"
+    if shutil.which("node") is None or not (tools / "node_modules" / "@asyncapi").exists():
+        message = "AsyncAPI parser not installed (make contract-tools)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    result = subprocess.run(
+        ["node", str(tools / "validate.mjs"), str(CONTRACTS / "asyncapi.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "valid AsyncAPI 3.0.0" in result.stdout
