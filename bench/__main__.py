@@ -130,8 +130,8 @@ def main(argv: list[str] | None = None) -> int:
                 with progress.step(f"group {group}"):
                     importlib.import_module(f"bench.{group}").run_group(run)
     finally:
-        with progress.step("stopping the run's processes, deleting its topics"):
-            platform.close()
+        with progress.step("stopping the run's processes, deleting its graph data and topics"):
+            run.close()
         info["duration_s"] = round(time.monotonic() - began, 1)
         info["machine_at_end"] = {"load_average": machine().get("load_average")}
         results.settle()

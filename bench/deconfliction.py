@@ -45,7 +45,7 @@ from bench.support import (
     produce,
     rss_bytes,
 )
-from bench.workload import Jit
+from bench.workload import register_jit
 from events.codec import encode, envelop
 from events.deconfliction import BlindToken, RegisterBlindTokens, TokenRegistered
 from events.envelope import Actor, Addressed
@@ -164,6 +164,14 @@ def _blank(where: str, label: str, count: int) -> dict[str, Figure]:
     }
 
 
+def _small(mem: Figure, registered: int) -> None:
+    if registered < 100_000:
+        mem.notes.append(
+            f"only {registered:,} registered: the growth includes fixed allocations, so bytes "
+            "per identifier is overstated; the full run's figure is the one to extrapolate"
+        )
+
+
 def _capped(figs: dict[str, Figure], reached: int, planned: int, per_id: float, why: str) -> None:
     need = per_id * planned / GIB
     for fig in figs.values():
@@ -268,11 +276,13 @@ def domain_index(run: Run) -> None:
             mem = figs["memory"]
             mem.value = round(per_id, 1)
             mem.params.update({"rss_growth_gib": round(grown / GIB, 2), "entries": len(table)})
-            mem.notes.append(
-                f"10,000,000 identifiers would need about {per_id * 1e7 / GIB:,.1f} GiB "
-                "in one process's memory store"
-            )
             _capped(figs, registered, planned, per_id, why or "")
+            _small(mem, registered)
+            if registered >= planned and planned < 10_000_000:
+                mem.notes.append(
+                    f"10,000,000 identifiers would need about {per_id * 1e7 / GIB:,.1f} GiB "
+                    "in one process's memory store"
+                )
             run.progress.say(
                 f"  domain {label}: {reg.value:,} identifiers/s, hit p99 {hit.value:.2f} ms, "
                 f"{per_id:,.0f} bytes/identifier"
@@ -300,10 +310,9 @@ def service_index(run: Run) -> None:
                 fig.unavailable(not_wired(["deconfliction"]))
         return
     run.ensure("deconfliction")
-    from services.admin import publish
-
-    jit = Jit.new(2)
-    publish(run.settings, jit.directory())
+    # The worker alone on the machine: nothing else consumes what it writes meanwhile.
+    run.platform.stop_roles([r for r in run.platform.pids() if r != "deconfliction"])
+    jit = register_jit(run, 2)
     team_a, team_b = jit.teams
     pid = run.platform.pids()["deconfliction"]
     offsets = run.offsets()
@@ -379,6 +388,9 @@ def service_index(run: Run) -> None:
                 registered += chunk_size
                 if not run.quick:
                     run.progress.say(f"  worker index: {registered:,} identifiers")
+        # Memory and hits are measured on an index that holds every token sent, not a backlog.
+        if not offsets.caught_up(group, topics, timeout=run.step_cap):
+            figs["hit_latency"].notes.append("measured while the worker still had a backlog")
         grown = (rss_bytes(pid) or 0) - base_rss
         per_id = grown / registered if registered else 0.0
         reg = figs["registration"]
@@ -407,11 +419,12 @@ def service_index(run: Run) -> None:
                 "rss_gib": round((rss_bytes(pid) or 0) / GIB, 2),
             }
         )
+        _capped(figs, registered, planned, per_id, why)
+        _small(mem, registered)
         mem.notes.append(
             f"10,000,000 identifiers would need about {per_id * 1e7 / GIB:,.1f} GiB in the "
-            "worker's memory store (and as much again while it recovers from the changelog)"
+            "worker's memory store, rebuilt from the changelog at every start"
         )
-        _capped(figs, registered, planned, per_id, why)
         run.progress.say(
             f"  worker {label}: {reg.value} identifiers/s, hit p99 {hit.value} ms, "
             f"{per_id:,.0f} bytes/identifier"

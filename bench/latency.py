@@ -36,7 +36,7 @@ from bench.support import (
     percentiles,
     produce,
 )
-from bench.workload import Jit, bench_jit, lead_stream, raise_alert, submit_lead
+from bench.workload import Jit, bench_jit, lead_stream, raise_alert, register_jit, submit_lead
 from events.codec import encode
 from events.topics import ALERT_COMMANDS, DECONFLICTION_EVENTS, LEAD_COMMANDS
 
@@ -101,12 +101,10 @@ def lead_to_hit(run: Run, fig: Figure) -> None:
         return
     from confluent_kafka import Producer
 
-    from services.admin import publish
     from services.kit.kafka import producer_config
 
     main = bench_jit(run)
-    probe_jit = Jit.new(2)
-    publish(run.settings, probe_jit.directory())
+    probe_jit = register_jit(run, 2)
     a, b = probe_jit.teams
     probes = run.size(10, 200)
     background = run.size(5, 20)

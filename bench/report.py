@@ -82,7 +82,9 @@ def _baseline(fig: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> str:
     base = by_id.get(fig["baseline"])
     if base is None:
         return str(fig["baseline"])
-    shown = "unavailable" if base["status"] != "ok" else _number(base["value"], base["unit"])
+    # The value the ratio was taken against: a carried-over figure keeps its own run's.
+    value = fig.get("baseline_value")
+    shown = "unavailable" if value is None else _number(value, base["unit"])
     return f"{base['title']}: {shown}"
 
 

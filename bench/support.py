@@ -546,20 +546,23 @@ class BenchPlatform:
     def tail(self, role: str) -> str:
         return self.platform.tail(role, 15)
 
-    def close(self) -> None:
-        """Stop every role (all at once: each takes seconds to leave its group), then delete
-        the run's topics, consumer groups and faust data."""
-        processes = list(self.platform.processes.values())
-        for proc in processes:
+    def stop_roles(self, roles: Iterable[str]) -> None:
+        """Stop roles all at once (each takes seconds to leave its consumer group)."""
+        stopping = [(r, self.platform.processes[r]) for r in roles if r in self.platform.processes]
+        for _, proc in stopping:
             if proc.poll() is None:
                 proc.terminate()
-        for proc in processes:
+        for role, proc in stopping:
             try:
                 proc.wait(timeout=30)
             except Exception:  # noqa: BLE001 - a process that will not stop is killed
                 proc.kill()
                 proc.wait(timeout=10)
-        self.platform.processes.clear()
+            self.platform.processes.pop(role, None)
+
+    def close(self) -> None:
+        """Stop every role, then delete the run's topics, consumer groups and faust data."""
+        self.stop_roles(list(self.platform.processes))
         with contextlib.suppress(Exception):
             delete_topics_with_prefix(self.settings, self.prefix)
         for path in (ROOT / ".data" / "faust").glob(f"{self.prefix}*"):
@@ -797,6 +800,32 @@ class Run:
                 self.platform.start(*wanted)
         return missing
 
+    def close(self) -> None:
+        """Stop the roles, delete what the projection wrote for the run's JITs (and its
+        checkpoints), then the run's topics, groups and files."""
+        self.platform.stop_roles(list(self.platform.pids()))
+        jits = self.shared.get("jits", [])
+        try:
+            asyncio.run(self._clear_graph(jits))
+        finally:
+            if "offsets" in self.shared:
+                self.shared.pop("offsets").close()
+            self.platform.close()
+
+    async def _clear_graph(self, jits: Sequence[Any]) -> None:
+        from services.kit.graphdb import async_driver
+
+        driver = async_driver(self.settings)
+        try:
+            await delete_graph(
+                driver,
+                jits=[j.id for j in jits],
+                teams=[t for j in jits for t in j.teams],
+                checkpoint_group=self.platform.group("projection"),
+            )
+        finally:
+            await driver.close()
+
     def offsets(self) -> Offsets:
         if "offsets" not in self.shared:
             self.shared["offsets"] = Offsets(self.settings)
@@ -809,3 +838,41 @@ def not_wired(roles: Sequence[str]) -> str:
         f"the {', '.join(roles)} role{'s are' if len(roles) > 1 else ' is'} not wired yet "
         f"(not in services/cli.py WORKERS)"
     )
+
+
+async def delete_graph(
+    driver: Any, *, jits: Sequence[str], teams: Sequence[str], checkpoint_group: str
+) -> int:
+    """Delete the nodes of some JITs and teams, relationships first, in small transactions: a
+    run can leave hundreds of thousands of registrations on one JIT, and one DETACH DELETE of a
+    node that dense exceeds Neo4j's transaction memory."""
+    from services.projection.canonical import Scope
+    from services.projection.graph import UNIQUE_IDS
+
+    scope = Scope(jits=frozenset(jits), teams=frozenset(teams))
+    params = {**scope.params(), "group": checkpoint_group}
+    where = scope.cypher("n")
+    deleted = 0
+    async with driver.session() as session:
+        for label in UNIQUE_IDS:
+            match = (
+                "MATCH (n:ProjectionCheckpoint) WHERE n.group = $group"
+                if label == "ProjectionCheckpoint"
+                else f"MATCH (n:{label}) WHERE {where}"
+            )
+            for pattern in ("(n)-[r]->()", "(n)<-[r]-()"):
+                await (
+                    await session.run(
+                        f"{match} MATCH {pattern} "
+                        "CALL (r) { DELETE r } IN TRANSACTIONS OF 5000 ROWS",
+                        params,
+                    )
+                ).consume()
+            result = await session.run(
+                f"{match} CALL (n) {{ DELETE n }} IN TRANSACTIONS OF 5000 ROWS "
+                "RETURN count(*) AS deleted",
+                params,
+            )
+            record = await result.single()
+            deleted += int(record["deleted"]) if record else 0
+    return deleted

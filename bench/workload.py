@@ -197,14 +197,21 @@ def raise_alert(jit: Jit, n: int, tag: str) -> tuple[bytes, bytes]:
     return jit.id.encode(), encode(env)
 
 
+def register_jit(run: Any, teams: int) -> Jit:
+    """A new JIT written to the run's directory, and remembered so that the run deletes what
+    the projection wrote of it."""
+    from services.admin import publish
+
+    jit = Jit.new(teams)
+    publish(run.settings, jit.directory())
+    run.shared.setdefault("jits", []).append(jit)
+    return jit
+
+
 def bench_jit(run: Any) -> Jit:
     """The run's JIT (three teams with desks), written to the directory once."""
     if "jit" not in run.shared:
-        from services.admin import publish
-
-        jit = Jit.new(3)
-        publish(run.settings, jit.directory())
-        run.shared["jit"] = jit
+        run.shared["jit"] = register_jit(run, 3)
         run.shared["tag"] = uuid.uuid4().hex[:6]
     found: Jit = run.shared["jit"]
     return found
