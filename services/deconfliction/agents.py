@@ -34,8 +34,6 @@ from typing import Any, Literal, cast
 import faust
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
-from faust.tables import TableManager
-from faust.tables.recovery import Recovery
 from faust.types import TableT, TopicT
 from pydantic import BaseModel
 
@@ -602,44 +600,8 @@ def build(settings: Settings, config: DeconflictionSettings | None = None) -> fa
         "deconfliction",
         settings,
         store=config.store,
-        TableManager=_SeekFirstTableManager,
         broker_session_timeout=config.session_timeout_seconds,
         broker_heartbeat_interval=min(3.0, config.session_timeout_seconds / 3),
     )
     DeconflictionWorker(app, settings, config)
     return app
-
-
-class _SeekFirstRecovery(Recovery):  # type: ignore[misc]  # faust is untyped here
-    """faust's recovery, but stream partitions are sought to their committed offsets while they
-    are still paused, not after they have been resumed.
-
-    Workaround for a race in faust 0.15.3 (``Recovery.on_recovery_completed``), found by the
-    tasking service: it resumes the stream partitions, then awaits ``perform_seek``; records
-    fetched in between are handed to the agent while the seek resets faust's read offsets under
-    it, and faust then skips them. The same copy lives in ``services/tasking/agents.py``; it
-    belongs in the kit.
-    """
-
-    async def on_recovery_completed(self, generation_id: int = 0) -> None:
-        consumer = self.app.consumer
-        await consumer.perform_seek()
-
-        async def already_sought() -> None:
-            return None
-
-        consumer.perform_seek = already_sought
-        try:
-            await super().on_recovery_completed(generation_id)
-        finally:
-            del consumer.perform_seek
-
-
-class _SeekFirstTableManager(TableManager):  # type: ignore[misc]  # faust is untyped here
-    """The table manager whose recovery seeks before it resumes (see ``_SeekFirstRecovery``)."""
-
-    @property
-    def recovery(self) -> Recovery:
-        if getattr(self, "_recovery", None) is None:
-            self._recovery = _SeekFirstRecovery(self.app, self, beacon=self.beacon, loop=self.loop)
-        return self._recovery
