@@ -25,6 +25,9 @@ class CatalogueEntry:
     model: type[Payload]
     topic: TopicSpec
     key: KeyField = "subject"
+    sealed_by: str | None = None
+    """The payload field naming the subject (lead, task, operation) whose key seals this type's
+    data; None for types that carry no personal data."""
 
     @property
     def type(self) -> str:
@@ -88,7 +91,7 @@ class Catalogue:
 
 
 def _entries() -> list[CatalogueEntry]:
-    from events import alerts, audit, deconfliction, directory, leads, outcomes, tasking
+    from events import alerts, audit, deconfliction, directory, leads, outcomes, retention, tasking
 
     return [
         *directory.ENTRIES,
@@ -97,6 +100,7 @@ def _entries() -> list[CatalogueEntry]:
         *deconfliction.ENTRIES,
         *alerts.ENTRIES,
         *tasking.ENTRIES,
+        *retention.ENTRIES,
         *audit.ENTRIES,
     ]
 

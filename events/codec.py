@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from events import sealing
 from events.catalogue import CATALOGUE, Catalogue, UnknownType
 from events.envelope import Envelope, Payload
 from events.handling import Handling
@@ -25,6 +26,14 @@ class InvalidEvent(ValueError):
         self.fields = tuple(fields)
 
 
+class ErasedEvent(InvalidEvent):
+    """A sealed record whose subject was erased. Consumers skip it: it is not poison."""
+
+    def __init__(self, kid: str) -> None:
+        super().__init__(f"sealed with key {kid!r}, which was destroyed (subject erased)", ["data"])
+        self.kid = kid
+
+
 def describe(error: ValidationError, prefix: str = "") -> tuple[str, list[str]]:
     """A one-line account of a pydantic error, naming each offending field by its path."""
     parts: list[str] = []
@@ -36,12 +45,39 @@ def describe(error: ValidationError, prefix: str = "") -> tuple[str, list[str]]:
     return "; ".join(parts), fields
 
 
-def encode(envelope: Envelope) -> bytes:
-    return json.dumps(envelope.to_wire(), separators=(",", ":"), ensure_ascii=False).encode()
+def sealed_subject(envelope: Envelope, catalogue: Catalogue = CATALOGUE) -> str | None:
+    """The subject whose key seals this envelope's data, or None if its type is not sealed."""
+    field = catalogue.entry(envelope.type).sealed_by
+    if field is None:
+        return None
+    value = getattr(envelope.data, field, None)
+    return value if isinstance(value, str) and value else None
 
 
-def decode(raw: bytes | str | None, catalogue: Catalogue = CATALOGUE) -> Envelope:
-    """Parse a structured-mode CloudEvent into an envelope with a typed payload."""
+def encode(envelope: Envelope, *, seal: bool = True, catalogue: Catalogue = CATALOGUE) -> bytes:
+    """The record value; personal data is sealed with its subject's key when a ring is installed.
+
+    ``seal=False`` is for a team's feed, whose readers hold no keys: the release service decides
+    what goes there, and logs it as a disclosure.
+    """
+    wire = envelope.to_wire()
+    ring = sealing.installed()
+    if seal and ring is not None:
+        subject = sealed_subject(envelope, catalogue)
+        if subject is not None:
+            kid = sealing.key_id(envelope.jit, subject)
+            wire = sealing.seal(wire, kid, ring.sealing_key(kid))
+    return json.dumps(wire, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def decode(
+    raw: bytes | str | None,
+    catalogue: Catalogue = CATALOGUE,
+    *,
+    ring: sealing.KeyRing | None = None,
+) -> Envelope:
+    """Parse a structured-mode CloudEvent into an envelope with a typed payload; sealed data is
+    opened with ``ring``, or the process's installed one."""
     if raw is None:
         raise InvalidEvent("empty record (tombstone or null value)")
     if len(raw) > MAX_EVENT_BYTES:
@@ -52,10 +88,21 @@ def decode(raw: bytes | str | None, catalogue: Catalogue = CATALOGUE) -> Envelop
         raise InvalidEvent(f"not JSON: {exc}") from None
     if not isinstance(wire, dict):
         raise InvalidEvent(f"a CloudEvent is a JSON object, got {type(wire).__name__}")
-    return from_wire(wire, catalogue)
+    return from_wire(wire, catalogue, ring=ring)
 
 
-def from_wire(wire: dict[str, Any], catalogue: Catalogue = CATALOGUE) -> Envelope:
+def from_wire(
+    wire: dict[str, Any],
+    catalogue: Catalogue = CATALOGUE,
+    *,
+    ring: sealing.KeyRing | None = None,
+) -> Envelope:
+    try:
+        wire = sealing.unseal(wire, ring)
+    except sealing.Erased as exc:
+        raise ErasedEvent(exc.kid) from None
+    except sealing.SealingError as exc:
+        raise InvalidEvent(str(exc), ["data"]) from None
     try:
         entry = catalogue.entry(str(wire.get("type")))
     except UnknownType as exc:

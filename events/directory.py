@@ -13,6 +13,7 @@ from pydantic import Field, HttpUrl, model_validator
 
 from events.catalogue import CatalogueEntry
 from events.envelope import ID_PATTERN, TEAM_PATTERN, Event
+from events.retention import MAX_KEEP_DAYS, MAX_REVIEW_DAYS, DataCategory
 from events.topics import DIRECTORY
 
 DIRECTORY_JIT = "directory"
@@ -88,9 +89,46 @@ class MemberRegistered(Event):
     active: bool = True
 
 
+def retention_record_key(jit: str, team: str | None, category: DataCategory | str) -> str:
+    """The directory key of a retention policy: one record per JIT, team (``*``: JIT-wide) and
+    category, so that setting a policy again replaces it on the compacted topic."""
+    return f"retention:{jit}:{team or '*'}:{DataCategory(category).value}"
+
+
+class RetentionPolicySet(Event):
+    """How long a JIT, or one team within it, keeps one category of data after its last use.
+
+    A team's policy governs the subjects that team owns; the JIT-wide one (``team`` None) the
+    rest; ``events.retention.DEFAULT_KEEP_DAYS`` applies where neither is set.
+    """
+
+    type = "interlock.directory.retention"
+
+    jit_id: str = Field(pattern=ID_PATTERN)
+    team: str | None = Field(
+        pattern=TEAM_PATTERN, description="The team it applies to; None: the JIT-wide default."
+    )
+    category: DataCategory
+    keep_days: int = Field(
+        ge=1, le=MAX_KEEP_DAYS, description="Days kept after the subject's last activity."
+    )
+    review_days: int = Field(
+        ge=0,
+        le=MAX_REVIEW_DAYS,
+        description="Days before erasure the owning team is reminded (0: no reminder).",
+    )
+    set_by: str = Field(pattern=ID_PATTERN, description="The member who set it.")
+
+    @property
+    def key(self) -> str:
+        """Its key on the directory topic."""
+        return retention_record_key(self.jit_id, self.team, self.category)
+
+
 ENTRIES = (
     CatalogueEntry(JitRegistered, DIRECTORY),
     CatalogueEntry(TeamRegistered, DIRECTORY),
     CatalogueEntry(DeskRegistered, DIRECTORY),
     CatalogueEntry(MemberRegistered, DIRECTORY),
+    CatalogueEntry(RetentionPolicySet, DIRECTORY),
 )

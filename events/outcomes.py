@@ -36,7 +36,7 @@ class CommandRejected(Event):
 
     command_type: str
     command_id: str
-    status: Literal[400, 403, 404, 409, 422]
+    status: Literal[400, 403, 404, 409, 410, 422]
     reason: str = Field(min_length=1)
     errors: tuple[FieldError, ...] = ()
 
@@ -51,16 +51,17 @@ class Rejected(Exception):
     """Raised by a domain ``decide`` to refuse a command; becomes a CommandRejected outcome.
 
     ``status`` follows HTTP: 403 not allowed for this team or role, 404 no such aggregate
-    (or not visible), 409 not in a state that allows it, 422 invalid content.
+    (or not visible), 409 not in a state that allows it, 410 erased (its data is gone), 422
+    invalid content.
     """
 
     def __init__(
         self,
-        status: Literal[400, 403, 404, 409, 422],
+        status: Literal[400, 403, 404, 409, 410, 422],
         reason: str,
         errors: tuple[FieldError, ...] = (),
     ) -> None:
         super().__init__(reason)
-        self.status: Literal[400, 403, 404, 409, 422] = status
+        self.status: Literal[400, 403, 404, 409, 410, 422] = status
         self.reason = reason
         self.errors = errors

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DAY_MS = 24 * 60 * 60 * 1000
+COMMAND_RETENTION_MS = 7 * DAY_MS
+"""Commands are requests, not the record: what they caused is in the (sealed) event topics."""
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class TopicSpec:
     compacted: bool = False
     retention_ms: int = -1
     """-1 keeps records for ever: the event log is the system of record."""
+    extra: tuple[tuple[str, str], ...] = ()
 
     def config(self) -> dict[str, str]:
         cfg = {
@@ -30,6 +33,7 @@ class TopicSpec:
         }
         if self.compacted:
             cfg["min.compaction.lag.ms"] = "0"
+        cfg.update(self.extra)
         return cfg
 
 
@@ -40,14 +44,19 @@ DIRECTORY = TopicSpec(
     compacted=True,
 )
 LEAD_COMMANDS = TopicSpec(
-    "interlock.leads.commands", "Commands to the leads service, keyed by lead id."
+    "interlock.leads.commands",
+    "Commands to the leads service, keyed by lead id. Kept 7 days: a submission carries personal "
+    "data in the clear, and the sealed events it causes are the record.",
+    retention_ms=COMMAND_RETENTION_MS,
 )
 LEAD_EVENTS = TopicSpec(
     "interlock.leads.events", "Lead lifecycle and observed entities, keyed by lead id."
 )
 DECONFLICTION_COMMANDS = TopicSpec(
     "interlock.deconfliction.commands",
-    "Registrations, operations and hit decisions, keyed by aggregate id.",
+    "Registrations, operations and hit decisions, keyed by aggregate id. Kept 7 days: "
+    "registrations carry identifier values in the clear.",
+    retention_ms=COMMAND_RETENTION_MS,
 )
 DECONFLICTION_EVENTS = TopicSpec(
     "interlock.deconfliction.events",
@@ -70,14 +79,29 @@ DECONFLICTION_HITS = TopicSpec(
 ALERT_COMMANDS = TopicSpec(
     "interlock.alerts.commands",
     "Raise, acknowledge, resolve, desk rules, escalation ticks; keyed by JIT (one writer per JIT).",
+    retention_ms=COMMAND_RETENTION_MS,
 )
 ALERT_EVENTS = TopicSpec(
     "interlock.alerts.events", "Alert lifecycle and deliveries, keyed by alert id."
 )
 TASK_COMMANDS = TopicSpec(
-    "interlock.tasking.commands", "Task requests and transitions, keyed by task id."
+    "interlock.tasking.commands",
+    "Task requests and transitions, keyed by task id. Kept 7 days: a request may carry a "
+    "victim's referral details in the clear, and the sealed events it causes are the record.",
+    retention_ms=COMMAND_RETENTION_MS,
 )
 TASK_EVENTS = TopicSpec("interlock.tasking.events", "Task lifecycle, keyed by task id.")
+RETENTION_COMMANDS = TopicSpec(
+    "interlock.retention.commands",
+    "Early erasure and extension requests and retention ticks, keyed by subject id; kept 7 days "
+    "(the outcome and the resulting events are the record).",
+    retention_ms=7 * DAY_MS,
+)
+RETENTION_EVENTS = TopicSpec(
+    "interlock.retention.events",
+    "Review reminders, extensions and erasures of subjects (ids, categories and times only, "
+    "never personal data), keyed by subject id.",
+)
 OUTCOMES = TopicSpec(
     "interlock.outcomes",
     "The result of each command (accepted with its events, or rejected with the reason), "
@@ -101,8 +125,21 @@ AUDIT_CHAIN = TopicSpec(
     "never compacted, kept for ever); read by `interlock audit verify` and the auditor's search.",
     partitions=1,
 )
+KEYS = TopicSpec(
+    "interlock.keys",
+    "Per-subject data keys, wrapped by the master key, keyed by key id; a tombstone destroys one "
+    "(crypto-shredding). Compacted quickly so that a destroyed key is physically gone within "
+    "hours; read only by Interlock's own services, never fed to a team.",
+    compacted=True,
+    extra=(
+        ("segment.ms", str(60 * 60 * 1000)),
+        ("min.cleanable.dirty.ratio", "0.01"),
+        ("delete.retention.ms", str(DAY_MS)),
+    ),
+)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
+    KEYS,
     DIRECTORY,
     LEAD_COMMANDS,
     LEAD_EVENTS,
@@ -114,6 +151,8 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     ALERT_EVENTS,
     TASK_COMMANDS,
     TASK_EVENTS,
+    RETENTION_COMMANDS,
+    RETENTION_EVENTS,
     OUTCOMES,
     DEAD_LETTER,
     AUDIT,
@@ -121,8 +160,16 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
 )
 
 FEED_PREFIX = "interlock.feed."
+FEED_RETENTION_MS = 30 * DAY_MS
+"""A feed is a delivery buffer, not an archive: it carries personal data in the clear (its
+reader holds no keys), so it keeps a record 30 days. A national system keeps what it received
+under its own law, and is told of every erasure (``SubjectErased``) on the same feed."""
 
 
 def feed_topic(team: str) -> TopicSpec:
     """The per-team feed a national system reads: every event its team may see, nothing else."""
-    return TopicSpec(FEED_PREFIX + team, f"Everything team {team} may see, as CloudEvents JSON.")
+    return TopicSpec(
+        FEED_PREFIX + team,
+        f"Everything team {team} may see, as CloudEvents JSON; kept 30 days.",
+        retention_ms=FEED_RETENTION_MS,
+    )

@@ -29,6 +29,7 @@ WORKERS: dict[str, str] = {
     "release": "services.release.agents",
     "deconfliction": "services.deconfliction.agents",
     "audit": "services.audit.agents",
+    "retention": "services.retention.agents",
 }
 """Process roles that are faust workers, and the module whose ``build(settings)`` makes the app."""
 

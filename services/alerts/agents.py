@@ -684,7 +684,7 @@ class Causes:
         cause, error, _ = decode_or_explain(event.value)
         if cause is None:
             assert error is not None
-            await self.writer.dead.send(event, error.reason, error.fields)
+            await self.writer.dead.refuse(event, error)
             return
         try:
             commands = raises_for(cause)

@@ -34,6 +34,7 @@ from events.topics import (
     DECONFLICTION_EVENTS,
     FEED_PREFIX,
     LEAD_EVENTS,
+    RETENTION_EVENTS,
     TASK_EVENTS,
 )
 from services.audit import domain
@@ -45,7 +46,7 @@ from services.kit.streams import DeadLetters, create_app, decode_or_explain, raw
 
 log = get_logger()
 
-AUDITED_TOPICS = (LEAD_EVENTS, DECONFLICTION_EVENTS, TASK_EVENTS, ALERT_EVENTS)
+AUDITED_TOPICS = (LEAD_EVENTS, DECONFLICTION_EVENTS, TASK_EVENTS, ALERT_EVENTS, RETENTION_EVENTS)
 BATCH = 500
 BATCH_WITHIN = 0.05
 RECENT_IDS = 20_000
@@ -242,7 +243,7 @@ def build(settings: Settings) -> faust.App:
                 envelope, error, _ = decode_or_explain(event.value)
                 if envelope is None:
                     assert error is not None
-                    await dead.send(event, error.reason, error.fields)
+                    await dead.refuse(event, error)
                     continue
                 record = domain.derive(envelope)
                 if record is None:

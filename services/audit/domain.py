@@ -45,8 +45,10 @@ COMBINATION = frozenset(
         "interlock.operation.conflict_detected",
     }
 )
+ERASURE = frozenset({"interlock.retention.subject_erased"})
 NOT_AUDITED = frozenset(
     {
+        "interlock.retention.review_due",
         "interlock.lead.rejected",
         "interlock.alert.routed",
         "interlock.alert.delivered",
@@ -75,6 +77,8 @@ def kind_of(event_type: str) -> AuditKind | None:
         return AuditKind.COLLECTION
     if event_type in COMBINATION:
         return AuditKind.COMBINATION
+    if event_type in ERASURE:
+        return AuditKind.ERASURE
     return AuditKind.ALTERATION
 
 

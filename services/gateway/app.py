@@ -29,6 +29,8 @@ from services.leads.http import router as leads_router
 from services.projection.http import router as views_router
 from services.projection.views import GraphViews
 from services.release.http import router as feeds_router
+from services.retention.http import router as retention_router
+from services.retention.policies import PolicyBook
 from services.tasking.http import router as tasking_router
 from services.web.access import CookieCsrfGuard
 from services.web.pages import mount_static
@@ -51,6 +53,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.command_bus = bus
         driver = async_driver(settings)
         app.state.views = GraphViews(driver)
+        app.state.retention_policies = PolicyBook(settings)
+        app.state.retention_policies.start()
         log.info("gateway ready", port=settings.gateway_port)
         try:
             yield
@@ -140,6 +144,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(feeds_router)
     app.include_router(tasking_router)
     app.include_router(deconfliction_router)
+    app.include_router(retention_router)
     app.include_router(web_router)
     mount_static(app)
     app.add_middleware(CookieCsrfGuard)

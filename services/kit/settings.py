@@ -53,6 +53,11 @@ class Settings(BaseSettings):
         default=SecretStr("dev-only-deconfliction-master-secret"),
         validation_alias=_env("deconfliction_secret"),
     )
+    master_key: SecretStr = Field(
+        default=SecretStr("dev-only-interlock-master-key"),
+        validation_alias=_env("master_key"),
+        description="Wraps every per-subject data key (crypto-shredding); a long random secret.",
+    )
     gateway_host: str = Field(default="127.0.0.1", validation_alias=_env("gateway_host"))
     gateway_port: int = Field(default=8000, validation_alias=_env("gateway_port"), gt=0, lt=65536)
     command_timeout_seconds: float = Field(

@@ -21,11 +21,13 @@ import faust
 from pydantic import BaseModel, ValidationError
 
 from events.catalogue import CATALOGUE
-from events.codec import InvalidEvent, decode, encode, envelop, partition_key
+from events.codec import ErasedEvent, InvalidEvent, decode, encode, envelop, partition_key
 from events.envelope import Addressed, Command, Envelope, Event
 from events.outcomes import CommandAccepted, CommandRejected, FieldError, Rejected
-from events.topics import TopicSpec
+from events.retention import SubjectErased, SubjectKind
+from events.topics import RETENTION_EVENTS, TopicSpec
 from services.kit.kafka import dead_letter_record, dead_letter_topic
+from services.kit.keys import install_key_ring
 from services.kit.logging import get_logger
 from services.kit.recovery import SeekFirstTableManager, SnapshotTransport
 from services.kit.settings import Settings
@@ -75,6 +77,7 @@ def create_app(service: str, settings: Settings, **overrides: Any) -> faust.App:
     options.update(overrides)
     Path(options["datadir"]).mkdir(parents=True, exist_ok=True)
     app = faust.App(f"{settings.topic_prefix}interlock-{service}", **options)
+    install_key_ring(settings)
     app.transport = SnapshotTransport(app.conf.broker_consumer, app)
 
     @app.task  # type: ignore[untyped-decorator]
@@ -119,6 +122,14 @@ class DeadLetters:
     def __init__(self, app: faust.App, settings: Settings, service: str) -> None:
         self.service = service
         self.topic = raw_topic(app, settings, dead_letter_topic(settings))
+
+    async def refuse(self, event: faust.EventT, error: InvalidEvent) -> None:
+        """Dead-letter an unreadable record, but pass over one whose subject was erased."""
+        if isinstance(error, ErasedEvent):
+            msg = event.message
+            log.debug("erased record passed over", topic=msg.topic, offset=msg.offset)
+            return
+        await self.send(event, error.reason, error.fields)
 
     async def send(self, event: faust.EventT, reason: str, fields: Sequence[str] = ()) -> None:
         msg = event.message
@@ -273,8 +284,24 @@ def decode_or_explain(
         return None, exc, wire if isinstance(wire, dict) else None
 
 
+ERASED_MARK = "__erased__"
+
+
+def erased_marker(erasure: SubjectErased) -> dict[str, Any]:
+    """What an aggregate's table entry becomes when its subject is erased: ids and times only.
+
+    A tombstone would let a repeated submission (same idempotency key, same id) bring the
+    subject back; the marker answers it 410 instead.
+    """
+    return {ERASED_MARK: {"at": erasure.at.isoformat(), "cause": erasure.cause}}
+
+
+def is_erased(value: Any) -> bool:
+    return isinstance(value, dict) and ERASED_MARK in value
+
+
 def state_from_json(model: type[S], value: Any) -> S | None:
-    if value is None:
+    if value is None or is_erased(value):
         return None
     return model.model_validate(value)
 
@@ -308,11 +335,14 @@ def command_processor(
     after: Callable[[Envelope, Outputs], Any] | None = None,
     deadlines: Deadlines[S] | None = None,
     key: Callable[[Envelope], str] = lambda cause: cause.subject,
+    erasable: SubjectKind | None = None,
 ) -> faust.Table:
     """Register an agent that applies each command on ``commands`` to its aggregate's state.
 
-    ``key`` names the table entry a command works on (its subject by default). Returns the table
-    (aggregate id → state JSON).
+    ``key`` names the table entry a command works on (its subject by default). With
+    ``erasable``, a ``SubjectErased`` of that kind replaces the aggregate's state by an erasure
+    marker, and every later command on it is answered 410. Returns the table (aggregate id →
+    state JSON).
     """
     table = app.Table(
         f"{domain.name}_to_state",
@@ -332,7 +362,7 @@ def command_processor(
         cause, error, wire = decode_or_explain(event.value)
         if cause is None:
             assert error is not None
-            await dead.send(event, error.reason, error.fields)
+            await dead.refuse(event, error)
             header = header_envelope(wire) if wire else None
             if header is not None:
                 extra = domain.rejected_events(
@@ -361,8 +391,20 @@ def command_processor(
             await dead.send(event, f"{cause.type} is an event, not a command", ["type"])
             return
         entry_key = key(cause).encode()
+        stored = table.get(entry_key)
+        if is_erased(stored):
+            erased = stored[ERASED_MARK]
+            gone = CommandRejected(
+                command_type=cause.type,
+                command_id=cause.id,
+                status=410,
+                reason=f"{key(cause)} was erased on {erased['at']} ({erased['cause']}); "
+                "nothing of it is kept",
+            )
+            await publish(app, settings, [addressed_envelope(cause, gone, domain.source, 0, 0)])
+            return
         try:
-            state = state_from_json(domain.state_model, table.get(entry_key))
+            state = state_from_json(domain.state_model, stored)
             outputs = run_decide(
                 domain,
                 cause,
@@ -394,12 +436,36 @@ def command_processor(
         )
 
     app.agent(topic, name=f"{app.conf.id}.{domain.name}-commands")(handle)
+    if erasable is not None:
+        _register_erasure(app, settings, table, domain, erasable)
     if deadlines is not None:
-        _register_deadlines(app, settings, table, domain, deadlines)
+        register_deadlines(app, settings, table, domain, deadlines)
     return table
 
 
-def _register_deadlines(
+def _register_erasure(
+    app: faust.App, settings: Settings, table: faust.Table, domain: Domain[S], kind: SubjectKind
+) -> None:
+    """Drop the state of erased subjects. The retention topic is keyed by subject id, like the
+    command topic, so each erasure reaches the one writer of that aggregate's table entry."""
+
+    async def forget(stream: faust.StreamT[bytes]) -> Any:
+        async for event in stream.noack().events():
+            erasure, _, _ = decode_or_explain(event.value)
+            if (
+                erasure is not None
+                and isinstance(erasure.data, SubjectErased)
+                and erasure.data.subject_kind is kind
+            ):
+                table[erasure.data.subject_id.encode()] = erased_marker(erasure.data)
+                log.info("state erased", subject=erasure.data.subject_id, aggregate=domain.name)
+            event.ack()
+
+    topic = raw_topic(app, settings, RETENTION_EVENTS)
+    app.agent(topic, name=f"{app.conf.id}.{domain.name}-erasure")(forget)
+
+
+def register_deadlines(
     app: faust.App,
     settings: Settings,
     table: faust.Table,

@@ -7,6 +7,7 @@ from typing import Any
 import faust
 
 from events.envelope import Envelope
+from events.retention import SubjectKind
 from events.topics import LEAD_COMMANDS
 from services.kit.settings import Settings
 from services.kit.streams import Domain, command_processor, create_app
@@ -32,5 +33,12 @@ def _context(cause: Envelope) -> dict[str, Any]:
 def build(settings: Settings) -> faust.App:
     """The leads worker: one writer per lead, state in a changelog-backed table."""
     app = create_app("leads", settings)
-    command_processor(app, settings, domain=LEADS, commands=LEAD_COMMANDS, context=_context)
+    command_processor(
+        app,
+        settings,
+        domain=LEADS,
+        commands=LEAD_COMMANDS,
+        context=_context,
+        erasable=SubjectKind.LEAD,
+    )
     return app

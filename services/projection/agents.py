@@ -174,7 +174,7 @@ def build(settings: Settings) -> faust.App:
             env, error, _ = decode_or_explain(event.value)
             if env is None:
                 assert error is not None
-                await dead.send(event, error.reason, error.fields)
+                await dead.refuse(event, error)
                 continue
             envelopes.append(env)
             decoded.append(event)

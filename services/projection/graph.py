@@ -64,6 +64,7 @@ from events.directory import (
     DeskRegistered,
     JitRegistered,
     MemberRegistered,
+    RetentionPolicySet,
     TeamRegistered,
 )
 from events.envelope import Envelope
@@ -78,6 +79,7 @@ from events.leads import (
     LeadSubmitted,
     LeadTriaged,
 )
+from events.retention import RetentionExtended, ReviewDue, SubjectErased, SubjectKind
 from events.tasking import (
     ConsentRecorded,
     LegalAssistance,
@@ -100,6 +102,7 @@ from events.topics import (
     DECONFLICTION_EVENTS,
     DIRECTORY,
     LEAD_EVENTS,
+    RETENTION_EVENTS,
     TASK_EVENTS,
     TopicSpec,
 )
@@ -110,6 +113,7 @@ PROJECTED_TOPICS: tuple[TopicSpec, ...] = (
     DECONFLICTION_EVENTS,
     TASK_EVENTS,
     ALERT_EVENTS,
+    RETENTION_EVENTS,
 )
 """The topics the projection consumes (and ``rebuild`` replays), logical names."""
 
@@ -170,6 +174,8 @@ CONSTRAINTS: tuple[str, ...] = (
     "CREATE INDEX task_jit IF NOT EXISTS FOR (n:Task) ON (n.jit)",
     "CREATE INDEX alert_jit IF NOT EXISTS FOR (n:Alert) ON (n.jit)",
     "CREATE INDEX activity_jit_at IF NOT EXISTS FOR (n:Activity) ON (n.jit, n.at)",
+    "CREATE INDEX activity_subject IF NOT EXISTS FOR (n:Activity) ON (n.subject_id)",
+    "CREATE INDEX registration_source IF NOT EXISTS FOR (n:Registration) ON (n.source_ref)",
     f"CREATE FULLTEXT INDEX {FULLTEXT_INDEX} IF NOT EXISTS "
     "FOR (n:Person|Identifier|Organisation|Location) ON EACH [n.name, n.latin_name, n.value]",
 )
@@ -337,6 +343,8 @@ class Statement:
     cypher: str
     rows: Callable[[Envelope], list[Row]]
     gated: bool = False
+    last: bool = False
+    """Run after every other statement of the batch: erasure removes what the batch wrote."""
 
 
 def _base(env: Envelope, *, versioned: bool = True) -> Row:
@@ -1120,6 +1128,85 @@ def activity(env: Envelope) -> list[Row]:
     ]
 
 
+# --- erasure
+
+
+def _erased(kind: SubjectKind) -> Callable[[Envelope], list[Row]]:
+    def rows(env: Envelope) -> list[Row]:
+        e = env.data
+        assert isinstance(e, SubjectErased)
+        return [{"id": e.subject_id, "jit": env.jit}] if e.subject_kind is kind else []
+
+    return rows
+
+
+ERASE_LEAD_COMBINATIONS = """
+UNWIND $rows AS row
+MATCH (r:Registration {source_ref: row.id}) WHERE r.jit = row.jit
+OPTIONAL MATCH (r)-[]-(h:DeconflictionHit)
+OPTIONAL MATCH (h)-[]-(d:HitDetails)
+OPTIONAL MATCH (h)-[]-(c:RoleConflict)
+WITH collect(DISTINCT r) + collect(DISTINCT h) + collect(DISTINCT d) + collect(DISTINCT c) AS gone
+UNWIND gone AS n
+OPTIONAL MATCH (a:Activity {subject_id: n.id})
+DETACH DELETE a, n
+"""
+"""A lead's registrations, and the hits (with released details and role conflicts) they made:
+a combination of two teams' data does not outlive one side's erasure."""
+
+ERASE_LEAD_ENTITIES = """
+UNWIND $rows AS row
+MATCH (:Lead {id: row.id})-[]-(m)
+WHERE (m:Person OR m:Identifier OR m:Organisation OR m:Location)
+  AND NOT EXISTS { MATCH (m)-[]-(other:Lead) WHERE other.id <> row.id }
+DETACH DELETE m
+"""
+"""What only this lead mentions: its persons, and identifiers no other lead mentions."""
+
+NARROW_SHARED_IDENTIFIERS = """
+UNWIND $rows AS row
+MATCH (:Lead {id: row.id})-[x]-(i:Identifier)
+DELETE x
+WITH DISTINCT i
+MATCH (i)-[y]-(:Lead)
+UNWIND y.audience AS team
+WITH i, team ORDER BY team
+WITH i, collect(DISTINCT team) AS audience
+SET i.audience = audience
+"""
+"""An identifier other leads mention stays, seen only by the teams those mentions allow."""
+
+ERASE_NODE = """
+UNWIND $rows AS row
+OPTIONAL MATCH (a:Activity {{subject_id: row.id}}) WHERE a.jit = row.jit
+DETACH DELETE a
+WITH DISTINCT row
+OPTIONAL MATCH (n:{label} {{id: row.id}})
+DETACH DELETE n
+"""
+
+ERASE_OPERATION_CONFLICTS = """
+UNWIND $rows AS row
+MATCH (:Operation {id: row.id})-[]-(c:Conflict)
+OPTIONAL MATCH (a:Activity {subject_id: c.id})
+DETACH DELETE a, c
+"""
+"""A conflict between an erased operation and another goes with it."""
+
+ERASURE: tuple[Statement, ...] = (
+    Statement(ERASE_LEAD_COMBINATIONS, _erased(SubjectKind.LEAD), last=True),
+    Statement(ERASE_LEAD_ENTITIES, _erased(SubjectKind.LEAD), last=True),
+    Statement(NARROW_SHARED_IDENTIFIERS, _erased(SubjectKind.LEAD), last=True),
+    Statement(ERASE_NODE.format(label="Lead"), _erased(SubjectKind.LEAD), last=True),
+    Statement(ERASE_NODE.format(label="Task"), _erased(SubjectKind.TASK), last=True),
+    Statement(ERASE_OPERATION_CONFLICTS, _erased(SubjectKind.OPERATION), last=True),
+    Statement(ERASE_NODE.format(label="Operation"), _erased(SubjectKind.OPERATION), last=True),
+)
+"""What a subject's erasure removes from the graph. A rebuild after it replays the same: the
+subject's sealed events cannot be opened any more, and the erasure removes what unsealed events
+(hits, links, alerts) still say about it."""
+
+
 # ------------------------------------------------------------------------------ catalogue
 
 LEAD = Statement(upsert("Lead"), lead_props, gated=True)
@@ -1260,6 +1347,7 @@ STATEMENTS: dict[str, tuple[Statement, ...]] = {
     JitRegistered.type: (Statement(JIT_UPSERT, jit_props, gated=True),),
     TeamRegistered.type: (Statement(team_upsert(""), team_props, gated=True),),
     DeskRegistered.type: (Statement(team_upsert("desk_"), desk_props, gated=True),),
+    SubjectErased.type: ERASURE,
 }
 """Every projected event type and the statements that write it."""
 
@@ -1269,6 +1357,9 @@ IGNORED: dict[str, str] = {
     AlertDelivered.type: "delivery receipts are the alert service's record, not investigation data",
     WebhookDeliveryFailed.type: "webhook failures are delivery plumbing, not investigation data",
     DeskRuleSet.type: "desk paging rules are configuration, not investigation data",
+    RetentionPolicySet.type: "retention periods are configuration, read by the retention service",
+    ReviewDue.type: "a reminder to the owning team's desk and feed, not investigation data",
+    RetentionExtended.type: "an extension changes when a subject is erased, not what it says",
 }
 """Event types on the projected topics that are deliberately not written, with the reason."""
 
@@ -1288,7 +1379,7 @@ def plan(envelopes: Iterable[Envelope]) -> list[tuple[str, list[Row]]]:
             if rows:
                 groups.setdefault(stmt.cypher, (stmt, []))[1].extend(rows)
     planned: list[tuple[str, list[Row]]] = []
-    for cypher, (stmt, rows) in groups.items():
+    for cypher, (stmt, rows) in sorted(groups.items(), key=lambda item: item[1][0].last):
         if stmt.gated:
             rows.sort(key=_event_order)
         planned.append((cypher, rows))

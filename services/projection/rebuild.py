@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 from neo4j import AsyncDriver
 
-from events.codec import InvalidEvent, decode
+from events.codec import ErasedEvent, InvalidEvent, decode
 from events.deconfliction import DeconflictionHit
 from events.directory import DeskRegistered, JitRegistered, MemberRegistered, TeamRegistered
 from events.envelope import Envelope
 from events.topics import TopicSpec
+from services.kit.keys import KafkaKeyRing
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
 from services.projection.agents import BATCH, ensure_schema, write_until_done
@@ -44,6 +45,7 @@ class RebuildReport:
     projected: int = 0
     ignored: int = 0
     invalid: int = 0
+    erased: int = 0
     out_of_scope: int = 0
     batches: int = 0
     seconds: float = 0.0
@@ -53,7 +55,8 @@ class RebuildReport:
     def summary(self) -> str:
         lines = [
             f"read {self.read} records in {self.seconds:.1f}s: projected {self.projected}, "
-            f"ignored {self.ignored}, invalid {self.invalid}, out of scope {self.out_of_scope}",
+            f"ignored {self.ignored}, invalid {self.invalid}, erased {self.erased}, "
+            f"out of scope {self.out_of_scope}",
         ]
         if self.digest:
             lines.append(
@@ -185,6 +188,7 @@ async def rebuild(
 ) -> RebuildReport:
     """Clear the graph (or a scope of it) and replay the projected topics into it."""
     started = time.monotonic()
+    ring = KafkaKeyRing(settings, name="rebuild").start()
     report = RebuildReport()
     if clear:
         removed = await clear_graph(driver, scope=scope, checkpoint_group=checkpoint_group)
@@ -201,7 +205,10 @@ async def rebuild(
             for msg in records:
                 report.read += 1
                 try:
-                    env = decode(msg.value())
+                    env = decode(msg.value(), ring=ring)
+                except ErasedEvent:
+                    report.erased += 1
+                    continue
                 except InvalidEvent:
                     report.invalid += 1
                     continue
@@ -225,6 +232,7 @@ async def rebuild(
             report.batches += 1
     finally:
         reader.close()
+        ring.stop()
     report.seconds = time.monotonic() - started
     report.digest = await graph_digest(driver, scope=scope)
     return report

@@ -40,7 +40,7 @@ from confluent_kafka import (
 from confluent_kafka.admin import AdminClient
 from mode import Service
 
-from events.codec import InvalidEvent, decode, encode
+from events.codec import InvalidEvent, decode, encode, sealed_subject
 from events.envelope import Envelope
 from events.topics import DIRECTORY, feed_topic
 from services.kit.kafka import dead_letter_record, dead_letter_topic, producer_config
@@ -386,7 +386,7 @@ def build(settings: Settings) -> faust.App:
             envelope, error, _ = decode_or_explain(event.value)
             if envelope is None:
                 assert error is not None
-                await dead.send(event, error.reason, error.fields)
+                await dead.refuse(event, error)
             else:
                 decoded.append((event, envelope))
         snapshot = directory.snapshot
@@ -395,6 +395,7 @@ def build(settings: Settings) -> faust.App:
             snapshot = directory.snapshot
         records: list[tuple[str, Any, bytes]] = []
         for event, envelope in decoded:
+            sealed = sealed_subject(envelope) is not None
             decision = decide(envelope, snapshot)
             if decision.withheld:
                 log.info(
@@ -407,7 +408,7 @@ def build(settings: Settings) -> faust.App:
                 view = view_for(envelope, team)
                 if view is None:
                     continue
-                value = event.value if view is envelope else encode(view)
+                value = event.value if view is envelope and not sealed else encode(view, seal=False)
                 records.append((team, event.message.key, value))
         if not records:
             return

@@ -16,6 +16,7 @@ import faust
 
 from events.codec import envelop
 from events.envelope import Actor, Envelope, new_id
+from events.retention import SubjectKind
 from events.tasking import CheckTaskDeadlines
 from events.topics import TASK_COMMANDS
 from services.kit.settings import Settings
@@ -74,6 +75,7 @@ def build(settings: Settings, tasking: TaskingSettings | None = None) -> faust.A
         domain=TASKS,
         commands=TASK_COMMANDS,
         context=_addressing,
+        erasable=SubjectKind.TASK,
         deadlines=Deadlines(
             next_due=next_deadline,
             tick=deadline_tick,

@@ -11,7 +11,22 @@ from confluent_kafka import Consumer
 from events.codec import InvalidEvent, decode
 from events.envelope import Envelope
 from events.topics import TopicSpec
+from services.kit.keys import KafkaKeyRing
 from services.kit.settings import Settings
+
+_rings: dict[tuple[str, str], KafkaKeyRing] = {}
+
+
+def key_ring(settings: Settings) -> KafkaKeyRing:
+    """The key ring of the settings' deployment, to open sealed events as its services do.
+
+    Not installed for the test process: tests publish in the clear, as a national system
+    would, and several deployments (topic prefixes) may share one test process.
+    """
+    where = (settings.kafka_bootstrap, settings.topic_prefix)
+    if where not in _rings:
+        _rings[where] = KafkaKeyRing(settings, name=f"test-{uuid.uuid4().hex[:6]}").start()
+    return _rings[where]
 
 
 def read_events(
@@ -45,7 +60,7 @@ def read_events(
                     break
                 continue
             try:
-                env = decode(msg.value())
+                env = decode(msg.value(), ring=key_ring(settings))
             except InvalidEvent:
                 continue
             if where(env):

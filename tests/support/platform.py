@@ -128,6 +128,7 @@ def platform_env(
             "INTERLOCK_READY_DIR": str(run_dir / "ready"),
             "INTERLOCK_LOG_LEVEL": "info",
             "INTERLOCK_COMMAND_TIMEOUT_SECONDS": "10",
+            "INTERLOCK_RETENTION_CHECK_SECONDS": "1",
             "PYTHONUNBUFFERED": "1",
         }
     )

@@ -21,6 +21,7 @@ from events.topics import DECONFLICTION_EVENTS
 from services.admin import desk_record, jit_record, publish
 from services.kit.identity import Issuer
 from tests.support.api import Member
+from tests.support.kafka import key_ring
 from tests.support.platform import Platform
 
 HIT = "interlock.deconfliction.hit_detected"
@@ -116,6 +117,7 @@ class EventLog:
 
     def __init__(self, platform: Platform) -> None:
         settings = platform.settings
+        self._ring = key_ring(settings)
         topic = settings.topic(DECONFLICTION_EVENTS.name)
         self._consumer = Consumer(
             {
@@ -136,7 +138,7 @@ class EventLog:
             for msg in batch:
                 if msg.error():
                     continue
-                envelope = decode(msg.value())
+                envelope = decode(msg.value(), ring=self._ring)
                 self._records.append(envelope)
                 self._by_jit[envelope.jit].append(envelope)
             if len(batch) < 5000:

@@ -14,6 +14,7 @@ from events.codec import decode
 from events.envelope import Envelope
 from events.topics import TASK_EVENTS, TopicSpec
 from tests.support.api import Member
+from tests.support.kafka import key_ring
 from tests.support.platform import Platform
 
 NL = "NL-KLPD"
@@ -30,6 +31,7 @@ class TaskEventLog:
 
     def __init__(self, platform: Platform, spec: TopicSpec = TASK_EVENTS) -> None:
         settings = platform.settings
+        self._ring = key_ring(settings)
         topic = settings.topic(spec.name)
         self._consumer = Consumer(
             {
@@ -51,7 +53,7 @@ class TaskEventLog:
             for msg in batch:
                 if msg.error():
                     continue
-                envelope = decode(msg.value())
+                envelope = decode(msg.value(), ring=self._ring)
                 self._by_task[envelope.subject].append(envelope)
 
     def records(self, task_id: str) -> list[Envelope]:

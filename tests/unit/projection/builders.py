@@ -58,6 +58,7 @@ from events.directory import (
     DeskRegistered,
     JitRegistered,
     MemberRegistered,
+    RetentionPolicySet,
     Role,
     TeamRegistered,
 )
@@ -82,6 +83,13 @@ from events.leads import (
     LeadTriaged,
     SourceReliability,
     SourceType,
+)
+from events.retention import (
+    DataCategory,
+    RetentionExtended,
+    ReviewDue,
+    SubjectErased,
+    SubjectKind,
 )
 from events.tasking import (
     ConsentDecision,
@@ -369,7 +377,97 @@ def desk(team: str) -> DeskContact:
     )
 
 
-def full_scenario(jit: str | None = None, teams: list[str] | None = None) -> Scenario:
+ERASED_NAME = "Elena Stergiou-Erased"
+ERASED_PHONE = "+30 694 111 2222"
+
+
+def erased_subjects(s: Scenario) -> list[Envelope]:
+    """Team C's lead (a person, its own phone and the suspect's phone B also holds, a registration
+    and a hit against B), a task and an operation; then the erasure of all three.
+
+    Returns the erasures, emitted last, so that a test can publish them after the rest.
+    """
+    _, b, c = s.teams
+    lead = s.lead(
+        c,
+        shared_with={b},
+        persons=[Person(name=ERASED_NAME, role=PersonRole.SUSPECT)],
+        identifiers=[
+            Identifier(kind=IdentifierKind.PHONE, value=ERASED_PHONE, person=0),
+            Identifier(kind=IdentifierKind.PHONE, value="+40721555123"),
+        ],
+        summary="Recruiter seen at the bus station.",
+    )
+    registration, hit = str(uuid.uuid4()), str(uuid.uuid4())
+    s.emit(
+        TokenRegistered(
+            token=token(registration), scope=TokenScope.JIT, key_version=1,
+            registration_id=registration, jit=s.jit, team=c, kind=IdentifierKind.PHONE,
+            source_ref=lead, role=PersonRole.SUSPECT, registered_at=s.now,
+        ),
+        subject=token(registration),
+        originator=c,
+    )  # fmt: skip
+    s.emit(
+        DeconflictionHit(
+            hit_id=hit, jit=s.jit, kind=IdentifierKind.PHONE, status=HitStatus.CONFIRMED,
+            registering=HitSide(team=c, jit=s.jit, registration_id=registration, desk=desk(c)),
+            holding=HitSide(team=b, jit=s.jit, registration_id=s.ids["reg_b"], desk=desk(b)),
+            detected_at=s.now,
+        ),
+        subject=hit,
+        originator=c,
+        releasable_to={b, c},
+        versioned=False,
+    )  # fmt: skip
+    task = s.task(c, c, leads=(lead,), title="Find the recruiter's flat")
+    operation = s.operation(c, latitude=40.64, longitude=22.94)
+    policy = RetentionPolicySet(
+        jit_id=s.jit, team=c, category=DataCategory.PERSONS, keep_days=30, review_days=7,
+        set_by="carl",
+    )  # fmt: skip
+    s.emit(policy, subject=policy.key, originator=c, jit="directory")
+    erase_after = s.now + timedelta(days=30)
+    s.emit(
+        ReviewDue(subject_id=lead, subject_kind=SubjectKind.LEAD, at=s.now, owner_team=c,
+                  categories=(DataCategory.PERSONS,), erase_after=erase_after),
+        subject=lead, originator=c,
+    )  # fmt: skip
+    s.emit(
+        RetentionExtended(subject_id=lead, subject_kind=SubjectKind.LEAD, at=s.now, by="carl",
+                          days=10, reason="trial pending", erase_after=erase_after),
+        subject=lead, originator=c,
+    )  # fmt: skip
+    erasures = []
+    for subject, kind, category in (
+        (lead, SubjectKind.LEAD, DataCategory.PERSONS),
+        (task, SubjectKind.TASK, DataCategory.TASKS),
+        (operation, SubjectKind.OPERATION, DataCategory.OPERATIONS),
+    ):
+        erasures.append(
+            s.emit(
+                SubjectErased(
+                    subject_id=subject, subject_kind=kind, at=s.now, owner_team=c,
+                    categories=(category,), cause="request", by="carl",
+                    reason="case closed without charges",
+                ),
+                subject=subject,
+                originator=c,
+                releasable_to={b, c},
+            )
+        )  # fmt: skip
+    s.ids.update(
+        erased_lead=lead, erased_task=task, erased_operation=operation, erased_hit=hit,
+        erased_person=s.person_id(lead, 0), erased_registration=registration,
+        erased_phone=identifier_entity_id(s.jit, Identifier(kind=IdentifierKind.PHONE,
+                                                            value=ERASED_PHONE).key),
+    )  # fmt: skip
+    return erasures
+
+
+def full_scenario(
+    jit: str | None = None, teams: list[str] | None = None, *, erasures: bool = False
+) -> Scenario:
     """A JIT of three teams with every event type of the projected topics, at least once.
 
     Team A's lead (suspect, victim, their identifiers) is shared with B but not C; B has a lead of
@@ -702,5 +800,8 @@ def full_scenario(jit: str | None = None, teams: list[str] | None = None) -> Sce
         "op_c": op_c, "task": task, "referral": referral, "hit": hit, "alert": alert,
         "conflict": conflict, "victim_email": s.identifier_id(victim_email),
         "suspect_phone": s.identifier_id(suspect_phone), "iban": s.identifier_id(iban),
+        "reg_b": reg_b,
     }  # fmt: skip
+    if erasures:
+        erased_subjects(s)
     return s

@@ -40,7 +40,7 @@ def test_every_event_type_on_a_projected_topic_is_written_or_deliberately_ignore
 
 def test_the_scenario_holds_every_event_type_of_the_projected_topics() -> None:
     """The integration scenario exercises every projected (and every ignored) event type."""
-    scenario = full_scenario()
+    scenario = full_scenario(erasures=True)
     seen = {env.type for env in scenario.envelopes}
     assert set(STATEMENTS) <= seen
     assert set(IGNORED) <= seen
@@ -48,7 +48,7 @@ def test_the_scenario_holds_every_event_type_of_the_projected_topics() -> None:
 
 def test_every_projected_event_becomes_at_least_one_row() -> None:
     """No projected event of the scenario is silently dropped by its row functions."""
-    for env in full_scenario().envelopes:
+    for env in full_scenario(erasures=True).envelopes:
         if env.type in STATEMENTS:
             rows = [row for stmt in STATEMENTS[env.type] for row in stmt.rows(env)]
             assert rows, f"{env.type} wrote nothing"

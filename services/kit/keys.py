@@ -1,0 +1,169 @@
+"""The key ring behind crypto-shredding: one data key per subject, on a compacted topic.
+
+Each data key is stored wrapped by the master key (JWE ``A256KW``), keyed by its key id, so every
+service process can read the whole ring at start and follow it. Destroying a key writes a
+tombstone: readers drop it at once, and compaction removes the wrapped key from the broker's
+disks. Only the one writer of a subject (its aggregate's partition) ever creates its key, so a
+key id is written once.
+
+An unknown key id is not taken for an erased one until the ring has caught up with the topic:
+the writer of a sealed event confirmed its key before the event, so a reader that is up to date
+and still lacks the key knows it was destroyed. A broker that does not answer is an error, never
+an erasure.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from confluent_kafka import Producer
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from joserfc import jwe
+from joserfc.errors import JoseError
+from joserfc.jwk import OctKey
+
+from events import sealing
+from events.topics import KEYS
+from services.kit.compacted import CompactedReader
+from services.kit.kafka import DeliveryFailed, producer_config
+from services.kit.logging import get_logger
+from services.kit.settings import Settings
+
+log = get_logger()
+
+WRAP_HEADER = {"alg": "A256KW", "enc": "A256GCM"}
+LOAD_TIMEOUT = 60.0
+
+
+class KeyRingUnavailable(sealing.SealingError):
+    """The key topic could not be read up to date: retry later, do not assume an erasure."""
+
+
+def master_key(settings: Settings) -> OctKey:
+    """The key-wrapping key, derived from ``INTERLOCK_MASTER_KEY`` (a KMS would hold it)."""
+    secret = settings.master_key.get_secret_value().encode()
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"interlock/keys/v1")
+    return OctKey.import_key(derived.derive(secret))
+
+
+class KafkaKeyRing:
+    """A :class:`events.sealing.KeyRing` backed by the ``interlock.keys`` topic."""
+
+    def __init__(self, settings: Settings, *, name: str = "keys") -> None:
+        self._settings = settings
+        self._master = master_key(settings)
+        self._topic = settings.topic(KEYS.name)
+        self._keys: dict[str, bytes] = {}
+        self._destroyed: set[str] = set()
+        self._reader = CompactedReader(
+            settings.kafka_bootstrap, self._topic, self._take, name=f"{name}-ring"
+        )
+        self._producer: Producer | None = None
+        self._write_lock = threading.Lock()
+
+    def start(self) -> KafkaKeyRing:
+        """Start following the topic; a look-up before it is loaded catches up on its own."""
+        self._reader.start()
+        return self
+
+    def wait_loaded(self, timeout: float = LOAD_TIMEOUT) -> bool:
+        return self._reader.wait_loaded(timeout)
+
+    def stop(self) -> None:
+        self._reader.stop()
+        if self._producer is not None:
+            self._producer.flush(10)
+
+    def __len__(self) -> int:
+        with self._reader.lock:
+            return len(self._keys)
+
+    def _take(self, key: bytes | None, value: bytes | None) -> None:
+        if key is None:
+            return
+        kid = key.decode("utf-8", "replace")
+        if value is None:
+            self._keys.pop(kid, None)
+            self._destroyed.add(kid)
+            return
+        try:
+            self._keys[kid] = jwe.decrypt_compact(value, self._master).plaintext or b""
+            self._destroyed.discard(kid)
+        except (JoseError, ValueError) as exc:
+            log.error("key record not unwrapped (wrong master key?)", kid=kid, error=str(exc))
+
+    def _lookup(self, kid: str) -> bytes | None:
+        """The key, after catching up if it is not known yet; None if it is destroyed."""
+        with self._reader.lock:
+            key = self._keys.get(kid)
+            if key is not None or kid in self._destroyed:
+                return key
+        if not self._reader.catch_up():
+            raise KeyRingUnavailable(f"key {kid!r}: the key topic could not be read up to date")
+        with self._reader.lock:
+            key = self._keys.get(kid)
+            if key is None:
+                self._destroyed.add(kid)
+            return key
+
+    def opening_key(self, kid: str) -> bytes | None:
+        return self._lookup(kid)
+
+    def sealing_key(self, kid: str) -> bytes:
+        with self._reader.lock:
+            known = self._keys.get(kid)
+            if known is not None:
+                return known
+        with self._write_lock:
+            if not self._reader.catch_up():
+                raise KeyRingUnavailable(f"key {kid!r}: the key topic could not be read up to date")
+            with self._reader.lock:
+                if kid in self._destroyed:
+                    raise sealing.Erased(kid)
+                known = self._keys.get(kid)
+                if known is not None:
+                    return known
+            key = os.urandom(32)
+            wrapped = jwe.encrypt_compact({**WRAP_HEADER, "kid": kid}, key, self._master)
+            self._write(kid, wrapped.encode())
+            with self._reader.lock:
+                self._keys[kid] = key
+            return key
+
+    def destroy(self, kid: str) -> None:
+        """Shred a subject: tombstone its key, confirmed by the broker."""
+        with self._write_lock:
+            self._write(kid, None)
+            with self._reader.lock:
+                self._keys.pop(kid, None)
+                self._destroyed.add(kid)
+        log.info("data key destroyed", kid=kid)
+
+    def _write(self, kid: str, value: bytes | None) -> None:
+        if self._producer is None:
+            self._producer = Producer(producer_config(self._settings))
+        errors: list[str] = []
+
+        def done(err: object, _msg: object) -> None:
+            if err is not None:
+                errors.append(str(err))
+
+        self._producer.produce(self._topic, key=kid.encode(), value=value, on_delivery=done)
+        if self._producer.flush(30) or errors:
+            raise DeliveryFailed(f"key {kid!r} not written: {'; '.join(errors) or 'timeout'}")
+
+
+_ring: KafkaKeyRing | None = None
+_ring_lock = threading.Lock()
+
+
+def install_key_ring(settings: Settings) -> KafkaKeyRing:
+    """Start this process's key ring (once) and make the codec seal and open with it."""
+    global _ring
+    with _ring_lock:
+        if _ring is None:
+            _ring = KafkaKeyRing(settings).start()
+            sealing.install(_ring)
+        return _ring

@@ -1,0 +1,36 @@
+"""Settings of the retention worker (``INTERLOCK_RETENTION_*``), besides the shared ones."""
+
+from __future__ import annotations
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.kit.settings import ConfigurationError
+
+
+class RetentionSettings(BaseSettings):
+    """How often subjects are checked for a due reminder or erasure."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="INTERLOCK_RETENTION_", extra="ignore", frozen=True
+    )
+
+    check_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=86_400,
+        description="How often the timer looks for subjects whose reminder or erasure is due; "
+        "periods are days, so a minute is early enough.",
+    )
+
+
+def load_retention_settings() -> RetentionSettings:
+    """Read the retention settings; a bad value stops the worker naming the variable."""
+    try:
+        return RetentionSettings()
+    except ValidationError as exc:
+        problems = [
+            f"INTERLOCK_RETENTION_{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors(include_url=False)
+        ]
+        raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None
