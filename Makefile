@@ -44,7 +44,7 @@ run: install infra-up ## start everything with the demo JIT and live scenario; C
 TEST_GROUPS := tests/unit tests/integration/test_infra.py tests/integration/test_walking_skeleton.py \
 	tests/integration/leads tests/integration/tasking tests/integration/alerts \
 	tests/integration/deconfliction tests/integration/release tests/integration/projection \
-	tests/integration/audit tests/e2e tests/integration/test_bench_quick.py
+	tests/integration/audit+tests/integration/retention tests/e2e tests/integration/test_bench_quick.py
 
 test: install ## the whole suite against real Kafka and Neo4j (started by the project)
 	@bash tests/run_groups.sh $(TEST_GROUPS)

@@ -14,10 +14,19 @@ from events.directory import (
     DeskRegistered,
     JitRegistered,
     MemberRegistered,
+    RetentionPolicySet,
     Role,
     TeamRegistered,
 )
-from services.admin import desk_record, jit_record, member_record, publish, team_record
+from events.retention import DataCategory
+from services.admin import (
+    desk_record,
+    directory_envelope,
+    jit_record,
+    member_record,
+    publish,
+    team_record,
+)
 from services.kit.identity import Issuer
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
@@ -53,6 +62,16 @@ ACCOUNTS = (
 )
 
 
+DEMO_RETENTION = {
+    DataCategory.LEADS: 730,
+    DataCategory.PERSONS: 730,
+    DataCategory.VICTIMS: 180,
+    DataCategory.OPERATIONS: 365,
+    DataCategory.TASKS: 730,
+}
+"""The demo JIT agreement's periods (days after last activity): two years, victims six months."""
+
+
 def directory_records() -> list[Any]:
     records = [
         jit_record(
@@ -84,6 +103,20 @@ def directory_records() -> list[Any]:
                 )
             )
         )
+    records += [
+        directory_envelope(policy, subject=policy.key)
+        for policy in (
+            RetentionPolicySet(
+                jit_id=JIT_ID,
+                team=None,
+                category=category,
+                keep_days=keep,
+                review_days=30,
+                set_by="anna.devries",
+            )
+            for category, keep in DEMO_RETENTION.items()
+        )
+    ]
     for account in ACCOUNTS:
         records.append(
             member_record(

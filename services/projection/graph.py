@@ -1103,7 +1103,27 @@ def _summary(env: Envelope) -> tuple[str, str, str] | None:
         return ("Alert", e.alert_id, f"alert escalated (step {e.step}) to {e.to.value}")
     if isinstance(e, AlertDeduplicated):
         return ("Alert", e.alert_id, f"alert repeated ({e.count} times)")
+    if isinstance(e, ReviewDue):
+        return (
+            SUBJECT_LABELS[e.subject_kind],
+            e.subject_id,
+            f"{e.subject_kind.value} due for review: erased after "
+            f"{e.erase_after:%Y-%m-%d} unless kept longer",
+        )
+    if isinstance(e, RetentionExtended):
+        return (
+            SUBJECT_LABELS[e.subject_kind],
+            e.subject_id,
+            f"{e.subject_kind.value} kept {e.days} days longer, until {e.erase_after:%Y-%m-%d}",
+        )
     return None
+
+
+SUBJECT_LABELS = {
+    SubjectKind.LEAD: "Lead",
+    SubjectKind.TASK: "Task",
+    SubjectKind.OPERATION: "Operation",
+}
 
 
 def activity(env: Envelope) -> list[Row]:
@@ -1348,6 +1368,8 @@ STATEMENTS: dict[str, tuple[Statement, ...]] = {
     TeamRegistered.type: (Statement(team_upsert(""), team_props, gated=True),),
     DeskRegistered.type: (Statement(team_upsert("desk_"), desk_props, gated=True),),
     SubjectErased.type: ERASURE,
+    ReviewDue.type: (ACTIVITY_ROWS,),
+    RetentionExtended.type: (ACTIVITY_ROWS,),
 }
 """Every projected event type and the statements that write it."""
 
@@ -1358,8 +1380,6 @@ IGNORED: dict[str, str] = {
     WebhookDeliveryFailed.type: "webhook failures are delivery plumbing, not investigation data",
     DeskRuleSet.type: "desk paging rules are configuration, not investigation data",
     RetentionPolicySet.type: "retention periods are configuration, read by the retention service",
-    ReviewDue.type: "a reminder to the owning team's desk and feed, not investigation data",
-    RetentionExtended.type: "an extension changes when a subject is erased, not what it says",
 }
 """Event types on the projected topics that are deliberately not written, with the reason."""
 

@@ -16,9 +16,10 @@ from events.retention import (
     SubjectErased,
     SubjectKind,
 )
-from services.retention.domain import Policies, decide, erase_after
+from services.retention.domain import Policies, decide, due, erase_after, observe
 
 from .builders import (
+    JIT,
     LEAD,
     LEADER,
     NOW,
@@ -135,3 +136,23 @@ def test_an_extension_is_one_day_to_ten_years(value: int) -> None:
     """ExtendRetention.days outside 1..3650 is refused at the field."""
     with pytest.raises(ValueError, match="days"):
         extend(value)
+
+
+def test_an_erasure_is_told_to_every_team_it_went_to_a_reminder_to_its_owner() -> None:
+    """Teams that received a shared lead hear of its erasure; its review stays the owner's."""
+    shared = observe(
+        subject(DataCategory.LEADS),
+        subject_id=LEAD,
+        subject_kind=SubjectKind.LEAD,
+        jit=JIT,
+        owner_team=OTHER,
+        categories=(DataCategory.LEADS,),
+        at=NOW,
+        audience=(OWNER, OTHER),
+    )
+    assert shared.owner_team == OWNER and shared.audience == (OWNER, OTHER)
+    (erased,) = decide(shared, erase(), Policies(), now=NOW)
+    assert isinstance(erased, Addressed)
+    assert erased.releasable_to == frozenset({OWNER, OTHER})
+    (reminder,) = due(shared, Policies(), now=NOW + days(1095 - 29))
+    assert isinstance(reminder, Addressed) and reminder.releasable_to == frozenset({OWNER})
