@@ -528,9 +528,9 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
     CatalogueEntry(DeconflictionDetailsReleased, DECONFLICTION_EVENTS),
     CatalogueEntry(DeconflictionDetailsDeclined, DECONFLICTION_EVENTS),
     CatalogueEntry(RoleConflictDetected, DECONFLICTION_EVENTS),
-    CatalogueEntry(OperationPlanned, DECONFLICTION_EVENTS),
-    CatalogueEntry(OperationMoved, DECONFLICTION_EVENTS),
-    CatalogueEntry(OperationCancelled, DECONFLICTION_EVENTS),
+    CatalogueEntry(OperationPlanned, DECONFLICTION_EVENTS, sealed_by="operation_id"),
+    CatalogueEntry(OperationMoved, DECONFLICTION_EVENTS, sealed_by="operation_id"),
+    CatalogueEntry(OperationCancelled, DECONFLICTION_EVENTS, sealed_by="operation_id"),
     CatalogueEntry(OperationConflictDetected, DECONFLICTION_EVENTS),
     CatalogueEntry(OperationConflictResolutionRecorded, DECONFLICTION_EVENTS),
     CatalogueEntry(OperationConflictResolved, DECONFLICTION_EVENTS),
@@ -549,5 +549,32 @@ class ExpireTokens(Command):
     type = "interlock.deconfliction.expire_tokens"
 
 
-INTERNAL_ENTRIES: tuple[CatalogueEntry, ...] = (CatalogueEntry(ExpireTokens, DECONFLICTION_INDEX),)
+class ForgetSource(Command):
+    """Sent to every partition of the index topic when a lead is erased: drop that partition's
+    index holders registered from the source (the lead) in the JIT, and refuse its later
+    registrations. Internal, like :class:`ExpireTokens`: only the service's erasure agent sends
+    it, on reading a ``SubjectErased`` of a lead."""
+
+    type = "interlock.deconfliction.forget_source"
+
+    jit: str = Field(pattern=ID_PATTERN)
+    source_ref: str = Field(pattern=ID_PATTERN)
+
+
+class ForgetOperation(Command):
+    """Sent, keyed by JIT, to the index partition that owns the JIT's operation index (the index
+    and command topics are co-partitioned) when an operation is erased: its place and window
+    leave the index. Internal, like :class:`ExpireTokens`."""
+
+    type = "interlock.deconfliction.forget_operation"
+
+    jit: str = Field(pattern=ID_PATTERN)
+    operation_id: str = Field(pattern=ID_PATTERN)
+
+
+INTERNAL_ENTRIES: tuple[CatalogueEntry, ...] = (
+    CatalogueEntry(ExpireTokens, DECONFLICTION_INDEX),
+    CatalogueEntry(ForgetSource, DECONFLICTION_INDEX),
+    CatalogueEntry(ForgetOperation, DECONFLICTION_INDEX),
+)
 """Types only the deconfliction service writes and reads, on its internal topics."""

@@ -1,6 +1,6 @@
 """The deconfliction worker's faust wiring around the pure domain.
 
-Four agents, one writer per table entry, every table co-partitioned with the topic that feeds it:
+Five agents, one writer per table entry, every table co-partitioned with the topic that feeds it:
 
 1. ``register_entities`` reads ``interlock.leads.events`` in small batches: each
    ``EntityObserved`` becomes the team's ``TokenRegistered``/``PersonRegistered`` events (raw
@@ -14,11 +14,18 @@ Four agents, one writer per table entry, every table co-partitioned with the top
    token and birth-date block tables; candidate hits go to the internal hit topic keyed by hit
    id. The candidates are confirmed by the broker *before* the token's state is written, so a
    crash in between replays the registration against the old state and finds the same hit ids.
-   Expiry ticks drop entries under retired key versions.
+   Expiry ticks drop entries under retired key versions; erasure commands drop an erased lead's
+   holders (and refuse its later registrations) or an erased operation (see 5).
 4. ``admit_hits`` reads the hit topic: a candidate that ``admit`` calls news is published to
    ``interlock.deconfliction.events`` (confirmed) and then recorded in the hit table, so the
    same pair found under two tokens during a key rotation, or replayed after a crash, is told
    once.
+5. ``erase_subject`` reads ``interlock.retention.events``: a ``SubjectErased`` of a lead becomes
+   one internal ``ForgetSource`` to every partition of the index topic (the lead's tokens are
+   spread over all of them, and only a partition's owner may write its entries); one of an
+   operation becomes a ``ForgetOperation`` to the index partition of the JIT, which owns the
+   JIT's operation index because the index and command topics are co-partitioned. Hit states
+   keep no registration id, source or value, so an erasure leaves them.
 
 Records are acknowledged only after their outputs are confirmed and their state written; a
 record nobody can handle goes to the dead-letter topic with the reason and the stream goes on.
@@ -28,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
@@ -38,7 +46,7 @@ from faust.types import TableT, TopicT
 from pydantic import BaseModel
 
 from events.catalogue import CATALOGUE, Catalogue
-from events.codec import InvalidEvent, decode, encode, envelop, partition_key
+from events.codec import ErasedEvent, InvalidEvent, decode, encode, envelop, partition_key
 from events.deconfliction import (
     INTERNAL_ENTRIES,
     CancelOperation,
@@ -46,6 +54,8 @@ from events.deconfliction import (
     DeconflictionHit,
     DeskContact,
     ExpireTokens,
+    ForgetOperation,
+    ForgetSource,
     MoveOperation,
     PersonRegistered,
     PlanOperation,
@@ -59,11 +69,13 @@ from events.deconfliction import (
 from events.envelope import Actor, Addressed, Command, Envelope, Event, new_id
 from events.leads import EntityObserved
 from events.outcomes import CommandRejected, FieldError
+from events.retention import SubjectErased, SubjectKind
 from events.topics import (
     DECONFLICTION_COMMANDS,
     DECONFLICTION_HITS,
     DECONFLICTION_INDEX,
     LEAD_EVENTS,
+    RETENTION_EVENTS,
 )
 from services.deconfliction import domain
 from services.deconfliction.directory import Directory
@@ -85,6 +97,7 @@ from services.kit.streams import (
     addressed_envelope,
     create_app,
     decode_or_explain,
+    derived_id,
     header_envelope,
     raw_topic,
     run_decide,
@@ -99,6 +112,7 @@ PLATFORM_TEAM = "EU-INTERLOCK"
 """The originator of the worker's own internal records (expiry ticks): the platform."""
 TICK_ACTOR = Actor(member="deconfliction-expiry", team=PLATFORM_TEAM)
 TICK_KEY = b"expire-tokens"
+ERASURE_ACTOR = Actor(member="deconfliction-erasure", team=PLATFORM_TEAM)
 
 INDEX_CATALOGUE = Catalogue([*CATALOGUE, *INTERNAL_ENTRIES])
 """The public catalogue plus the service's internal types, to read its internal topics."""
@@ -155,7 +169,9 @@ def partition_of(key: bytes, partitions: int) -> int:
     return int(murmur2(key) & 0x7FFFFFFF) % partitions
 
 
-Record = tuple[TopicT, bytes | None, bytes]
+Record = tuple[TopicT, bytes | None, bytes] | tuple[TopicT, bytes | None, bytes, int]
+"""Topic, key and value; and the partition when the record must reach one partition's owner
+whatever its key (internal commands to the index)."""
 
 
 class DeconflictionWorker:
@@ -174,6 +190,12 @@ class DeconflictionWorker:
         self.block_to_persons = self._table("block_to_persons")
         self.hit_to_state = self._table("hit_to_state")
         self.jit_to_operations = self._table("jit_to_operations")
+        self.source_to_erasure = self._table("source_to_erasure")
+        """Per index partition, the erased sources (JIT and lead id, nothing else) whose
+        registrations that partition refuses from now on."""
+        self._operations = asyncio.Lock()
+        """Held while an operation index entry is read, decided on and written: a command and
+        an erasure of the JIT's operations (two agents) never interleave a read and a write."""
         self._topics: dict[str, TopicT] = {}
         self.commands_topic = self._topic(settings.topic(DECONFLICTION_COMMANDS.name))
         self.index_topic = self._topic(settings.topic(DECONFLICTION_INDEX.name))
@@ -195,6 +217,9 @@ class DeconflictionWorker:
             self._consumer(self.index_registration)
         )
         app.agent(self.hits_topic, name=f"{prefix}.admit-hits")(self._consumer(self.admit_hit))
+        app.agent(raw_topic(app, settings, RETENTION_EVENTS), name=f"{prefix}.erase-subjects")(
+            self._consumer(self.erase_subject)
+        )
         app.timer(config.expiry_check_seconds, name=f"{prefix}.expire-tokens")(self.tick_expiry)
         app.task(self._start_directory)
 
@@ -227,7 +252,10 @@ class DeconflictionWorker:
         delay = 0.2
         while True:
             try:
-                pending = [await topic.send(key=key, value=value) for topic, key, value in records]
+                pending = [
+                    await topic.send(key=key, value=value, partition=placed[0] if placed else None)
+                    for topic, key, value, *placed in records
+                ]
                 await asyncio.gather(*pending)
                 return
             except Exception as exc:
@@ -310,7 +338,8 @@ class DeconflictionWorker:
         cause, error, _ = decode_or_explain(event.value)
         if cause is None:
             assert error is not None
-            await self._dead_letter(event, error.reason, error.fields)
+            if not isinstance(error, ErasedEvent):
+                await self._dead_letter(event, error.reason, error.fields)
             return []
         if not isinstance(cause.data, EntityObserved):
             return []
@@ -410,6 +439,22 @@ class DeconflictionWorker:
             # Only the partition of the aggregate's key owns its entry: forward it there.
             await self._send([(self.commands_topic, entry, event.value)])
             return
+        guard: AbstractAsyncContextManager[Any] = (
+            self._operations if aggregate is OPERATIONS else nullcontext()
+        )
+        async with guard:
+            await self._apply_owned(cause, aggregate, table, entry=entry, key=key)
+
+    async def _apply_owned(
+        self,
+        cause: Envelope,
+        aggregate: Domain[Any],
+        table: TableT[bytes, Any],
+        *,
+        entry: bytes,
+        key: str,
+    ) -> None:
+        """``_apply`` on the partition that owns the aggregate's entry."""
         now = datetime.now(UTC)
         state = state_from_json(aggregate.state_model, table.get(entry))
         context: dict[str, Any] = {}
@@ -450,11 +495,20 @@ class DeconflictionWorker:
         if isinstance(registration, ExpireTokens):
             self._sweep(event.message.partition, live)
             return
+        if isinstance(registration, ForgetSource):
+            self._forget_source(event.message.partition, registration, at=cause.time)
+            return
+        if isinstance(registration, ForgetOperation):
+            await self._forget_operation(event, registration)
+            return
         if not isinstance(registration, TokenRegistered | PersonRegistered):
             await self._dead_letter(event, f"{cause.type} does not belong on the index", ["type"])
             return
         if registration.key_version not in live:
             log.info("registration under a retired key version dropped", event_id=cause.id)
+            return
+        if self._erased(event.message.partition, registration.jit, registration.source_ref):
+            log.info("registration of an erased source dropped", event_id=cause.id)
             return
         model: type[TokenHolders] | type[PersonBlock]
         if isinstance(registration, TokenRegistered):
@@ -546,7 +600,85 @@ class DeconflictionWorker:
                 correlation_id=new_id(),
                 catalogue=INDEX_CATALOGUE,
             )
-            await self.index_topic.send(key=TICK_KEY, value=encode(tick), partition=tp.partition)
+            await self.index_topic.send(
+                key=TICK_KEY, value=encode(tick, catalogue=INDEX_CATALOGUE), partition=tp.partition
+            )
+
+    def _forget_source(self, partition: int, forget: ForgetSource, *, at: datetime) -> None:
+        """Drop this partition's index holders registered from an erased source (and entries
+        left empty), then remember the erasure: a registration of the source that arrives later
+        (a lead event read before its key was destroyed, a team's own registration under the
+        lead's id) never enters the index again. Idempotent."""
+        partitions = self._index_partitions()
+        dropped = 0
+        indexes: tuple[tuple[TableT[bytes, Any], type[TokenHolders] | type[PersonBlock]], ...] = (
+            (self.token_to_holders, TokenHolders),
+            (self.block_to_persons, PersonBlock),
+        )
+        for table, model in indexes:
+            for key in list(table.keys()):
+                value = table.get(key)
+                if value is None or not any(
+                    h.get("jit") == forget.jit and h.get("source_ref") == forget.source_ref
+                    for h in value.get("holders", ())
+                ):
+                    continue
+                if partition_of(key, partitions) != partition:
+                    continue
+                kept = domain.forget_source(
+                    model.model_validate(value), jit=forget.jit, source_ref=forget.source_ref
+                )
+                dropped += 1
+                if kept is None:
+                    del table[key]
+                else:
+                    table[key] = state_to_json(kept)
+        self.source_to_erasure[_erasure_key(partition, forget.jit, forget.source_ref)] = {
+            "jit": forget.jit,
+            "source_ref": forget.source_ref,
+            "erased_at": at.isoformat(),
+        }
+        log.info(
+            "erased source dropped from the index",
+            jit=forget.jit,
+            source_ref=forget.source_ref,
+            partition=partition,
+            entries=dropped,
+        )
+
+    def _erased(self, partition: int, jit: str, source_ref: str) -> bool:
+        return self.source_to_erasure.get(_erasure_key(partition, jit, source_ref)) is not None
+
+    async def _forget_operation(self, event: faust.EventT, forget: ForgetOperation) -> None:
+        """Take an erased operation out of its JIT's operation index. The entry is owned by the
+        command topic's partition of the same number, so it is written from that partition
+        only: on any other (topics no longer co-partitioned) the command is dead-lettered."""
+        entry = forget.jit.encode()
+        owner = partition_of(entry, self._commands_partitions())
+        if owner != event.message.partition:
+            reason = (
+                f"the operation index of the JIT belongs to partition {owner}, not to index "
+                f"partition {event.message.partition}: the index and command topics are not "
+                "co-partitioned"
+            )
+            await self._dead_letter(event, reason, ["jit"])
+            return
+        async with self._operations:
+            stored = state_from_json(OperationIndex, self.jit_to_operations.get(entry))
+            new = domain.forget_operation(stored, jit=forget.jit, operation_id=forget.operation_id)
+            if new != stored:
+                self.jit_to_operations[entry] = state_to_json(new)
+        log.info(
+            "erased operation dropped from the index",
+            jit=forget.jit,
+            operation_id=forget.operation_id,
+            partition=event.message.partition,
+        )
+
+    def _commands_partitions(self) -> int:
+        name = self.settings.topic(DECONFLICTION_COMMANDS.name)
+        count = self.app.consumer.topic_partitions(name)
+        return count or min(DECONFLICTION_COMMANDS.partitions, self.settings.partitions)
 
     # --- 4. hits ---------------------------------------------------------------------------------
 
@@ -577,6 +709,71 @@ class DeconflictionWorker:
         finally:
             gate.set()
             self._admitting.pop(candidate.hit_id, None)
+
+    # --- 5. erasure ------------------------------------------------------------------------------
+
+    async def erase_subject(self, event: faust.EventT) -> None:
+        """Send an erased lead's or operation's internal commands to the index partitions that
+        hold its entries: every partition for a lead (its tokens are spread by token), the JIT's
+        for an operation. One worker reads each retention record, so the commands name their
+        partition explicitly and reach every owner, not only this worker's partitions."""
+        cause, error, _ = decode_or_explain(event.value)
+        if cause is None:
+            assert error is not None
+            if not isinstance(error, ErasedEvent):
+                await self._dead_letter(event, error.reason, error.fields)
+            return
+        erasure = cause.data
+        if not isinstance(erasure, SubjectErased):
+            return
+        forget: ForgetSource | ForgetOperation
+        if erasure.subject_kind is SubjectKind.LEAD:
+            forget = ForgetSource(actor=ERASURE_ACTOR, jit=cause.jit, source_ref=erasure.subject_id)
+            key = erasure.subject_id.encode()
+            partitions = list(range(self._index_partitions()))
+        elif erasure.subject_kind is SubjectKind.OPERATION:
+            index, commands = self._index_partitions(), self._commands_partitions()
+            if index != commands:
+                reason = (
+                    f"the index topic has {index} partitions and the command topic {commands}: "
+                    "the operation's index entry cannot be reached; replay once they match"
+                )
+                log.error("operation erasure not applied", reason=reason, event_id=cause.id)
+                await self._dead_letter(event, reason, ["subject_kind"])
+                return
+            forget = ForgetOperation(
+                actor=ERASURE_ACTOR, jit=cause.jit, operation_id=erasure.subject_id
+            )
+            key = cause.jit.encode()
+            partitions = [partition_of(key, index)]
+        else:
+            return
+        records: list[Record] = []
+        for i, partition in enumerate(partitions):
+            command = envelop(
+                forget,
+                subject=erasure.subject_id,
+                jit=cause.jit,
+                originator=PLATFORM_TEAM,
+                source=SOURCE,
+                correlation_id=cause.correlation_id,
+                causation_id=cause.id,
+                catalogue=INDEX_CATALOGUE,
+            ).model_copy(update={"id": derived_id(cause.id, i)})
+            value = encode(command, catalogue=INDEX_CATALOGUE)
+            records.append((self.index_topic, key, value, partition))
+        await self._send(records)
+        log.info(
+            "erasure sent to the index",
+            subject_kind=erasure.subject_kind.value,
+            event_id=cause.id,
+            partitions=len(partitions),
+        )
+
+
+def _erasure_key(partition: int, jit: str, source_ref: str) -> bytes:
+    """The key of an erased source's record on one index partition ('/' is in no id)."""
+    return f"{partition}/{jit}/{source_ref}".encode()
 
 
 def _split(outputs: Outputs) -> tuple[list[Envelope], list[Envelope]]:

@@ -19,6 +19,10 @@ wiring sends on, keyed by token, to the partition that holds that token's index 
 
 Desk contacts come from the directory: the wiring passes ``desks`` (team → contact) to the
 functions that tell a team about another, so events carry the contact and nothing else.
+
+Erasure (retention): ``forget_source`` drops an erased lead's holders from a token or block
+entry, ``forget_operation`` takes an erased operation out of its JIT's index. A hit state keeps
+ids, team codes and decisions only (never a registration id, source or value), so it stays.
 """
 
 from __future__ import annotations
@@ -560,6 +564,18 @@ def expire(
     return state if len(kept) == len(state.holders) else state.model_copy(update={"holders": kept})
 
 
+def forget_source(
+    entry: TokenHolders | PersonBlock, *, jit: str, source_ref: str
+) -> TokenHolders | PersonBlock | None:
+    """Drop the holders registered from one source of a JIT, because the source (a lead) was
+    erased; None when nothing is left (delete the entry). Other JITs' holders with the same
+    source ref are kept: a source ref is only unique within its JIT."""
+    kept = tuple(h for h in entry.holders if h.jit != jit or h.source_ref != source_ref)
+    if not kept:
+        return None
+    return entry if len(kept) == len(entry.holders) else entry.model_copy(update={"holders": kept})
+
+
 # --- hits -----------------------------------------------------------------------------------------
 
 
@@ -708,6 +724,9 @@ class OperationIndex(_State):
     operations: dict[str, OperationRecord] = {}
     cell_to_operations: dict[str, tuple[str, ...]] = {}
     conflicts: dict[str, ConflictRecord] = {}
+    erased_operations: tuple[str, ...] = ()
+    """Operations erased from the index: ids only, kept so that a replayed plan cannot bring
+    an erased operation back."""
     version: int = 0
 
 
@@ -812,9 +831,15 @@ def _cleared(
     return out
 
 
+def _refuse_erased(index: OperationIndex, operation_id: str) -> None:
+    if operation_id in index.erased_operations:
+        raise Rejected(410, f"operation {operation_id} was erased; nothing of it is kept")
+
+
 def _owned(index: OperationIndex, operation_id: str, team: str) -> OperationRecord:
     operation = index.operations.get(operation_id)
     if operation is None:
+        _refuse_erased(index, operation_id)
         raise Rejected(404, f"no operation {operation_id}")
     if operation.team != team:
         raise Rejected(403, "only the team that planned an operation may move or cancel it")
@@ -838,6 +863,7 @@ def decide_operation(
     team = command.actor.team
     _check_member(team, members)
     if isinstance(command, PlanOperation):
+        _refuse_erased(index, command.operation_id)
         existing = index.operations.get(command.operation_id)
         if existing is not None:
             same = (
@@ -1040,5 +1066,31 @@ def prune(state: OperationIndex, *, now: datetime, keep_for: float = 86_400.0) -
                 k: c for k, c in state.conflicts.items() if not set(c.operation_ids) & gone
             },
             "version": state.version + 1,
+        }
+    )
+
+
+def forget_operation(
+    state: OperationIndex | None, *, jit: str, operation_id: str
+) -> OperationIndex:
+    """Take an erased operation out of its JIT's index: its place, window, cells and conflicts
+    go, so that later plans never meet it; its id stays, so that a replayed plan is refused
+    (410) instead of bringing it back. Idempotent."""
+    index = state or OperationIndex(jit=jit)
+    operation = index.operations.get(operation_id)
+    if operation is None and operation_id in index.erased_operations:
+        return index
+    cells = dict(index.cell_to_operations)
+    if operation is not None:
+        _unindex(cells, operation)
+    return index.model_copy(
+        update={
+            "operations": {k: v for k, v in index.operations.items() if k != operation_id},
+            "cell_to_operations": cells,
+            "conflicts": {
+                k: c for k, c in index.conflicts.items() if operation_id not in c.operation_ids
+            },
+            "erased_operations": tuple(sorted({*index.erased_operations, operation_id})),
+            "version": index.version + 1,
         }
     )
