@@ -17,7 +17,7 @@ from typing import Any
 
 import faust
 
-from events.codec import ErasedEvent, envelop
+from events.codec import envelop
 from events.deconfliction import OperationCancelled, OperationMoved, OperationPlanned
 from events.envelope import Actor, Envelope, new_id
 from events.leads import (
@@ -160,8 +160,7 @@ def build(settings: Settings, retention: RetentionSettings | None = None) -> fau
         cause, error, _ = decode_or_explain(event.value)
         if cause is None:
             assert error is not None
-            if not isinstance(error, ErasedEvent):
-                log.debug("unreadable event not observed", reason=error.reason[:200])
+            await dead.refuse(event, error)
             return
         seen = observation(cause.data)
         if seen is None:

@@ -21,6 +21,8 @@ from events.topics import (
     DECONFLICTION_EVENTS,
     LEAD_COMMANDS,
     LEAD_EVENTS,
+    RETENTION_COMMANDS,
+    RETENTION_EVENTS,
     TASK_COMMANDS,
     TASK_EVENTS,
     TopicSpec,
@@ -43,6 +45,8 @@ CONSUMED: dict[TopicSpec, str] = {
     TASK_EVENTS: "interlock.task.requested",
     ALERT_EVENTS: "interlock.alert.raised",
     AUDIT: "interlock.audit.recorded",
+    RETENTION_COMMANDS: "interlock.retention.erase_subject",
+    RETENTION_EVENTS: "interlock.retention.subject_erased",
 }
 """Every topic a service consumes, with a type that belongs on it."""
 
