@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import uuid
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import faust
+import faust.streams as faust_streams
 from pydantic import BaseModel, ValidationError
 
 from events.catalogue import CATALOGUE
@@ -325,6 +327,38 @@ class Deadlines(Generic[S]):
     interval: float = 1.0
 
 
+def write_as_of(event: faust.EventT, table: faust.Table, key: bytes, value: Any) -> None:
+    """Write a table entry after the stream has moved on from the record that caused it.
+
+    faust takes a table write's changelog partition from the stream's current record, which a
+    batch no longer has; this sets it to the record the write belongs to for the one write.
+    """
+    token = faust_streams._current_event.set(weakref.ref(event))
+    try:
+        table[key] = value
+    finally:
+        faust_streams._current_event.reset(token)
+
+
+COMMAND_BATCH = 500
+COMMAND_BATCH_WITHIN = 0.005
+"""A command waits at most 5 ms for others to share its broker round trip."""
+
+
+@dataclass
+class _Batch:
+    """What a batch of commands produced, written in the order that makes a crash harmless."""
+
+    states: dict[bytes, Any] = field(default_factory=dict)
+    """Each touched aggregate's newest state; later commands of the batch decide against it."""
+    causes: dict[bytes, faust.EventT] = field(default_factory=dict)
+    """The record that wrote each state: its partition is the changelog's."""
+    events: list[Envelope] = field(default_factory=list)
+    """Confirmed by the broker before any state is written."""
+    then: list[Envelope] = field(default_factory=list)
+    """Outcomes and refusals, sent once the events are in."""
+
+
 def command_processor(
     app: faust.App,
     settings: Settings,
@@ -332,17 +366,19 @@ def command_processor(
     domain: Domain[S],
     commands: TopicSpec,
     context: Callable[[Envelope], dict[str, Any]] | None = None,
-    after: Callable[[Envelope, Outputs], Any] | None = None,
     deadlines: Deadlines[S] | None = None,
     key: Callable[[Envelope], str] = lambda cause: cause.subject,
     erasable: SubjectKind | None = None,
 ) -> faust.Table:
     """Register an agent that applies each command on ``commands`` to its aggregate's state.
 
-    ``key`` names the table entry a command works on (its subject by default). With
-    ``erasable``, a ``SubjectErased`` of that kind replaces the aggregate's state by an erasure
-    marker, and every later command on it is answered 410. Returns the table (aggregate id →
-    state JSON).
+    Commands are taken in batches (up to 500, or what arrived within 5 ms): their events are
+    confirmed by the broker in one round trip, then the states are written, then the outcomes
+    sent, then the records acknowledged. A crash anywhere replays the batch against the old
+    states, which re-emits the same events under the same ids. ``key`` names the table entry a
+    command works on (its subject by default). With ``erasable``, a ``SubjectErased`` of that kind
+    replaces the aggregate's state by an erasure marker, and every later command on it is
+    answered 410. Returns the table (aggregate id → state JSON).
     """
     table = app.Table(
         f"{domain.name}_to_state",
@@ -353,12 +389,19 @@ def command_processor(
     dead = DeadLetters(app, settings, app.conf.id)
 
     async def handle(stream: faust.StreamT[bytes]) -> Any:
-        async for event in stream.noack().events():
-            await _handle_one(event)
-            event.ack()
+        async for records in stream.noack_take(COMMAND_BATCH, within=COMMAND_BATCH_WITHIN):
+            batch = _Batch()
+            for event in records:
+                await _decide_one(event, batch)
+            await publish(app, settings, batch.events, confirm=True)
+            for entry_key, value in batch.states.items():
+                write_as_of(batch.causes[entry_key], table, entry_key, value)
+            await publish(app, settings, batch.then)
+            for event in records:
+                event.ack()
 
-    async def _handle_one(event: faust.EventT) -> None:
-        """Handle one command record; it is acknowledged only after this returns."""
+    async def _decide_one(event: faust.EventT, batch: _Batch) -> None:
+        """Decide one command record into the batch (a poison record is dead-lettered)."""
         cause, error, wire = decode_or_explain(event.value)
         if cause is None:
             assert error is not None
@@ -378,20 +421,16 @@ def command_processor(
                     reason=error.reason,
                     errors=tuple(FieldError(field=f, message=error.reason) for f in error.fields),
                 )
-                await publish(
-                    app,
-                    settings,
-                    [
-                        addressed_envelope(header, e, domain.source, i, 0)
-                        for i, e in enumerate([outcome, *extra])
-                    ],
-                )
+                batch.then += [
+                    addressed_envelope(header, e, domain.source, i, 0)
+                    for i, e in enumerate([outcome, *extra])
+                ]
             return
         if not isinstance(cause.data, Command):
             await dead.send(event, f"{cause.type} is an event, not a command", ["type"])
             return
         entry_key = key(cause).encode()
-        stored = table.get(entry_key)
+        stored = batch.states[entry_key] if entry_key in batch.states else table.get(entry_key)
         if is_erased(stored):
             erased = stored[ERASED_MARK]
             gone = CommandRejected(
@@ -401,7 +440,7 @@ def command_processor(
                 reason=f"{key(cause)} was erased on {erased['at']} ({erased['cause']}); "
                 "nothing of it is kept",
             )
-            await publish(app, settings, [addressed_envelope(cause, gone, domain.source, 0, 0)])
+            batch.then.append(addressed_envelope(cause, gone, domain.source, 0, 0))
             return
         try:
             state = state_from_json(domain.state_model, stored)
@@ -416,19 +455,16 @@ def command_processor(
             log.exception("command failed", event_id=cause.id, type=cause.type)
             await dead.send(event, f"{type(exc).__name__} while handling {cause.type}: {exc}")
             return
-        events = [e for e in outputs.envelopes if e.type not in OUTCOME_TYPES]
         if outputs.state_changed:
-            # Events first, confirmed, then the state: a crash in between replays the command
-            # against the old state, which re-emits the same events under the same ids.
-            await publish(app, settings, events, confirm=True)
-            table[entry_key] = state_to_json(outputs.state)
-            await publish(app, settings, [e for e in outputs.envelopes if e not in events])
+            events = [e for e in outputs.envelopes if e.type not in OUTCOME_TYPES]
+            batch.events += events
+            batch.states[entry_key] = state_to_json(outputs.state)
+            batch.causes[entry_key] = event
+            batch.then += [e for e in outputs.envelopes if e not in events]
         else:
-            await publish(app, settings, outputs.envelopes)
-        if after is not None:
-            await after(cause, outputs)
+            batch.then += outputs.envelopes
         log.debug(
-            "command handled",
+            "command decided",
             event_id=cause.id,
             correlation_id=cause.correlation_id,
             team=cause.originator,
