@@ -1,5 +1,11 @@
 """The alerts HTTP router: raise, acknowledge and resolve alerts, set desk rules, and the live
-desk stream. Lists of open and unacknowledged alerts are read through the projection's views.
+desk stream.
+
+The list of a desk's alerts (``GET /jits/{jit}/alerts``) is read through the projection's
+team-scoped views (``services/projection/http.py``): the alerts worker's table lives in the
+worker's process, partitioned by JIT, and a desk must see alerts older than the hub's window.
+That list reads *fresh* (it waits for the projection to reach the topic's end) and answers a
+``cursor``; a desk passes it to the stream as ``after`` to go live exactly where the list ends.
 """
 
 from __future__ import annotations
@@ -9,7 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Header, Request
+from fastapi import APIRouter, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -224,23 +230,34 @@ async def desk_stream(
     request: Request,
     principal: Caller,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    after: Annotated[
+        str | None,
+        Query(
+            max_length=20_000,
+            description="A cursor to start from when there is no Last-Event-ID: the `cursor` "
+            "of the desk's alert list, so that the stream continues where the list ends.",
+        ),
+    ] = None,
 ) -> EventSourceResponse:
     """Pages, escalations, acknowledgements and resolutions for the team's desk, as they happen.
 
     Each message's ``id`` is a cursor; reconnecting with it as ``Last-Event-ID`` first replays
-    what was missed, then goes on live, and never sends a message twice.
+    what was missed, then goes on live, and never sends a message twice. A browser's first
+    connection cannot send that header, so ``after`` gives the same start in the query (the
+    header wins on a reconnect).
     """
     if principal.team != team:
         raise refuse(request, principal, f"team {principal.team} may not watch {team}'s desk")
     require_role(request, principal, *DESK_ROLES)
     cursor: Cursor | None = None
-    if last_event_id:
+    for text, field in ((last_event_id, "header.Last-Event-ID"), (after, "query.after")):
+        if not text:
+            continue
         try:
-            cursor = Cursor.parse(last_event_id.strip())
+            cursor = Cursor.parse(text.strip())
         except ValueError as exc:
-            raise ApiError(
-                400, str(exc), [{"field": "header.Last-Event-ID", "message": str(exc)}]
-            ) from None
+            raise ApiError(400, str(exc), [{"field": field, "message": str(exc)}]) from None
+        break
     hub: DeskHub = request.app.state.desk_hub
     try:
         subscription = await hub.subscribe(team, principal.jits, cursor)

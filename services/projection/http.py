@@ -1,25 +1,63 @@
 """Team-scoped read API over the graph: every handler checks the caller's JIT membership and
-passes the caller's team (and, for a later issue, the purpose of the read) to the views."""
+passes the caller's team (and, for a later issue, the purpose of the read) to the views.
+
+The hit and alert lists can be read *fresh*: the handler first waits (briefly, ``wait``) until
+the projection has written every record that was on the event topic when the request came, so
+an alert raised, a hit released or an alert acknowledged a moment ago (its events are on the
+broker before the command is answered) is already in the list the caller asks for next.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Awaitable, Iterator
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Query, Request
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+from fastapi import APIRouter, FastAPI, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
+from events.alerts import Severity
+from events.deconfliction import PERSON_KIND, UUID_PATTERN, HitStatus
+from events.identifiers import IdentifierKind
 from events.leads import InformationCredibility, LeadStatus, SourceReliability, SourceType
 from events.tasking import TaskStatus
+from events.topics import ALERT_EVENTS, DECONFLICTION_EVENTS, TopicSpec
 from services.kit.logging import get_logger
+from services.kit.settings import Settings
 from services.kit.web import ApiError, Caller, member_of
 from services.projection.export import ExportError, ftm_entities
-from services.projection.views import Area, GraphViews, ScopeViolationError
+from services.projection.lag import projection_group
+from services.projection.views import (
+    ALERT_STATES,
+    OPEN_ALERT_STATES,
+    Area,
+    GraphViews,
+    ScopeViolationError,
+)
 
 log = get_logger()
-router = APIRouter(tags=["views"])
+
+
+@asynccontextmanager
+async def _topic_ends(app: FastAPI) -> AsyncIterator[None]:
+    """Close the watermark reader the fresh reads opened, when the gateway stops."""
+    try:
+        yield
+    finally:
+        ends: TopicEnds | None = getattr(app.state, "topic_ends", None)
+        if ends is not None:
+            ends.close()
+
+
+router = APIRouter(tags=["views"], lifespan=_topic_ends)
 
 T = TypeVar("T")
 
@@ -55,6 +93,138 @@ async def guarded(request: Request, team: str, read: Awaitable[T]) -> T:
     except ScopeViolationError as exc:
         log.error("scope violation withheld", team=team, path=request.url.path, error=str(exc))
         raise ApiError(500, "internal error: the view was withheld") from None
+
+
+# ------------------------------------------------------------------------------ fresh reads
+
+WAIT_POLL_SECONDS = 0.05
+PARTITIONS_KEPT_SECONDS = 30.0
+
+
+class TopicEnds:
+    """High watermarks of the event topics, read with one long-lived consumer (thread-safe)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._consumer: Consumer | None = None
+        self._partitions: dict[str, tuple[float, list[int]]] = {}
+
+    def _client(self) -> Consumer:
+        if self._consumer is None:
+            self._consumer = Consumer(
+                {
+                    "bootstrap.servers": self.settings.kafka_bootstrap,
+                    "group.id": f"{self.settings.topic_prefix}interlock-ends-{uuid.uuid4().hex}",
+                    "enable.auto.commit": False,
+                }
+            )
+        return self._consumer
+
+    def highs(self, topic: str, timeout: float = 2.0) -> dict[int, int]:
+        """Per partition of ``topic``: the offset its next record will get (empty if no topic)."""
+        with self._lock:
+            consumer = self._client()
+            kept = self._partitions.get(topic)
+            if kept is None or time.monotonic() - kept[0] > PARTITIONS_KEPT_SECONDS:
+                found = consumer.list_topics(topic, timeout=timeout).topics.get(topic)
+                if found is None or found.error is not None:
+                    return {}
+                kept = (time.monotonic(), sorted(found.partitions))
+                self._partitions[topic] = kept
+            return {
+                p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)[1]
+                for p in kept[1]
+            }
+
+    def close(self) -> None:
+        with self._lock:
+            if self._consumer is not None:
+                self._consumer.close()
+                self._consumer = None
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How far a read reflects its topic: ``caught_up`` when the projection had written every
+    record that was on the topic when the read came (None: not measured); ``through`` is, per
+    partition, the offset up to which (excluded) the projection had written."""
+
+    caught_up: bool | None
+    behind_records: int | None = None
+    waited_ms: int = 0
+    through: tuple[int, ...] = ()
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "caught_up": self.caught_up,
+            "behind_records": self.behind_records,
+            "waited_ms": self.waited_ms,
+        }
+
+    def cursor(self) -> str | None:
+        """The desk stream cursor (``Last-Event-ID``) that continues where this read ends."""
+        if self.caught_up is None or not self.through:
+            return None
+        return "c1-" + ".".join(str(o) for o in self.through)
+
+
+def _settings(request: Request) -> Settings | None:
+    bus = getattr(request.app.state, "command_bus", None)
+    found: Settings | None = getattr(bus, "settings", None)
+    return found
+
+
+async def fresh(request: Request, spec: TopicSpec, within: float) -> Freshness:
+    """Wait up to ``within`` seconds for the projection to write what is on ``spec``'s topic now.
+
+    Never fails a read: when Kafka cannot be asked or the wait runs out, the read goes on and
+    says how fresh it is.
+    """
+    settings = _settings(request)
+    if settings is None:
+        return Freshness(caught_up=None)
+    ends: TopicEnds | None = getattr(request.app.state, "topic_ends", None)
+    if ends is None:
+        ends = request.app.state.topic_ends = TopicEnds(settings)
+    topic = settings.topic(spec.name)
+    started = time.monotonic()
+    try:
+        highs = await asyncio.to_thread(ends.highs, topic)
+    except KafkaException as exc:
+        log.warning("topic ends unavailable for a fresh read", topic=topic, error=str(exc)[:200])
+        return Freshness(caught_up=None)
+    group = projection_group(settings)
+    views_ = views(request)
+    while True:
+        done = await views_.checkpoints(group=group)
+        through = tuple(
+            max(done.get((topic, p), (-1, 0))[0] + 1, 0) for p in range(max(highs, default=-1) + 1)
+        )
+        behind = sum(max(0, high - through[p]) for p, high in highs.items())
+        waited = time.monotonic() - started
+        if behind == 0 or waited >= within:
+            return Freshness(
+                caught_up=behind == 0,
+                behind_records=behind,
+                waited_ms=int(waited * 1000),
+                through=through,
+            )
+        await asyncio.sleep(WAIT_POLL_SECONDS)
+
+
+Wait = Annotated[
+    float,
+    Query(
+        ge=0,
+        le=10,
+        description="Seconds to wait at most for the projection to write what is on the event "
+        "topic now (0: read at once). The answer's `projection` says how fresh it was.",
+    ),
+]
+
+
+# ---------------------------------------------------------------------------------- reads
 
 
 @router.get("/jits/{jit}/leads/{lead_id}", summary="A lead your team may see")
@@ -160,6 +330,134 @@ async def list_tasks(
         ),
     )
     return {"items": items, "count": len(items)}
+
+
+HIT_KINDS = frozenset({*(k.value for k in IdentifierKind), PERSON_KIND})
+HitId = Annotated[str, Path(pattern=UUID_PATTERN, description="The hit's id.")]
+
+
+@router.get("/jits/{jit}/hits", summary="Deconfliction hits your team is a side of")
+async def list_hits(
+    jit: str,
+    request: Request,
+    principal: Caller,
+    status: Annotated[
+        list[HitStatus] | None,
+        Query(description="confirmed (same identifier or person key) or possible (fuzzy)."),
+    ] = None,
+    kind: Annotated[
+        list[str] | None, Query(description="What matched: an identifier kind, or person.")
+    ] = None,
+    since: Since = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    wait: Wait = 2.0,
+    purpose: Purpose = None,
+) -> dict[str, Any]:
+    """Hits of the JIT where your team holds one of the two targets, newest first: both sides
+    with their desk contacts, whether each side released or declined its details (and what it
+    released), and which of your own records matched. Hits of other teams are never listed."""
+    member_of(request, principal, jit)
+    unknown = sorted(set(kind or ()) - HIT_KINDS)
+    if unknown:
+        message = f"not a kind of hit: {', '.join(unknown)}"
+        raise ApiError(422, message, [{"field": "query.kind", "message": message}])
+    freshness = await fresh(request, DECONFLICTION_EVENTS, wait)
+    items = await guarded(
+        request,
+        principal.team,
+        views(request).hits(
+            team=principal.team,
+            jit=jit,
+            status=[s.value for s in status] if status else None,
+            kind=kind,
+            since=aware(since),
+            limit=limit,
+            purpose=purpose,
+        ),
+    )
+    return {"items": items, "count": len(items), "projection": freshness.report()}
+
+
+@router.get("/jits/{jit}/hits/{hit_id}", summary="A deconfliction hit your team is a side of")
+async def get_hit(
+    jit: str,
+    hit_id: HitId,
+    request: Request,
+    principal: Caller,
+    wait: Wait = 0.0,
+    purpose: Purpose = None,
+) -> dict[str, Any]:
+    """The hit as your side sees it; 404 if there is no such hit or your team is not one of its
+    two sides (the answer is the same, so nothing is learnt from it)."""
+    member_of(request, principal, jit)
+    if wait:
+        await fresh(request, DECONFLICTION_EVENTS, wait)
+    hit = await guarded(
+        request,
+        principal.team,
+        views(request).hit(team=principal.team, jit=jit, hit_id=hit_id, purpose=purpose),
+    )
+    if hit is None:
+        raise ApiError(404, f"no hit {hit_id} visible to team {principal.team} in JIT {jit}")
+    return hit
+
+
+AlertState = Literal["open", "raised", "escalated", "acknowledged", "resolved", "all"]
+
+
+@router.get("/jits/{jit}/alerts", summary="Alerts that page your team's desk")
+async def list_alerts(
+    jit: str,
+    request: Request,
+    principal: Caller,
+    state: Annotated[
+        list[AlertState] | None,
+        Query(
+            description="open (raised or escalated, the default), raised, escalated, "
+            "acknowledged, resolved, or all."
+        ),
+    ] = None,
+    severity: Annotated[list[Severity] | None, Query()] = None,
+    since: Since = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    wait: Wait = 2.0,
+    purpose: Purpose = None,
+) -> dict[str, Any]:
+    """Alerts of the JIT that your desk's live stream pages you for (routed to your team, or
+    escalated to the coordinator's step while your team is a target or the coordinator), newest
+    first, with severity, category, summary, state and, while open, the deadlines:
+    ``acknowledge_by`` and ``escalates_at`` (the next escalation; none when nobody is next).
+
+    ``cursor`` is a desk stream ``Last-Event-ID`` (or ``after``) that continues exactly where
+    this list ends, so a desk can show the list, then go live without a gap.
+    """
+    member_of(request, principal, jit)
+    wanted: set[str] = set(state or ("open",))
+    states: tuple[str, ...] | None = None
+    if "all" not in wanted:
+        if "open" in wanted:
+            wanted = (wanted - {"open"}) | set(OPEN_ALERT_STATES)
+        states = tuple(s for s in ALERT_STATES if s in wanted)
+    freshness = await fresh(request, ALERT_EVENTS, wait)
+    items = await guarded(
+        request,
+        principal.team,
+        views(request).desk_alerts(
+            team=principal.team,
+            jit=jit,
+            states=states,
+            severity=[s.value for s in severity] if severity else None,
+            since=aware(since),
+            limit=limit,
+            purpose=purpose,
+        ),
+    )
+    return {
+        "items": items,
+        "count": len(items),
+        "projection": freshness.report(),
+        "cursor": freshness.cursor(),
+    }
 
 
 @router.get("/jits/{jit}/persons/{person_id}", summary="A person's card")

@@ -32,6 +32,7 @@ from services.projection.scoping import (
     identity_visible,
     kind_of,
     node_ref,
+    plain,
     present,
 )
 
@@ -209,6 +210,125 @@ CARD = (
     f"  CASE WHEN path IS NULL THEN [] ELSE [x IN nodes(path) | {NODE}] END AS nodes,\n"
     f"  CASE WHEN path IS NULL THEN [] ELSE [r IN relationships(path) | {REL}] END AS rels"
 )
+
+
+HIT_SIDES = ("registering", "holding")
+DESK_FIELDS = ("name", "phone", "email")
+
+ALERT_STATES = ("raised", "escalated", "acknowledged", "resolved")
+"""An alert's state as a desk sees it: ``escalated`` is a raised alert past its first step."""
+OPEN_ALERT_STATES = ("raised", "escalated")
+COORDINATOR_STEP = 2
+"""The escalation step at which the coordinator team's desk is paged (and every target's is
+told), as the alerts service numbers them."""
+
+LINK_KIND = {
+    "Lead": "lead",
+    "Task": "task",
+    "Operation": "operation",
+    "Person": "entity",
+    "Identifier": "entity",
+    "Organisation": "entity",
+    "Location": "entity",
+    "Registration": "registration",
+    "DeconflictionHit": "hit",
+    "OperationConflict": "conflict",
+    "RoleConflict": "conflict",
+    "Alert": "alert",
+}
+"""What an alert's link points at, in the words of ``events.alerts.LinkKind``."""
+
+
+def hit_for(
+    team: str,
+    props: Mapping[str, Any],
+    details: Iterable[Mapping[str, Any]],
+    ours: Iterable[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """A hit as one of its sides sees it: both sides (team, desk, decision), the details each
+    side released or declined, and the viewing team's own matched records."""
+    shown = present(team, ["DeconflictionHit"], props)
+    sides: dict[str, dict[str, Any]] = {}
+    for side in HIT_SIDES:
+        desk = {f: shown.pop(f"{side}_desk_{f}", None) for f in DESK_FIELDS}
+        sides[side] = {
+            "team": shown.pop(f"{side}_team", None),
+            "desk": desk if any(desk.values()) else None,
+            "decision": "pending",
+        }
+    mine = next((s for s in HIT_SIDES if sides[s]["team"] == team), None)
+    if mine is None:
+        raise ScopeViolationError(f"a hit was returned to team {team}, which is not a side of it")
+    released: list[dict[str, Any]] = []
+    for item in details:
+        checked(team, item["rel"], "relationship")
+        shown_details = present(team, ["HitDetails"], item["props"])
+        if shown_details.get("hit_id") != shown["id"]:
+            raise ScopeViolationError("hit details were returned for another hit")
+        released.append(shown_details)
+        for side in HIT_SIDES:
+            if sides[side]["team"] == shown_details.get("by_team"):
+                sides[side]["decision"] = shown_details.get("status", "pending")
+                sides[side]["decided_at"] = shown_details.get("at")
+    records: list[dict[str, Any]] = []
+    for item in ours:
+        checked(team, item["rel"], "relationship")
+        record = present(team, ["Registration"], item["props"])
+        if record.get("team") != team:
+            raise ScopeViolationError("a hit showed a registration of another team")
+        records.append(record)
+    other = "holding" if mine == "registering" else "registering"
+    return {
+        **shown,
+        **sides,
+        "our_side": mine,
+        "other_team": sides[other]["team"],
+        "details": sorted(released, key=lambda d: str(d.get("by_team"))),
+        "our_records": sorted(records, key=lambda r: str(r.get("id"))),
+    }
+
+
+def alert_for(
+    team: str,
+    props: Mapping[str, Any],
+    route: Mapping[str, Any] | None,
+    state: str,
+    links: Iterable[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """An alert as ``team``'s desk sees it: its state, the route that paged the desk, the
+    deadlines while it is open, and the links the team may follow."""
+    shown = present(team, ["Alert"], props)
+    step = int(props.get("escalation_step") or 0)
+    escalated_here = step >= COORDINATOR_STEP and (
+        team in (props.get("target_teams") or ()) or props.get("coordinator_team") == team
+    )
+    if route is not None:
+        checked(team, route, "relationship")
+    elif not escalated_here:
+        raise ScopeViolationError(f"an alert was returned to a desk it does not page ({team})")
+    if state not in ALERT_STATES:
+        raise ScopeViolationError(f"an alert in an unknown state {state!r}")
+    if state not in OPEN_ALERT_STATES:
+        shown.pop("acknowledge_by", None)
+        shown.pop("escalates_at", None)
+    found: dict[tuple[str, str], dict[str, str]] = {}
+    for item in links:
+        checked(team, item["rel"], "relationship")
+        target = present(team, item["labels"], item["props"])
+        kind = LINK_KIND.get(kind_of(item["labels"]))
+        if kind is not None:
+            found[(kind, str(target["id"]))] = {"kind": kind, "id": str(target["id"])}
+    return {
+        **shown,
+        "alert_id": shown["id"],
+        "state": state,
+        "route": (
+            {k: plain(route[k]) for k in ("desk", "basis") if route.get(k) is not None}
+            if route is not None
+            else None
+        ),
+        "links": sorted(found.values(), key=lambda ln: (ln["kind"], ln["id"])),
+    }
 
 
 class GraphViews:
@@ -504,6 +624,114 @@ class GraphViews:
         graph.add_path(rows[0]["nodes"], rows[0]["rels"])
         order = [graph.refs[n["eid"]] for n in rows[0]["nodes"]]
         return graph.shape(path=order, length=len(order) - 1)
+
+    # ------------------------------------------------------------------ deconfliction hits
+
+    async def hits(
+        self,
+        *,
+        team: str,
+        jit: str,
+        status: Sequence[str] | None = None,
+        kind: Sequence[str] | None = None,
+        since: datetime | None = None,
+        hit_id: str | None = None,
+        limit: int = 100,
+        purpose: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Hits of a JIT that ``team`` is a side of, newest first, each with both sides' desk
+        contacts, what each side decided about its details, and the team's own records that
+        matched (never the other side's)."""
+        rows = await self._read(
+            f"""
+            MATCH (h:DeconflictionHit) WHERE {IN_JIT.format(v="h")} AND {visible("h")}
+              AND h.detected_at IS NOT NULL
+              AND $team IN [h.registering_team, h.holding_team]
+              AND ($hit_id IS NULL OR h.id = $hit_id)
+              AND ($status IS NULL OR h.status IN $status)
+              AND ($kind IS NULL OR h.kind IN $kind)
+              AND ($since IS NULL OR h.detected_at >= $since)
+            WITH h ORDER BY h.detected_at DESC, h.id LIMIT $limit
+            CALL (h) {{
+              MATCH (h)<-[r:DETAILS_OF]-(d:HitDetails) WHERE {visible("r", "d")}
+              RETURN collect({{props: properties(d), rel: properties(r)}}) AS details
+            }}
+            CALL (h) {{
+              MATCH (h)-[m:MATCHED]->(g:Registration) WHERE {visible("m", "g")}
+              RETURN collect({{props: properties(g), rel: properties(m)}}) AS ours
+            }}
+            RETURN properties(h) AS hit, details, ours
+            ORDER BY h.detected_at DESC, h.id
+            """,
+            team=team,
+            jit=jit,
+            hit_id=hit_id,
+            status=list(status) if status else None,
+            kind=list(kind) if kind else None,
+            since=since,
+            limit=limit,
+        )
+        return [hit_for(team, row["hit"], row["details"], row["ours"]) for row in rows]
+
+    async def hit(
+        self, *, team: str, jit: str, hit_id: str, purpose: str | None = None
+    ) -> dict[str, Any] | None:
+        """One hit, if ``team`` is one of its two sides; None otherwise (nothing tells it apart
+        from a hit that does not exist)."""
+        found = await self.hits(team=team, jit=jit, hit_id=hit_id, limit=1, purpose=purpose)
+        return found[0] if found else None
+
+    # -------------------------------------------------------------------------- alerts
+
+    async def desk_alerts(
+        self,
+        *,
+        team: str,
+        jit: str,
+        states: Sequence[str] | None = OPEN_ALERT_STATES,
+        severity: Sequence[str] | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+        purpose: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Alerts of a JIT that page ``team``'s desk, newest first, in the given states.
+
+        A desk sees what its live stream pages it for: an alert routed to the team (its desk
+        rule let it through, or it is safety-critical), or escalated to the coordinator's step
+        while the team is a target or the coordinator team. An alert the team only raised, or
+        that its desk rule filtered out, is not on its desk.
+        """
+        rows = await self._read(
+            f"""
+            MATCH (a:Alert) WHERE a.jit = $jit AND {visible("a")} AND a.raised_at IS NOT NULL
+            OPTIONAL MATCH (a)-[s:SENT_TO]->(t:Team {{id: $team}}) WHERE {visible("s", "t")}
+            WITH a, s, CASE WHEN a.status = 'raised' AND coalesce(a.escalation_step, 0) > 0
+                            THEN 'escalated' ELSE a.status END AS state
+            WHERE (s IS NOT NULL OR (coalesce(a.escalation_step, 0) >= $coordinator_step
+                                     AND ($team IN a.target_teams OR a.coordinator_team = $team)))
+              AND ($states IS NULL OR state IN $states)
+              AND ($severity IS NULL OR a.severity IN $severity)
+              AND ($since IS NULL OR a.raised_at >= $since)
+            WITH a, s, state ORDER BY a.raised_at DESC, a.id LIMIT $limit
+            CALL (a) {{
+              MATCH (a)-[r:RAISED_FOR]->(x) WHERE {visible("r", "x")}
+              RETURN collect({{labels: labels(x), props: properties(x), rel: properties(r)}})
+                AS links
+            }}
+            RETURN properties(a) AS alert, properties(s) AS route, state, links
+            ORDER BY a.raised_at DESC, a.id
+            """,
+            team=team,
+            jit=jit,
+            states=list(states) if states else None,
+            severity=list(severity) if severity else None,
+            since=since,
+            limit=limit,
+            coordinator_step=COORDINATOR_STEP,
+        )
+        return [
+            alert_for(team, row["alert"], row["route"], row["state"], row["links"]) for row in rows
+        ]
 
     # ------------------------------------------------------------- operations, timeline
 

@@ -7,6 +7,7 @@ same JSON endpoints; this module adds only the log-in, the pages and a validatio
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +51,7 @@ TASK_COLUMNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("done", "Done", ("completed", "declined", "cancelled", "stopped")),
 )
 LEAD_STATUSES = ("new", "triaged", "actioned", "closed", "discarded")
+HIT_STATUSES = ("confirmed", "possible")
 HIT_PROBE = "00000000-0000-4000-8000-000000000000"
 """A well-formed hit id, to ask the router whether the release endpoint exists."""
 DESK_ROLES = ("desk_officer", "team_lead", "coordinator")
@@ -359,12 +361,17 @@ async def dashboard(jit: str, request: Request, partial: str = "") -> Response:
     if isinstance(session, Response):
         return session
     viewer, gateway = session
-    leads = await gateway.get(f"/jits/{jit}/leads", status="new", limit=10)
-    alerts = await _alerts(gateway, viewer, jit)
-    tasks = await gateway.get(f"/jits/{jit}/tasks", view="overdue")
-    hits = await gateway.get(f"/jits/{jit}/hits", limit=10)
-    health = await gateway.get("/health")
-    open_alerts = [a for a in alerts.items() if _open_alert(a)]
+    leads, alerts, tasks, hits, health = await asyncio.gather(
+        gateway.get(f"/jits/{jit}/leads", status="new", limit=10),
+        gateway.get(f"/jits/{jit}/alerts", state="open", limit=50),
+        gateway.get(f"/jits/{jit}/tasks", view="overdue"),
+        gateway.get(f"/jits/{jit}/hits", limit=10),
+        gateway.get("/health"),
+    )
+    open_alerts = sorted(
+        (a for a in alerts.items() if _open_alert(a)),
+        key=lambda a: (str(a.get("severity") or "P4"), _neg(a.get("raised_at"))),
+    )
     name = "_dashboard.html" if partial else "dashboard.html"
     return render(
         request,
@@ -389,7 +396,9 @@ def _neg(value: Any) -> float:
 
 
 def _open_alert(alert: dict[str, Any]) -> bool:
-    return str(alert.get("status", "open")).lower() not in {"acknowledged", "resolved"}
+    """Whether an alert still waits for its desk (raised or escalated)."""
+    state = alert.get("state") or alert.get("status") or "open"
+    return str(state).lower() not in {"acknowledged", "resolved"}
 
 
 def _lag(health: Reply) -> dict[str, Any] | None:
@@ -411,13 +420,6 @@ def _lag(health: Reply) -> dict[str, Any] | None:
                 }
             return {"seconds": found, "behind": None}
     return None
-
-
-async def _alerts(gateway: Gateway, viewer: Viewer, jit: str) -> Reply:
-    reply = await gateway.get(f"/desks/{viewer.team}/alerts", jit=jit)
-    if not reply.available:
-        reply = await gateway.get(f"/jits/{jit}/alerts")
-    return reply
 
 
 @router.get("/jits/{jit}/leads")
@@ -567,12 +569,16 @@ def _conflict_sides(conflict: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _hit_sides(hit: dict[str, Any], team: str) -> dict[str, Any]:
-    """The other team of a hit and its desk contact, from flat or nested fields."""
+    """Both sides of a hit as ``{team, desk, decision}``: ``mine`` and ``other``."""
     sides = {}
     for side in ("registering", "holding"):
         nested = hit.get(side)
         if isinstance(nested, dict):
-            sides[side] = {"team": nested.get("team"), "desk": nested.get("desk")}
+            sides[side] = {
+                "team": nested.get("team"),
+                "desk": nested.get("desk"),
+                "decision": nested.get("decision", "pending"),
+            }
         else:
             sides[side] = {
                 "team": hit.get(f"{side}_team"),
@@ -584,7 +590,9 @@ def _hit_sides(hit: dict[str, Any], team: str) -> dict[str, Any]:
                 if hit.get(f"{side}_desk_name")
                 else None,
             }
-    mine = "registering" if sides["registering"]["team"] == team else "holding"
+    mine = hit.get("our_side") or (
+        "registering" if sides["registering"]["team"] == team else "holding"
+    )
     other = "holding" if mine == "registering" else "registering"
     return {"other": sides[other], "mine": sides[mine]}
 
@@ -669,13 +677,15 @@ def _plot(ops: list[dict[str, Any]], conflicts: list[dict[str, Any]]) -> dict[st
 
 
 @router.get("/jits/{jit}/hits")
-async def hits(jit: str, request: Request, partial: str = "") -> Response:
-    """Deconfliction hits of the team: the other side's desk, and release or decline."""
+async def hits(jit: str, request: Request, status: str = "", partial: str = "") -> Response:
+    """Deconfliction hits of the team: the other side's desk, each side's decision on its
+    details, and release or decline of ours, right from the list."""
     session = _session(request, jit)
     if isinstance(session, Response):
         return session
     viewer, gateway = session
-    found = await gateway.get(f"/jits/{jit}/hits")
+    status = status if status in HIT_STATUSES else ""
+    found = await gateway.get(f"/jits/{jit}/hits", status=status, limit=200)
     return render(
         request,
         "_hits.html" if partial else "hits.html",
@@ -683,6 +693,8 @@ async def hits(jit: str, request: Request, partial: str = "") -> Response:
         jit=jit,
         section="hits",
         hits=found,
+        status=status,
+        statuses=HIT_STATUSES,
         can_release=gateway.has(f"/jits/{jit}/hits/{HIT_PROBE}/release", "POST"),
     )
 
@@ -694,13 +706,18 @@ async def alert_desk(jit: str, request: Request, partial: str = "") -> Response:
     if isinstance(session, Response):
         return session
     viewer, gateway = session
-    alerts = await _alerts(gateway, viewer, jit)
+    alerts, handled = await asyncio.gather(
+        gateway.get(f"/jits/{jit}/alerts", state="open", limit=200),
+        gateway.get(f"/jits/{jit}/alerts", state=["acknowledged", "resolved"], limit=10, wait="0"),
+    )
     stream = f"/desks/{viewer.team}/alerts/stream"
     watches = viewer.principal.has_role(*DESK_ROLES)
     items = sorted(
-        alerts.items(),
-        key=lambda a: (not _open_alert(a), str(a.get("severity", "P4")), _neg(a.get("raised_at"))),
+        (a for a in alerts.items() if _open_alert(a)),
+        key=lambda a: (str(a.get("severity") or "P4"), _neg(a.get("raised_at"))),
     )
+    cursor = alerts.body.get("cursor") if alerts.ok and isinstance(alerts.body, dict) else None
+    live = gateway.has(stream) and watches
     return render(
         request,
         "_alerts.html" if partial else "desk.html",
@@ -709,7 +726,9 @@ async def alert_desk(jit: str, request: Request, partial: str = "") -> Response:
         section="desk",
         alerts=alerts,
         items=items,
-        stream=stream if gateway.has(stream) and watches else "",
+        handled=handled.items(),
+        p1=next((a for a in items if a.get("severity") == "P1"), None),
+        stream=(f"{stream}?{urlencode({'after': cursor})}" if cursor else stream) if live else "",
         stream_exists=gateway.has(stream),
         watches=watches,
         now=datetime.now(UTC),

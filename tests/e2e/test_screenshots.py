@@ -99,6 +99,30 @@ def test_screenshots_of_the_main_pages(
         timeout=90,
     )
     person = lead["persons"][0]["id"]
+    for i, identifiers in enumerate(([PHONE], [IBAN])):
+        held = ro.post(
+            f"/jits/{jit}/leads",
+            lead_body(
+                f"shot-ro-{i}-{uuid.uuid4()}",
+                source="partner_team",
+                summary="RO case file: the same recruiter's phone and account.",
+                persons=[{"name": "Ion Popescu", "role": "suspect"}] if i == 0 else [],
+                identifiers=[{**x, "person": 0} if i == 0 else x for x in identifiers],
+            ),
+        )
+        assert held.status_code == 201, held.text
+    hits = eventually(
+        lambda: len(items := nl.get(f"/jits/{jit}/hits").json()["items"]) >= 2 and items,
+        timeout=120,
+    )
+    released = ro.post(
+        f"/jits/{jit}/hits/{hits[-1]['id']}/release",
+        {
+            "contact_officer": "Insp. Ionescu, DIICOT Constanța",
+            "note": "Our account holder is a suspect in case 1234/D/P/2026; call our desk first.",
+        },
+    )
+    assert released.status_code == 201, released.text
     soon = datetime.now(UTC) + timedelta(days=2)
     for title, to_team in (
         ("Identify the holder of +40721555123", "RO-DIICOT"),
@@ -133,6 +157,16 @@ def test_screenshots_of_the_main_pages(
         )
 
     page = open_as("anna.devries", "NL-KLPD", roles=("investigator", "coordinator"))
+    waiting = ro.post(
+        f"/jits/{jit}/alerts",
+        {
+            "severity": "P3",
+            "category": "suspect_movement",
+            "target_teams": ["NL-KLPD"],
+            "summary": "Van B 123 ABC seen on the A2 towards Utrecht (ANPR).",
+        },
+    )
+    assert waiting.status_code == 201, waiting.text
     desk = open_as("joost.bakker", "NL-KLPD", roles=("desk_officer", "team_lead"))
     desk.goto(f"/ui/jits/{jit}/desk")
     desk.locator('#live-state[data-state="live"]').wait_for(timeout=60_000)
@@ -153,7 +187,7 @@ def test_screenshots_of_the_main_pages(
                 "summary": summary,
             },
         )
-    desk.locator("li.alert").nth(1).wait_for(timeout=60_000)
+    desk.locator("li.alert").nth(2).wait_for(timeout=60_000)
     desk.wait_for_timeout(1500)
     desk.screenshot(path=str(folder / "alert-desk.png"), full_page=True)
 

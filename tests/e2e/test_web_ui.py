@@ -200,11 +200,11 @@ def test_deconfliction_hit_appears_live_on_the_other_teams_desk(
     expect(hit.first).to_be_visible(timeout=LIVE)
 
 
-@pytest.mark.xfail(strict=False, reason="needs a hit list read endpoint (GET /jits/{jit}/hits)")
 def test_hits_page_shows_the_other_desk_and_releases_details(
     open_as: Callable[..., Any], platform: Platform, issuer: Any, jit: str
 ) -> None:
-    """Both teams see the hit with the other team's desk; RO releases a note, NL sees it."""
+    """Both teams see the hit with the other team's desk; RO releases a note from the list, NL
+    sees it and declines from the list, and RO then sees NL's decline with its reason."""
     phone = f"+40 721 555 {uuid.uuid4().int % 900 + 100}"
     for name, team in (("anna", "NL-KLPD"), ("ioana", "RO-DIICOT")):
         created = member(platform, issuer, jit, name, team).post(
@@ -222,11 +222,25 @@ def test_hits_page_shows_the_other_desk_and_releases_details(
     hit.get_by_label("Note").fill("Our case officer will call your desk.")
     hit.get_by_role("button", name="Release").click()
     expect(ro.locator("#flash")).to_contain_text("Details released", timeout=LIVE)
+    expect(ro.locator("li.hit").first).to_have_attribute("data-ours", "released", timeout=LIVE)
+    expect(ro.locator("li.hit").first.locator("summary", has_text="Release details")).to_have_count(
+        0
+    )
 
     nl = open_as("anna", "NL-KLPD")
     nl.goto(f"/ui/jits/{jit}/hits")
-    expect(nl.locator("li.hit").first).to_contain_text(
-        "Our case officer will call your desk.", timeout=LIVE
+    nl_hit = nl.locator("li.hit").first
+    expect(nl_hit).to_contain_text("Our case officer will call your desk.", timeout=LIVE)
+    expect(nl_hit).to_contain_text("RO-DIICOT rapid-response desk")
+    nl_hit.locator("summary", has_text="Decline").click()
+    nl_hit.get_by_label("Reason (optional)").fill("Sub judice until the hearing")
+    nl_hit.get_by_role("button", name="Decline to release").click()
+    expect(nl.locator("#flash")).to_contain_text("Declined", timeout=LIVE)
+    expect(nl.locator("li.hit").first).to_have_attribute("data-ours", "declined", timeout=LIVE)
+
+    ro.reload()
+    expect(ro.locator("li.hit").first.locator(".declined")).to_contain_text(
+        "NL-KLPD declined to release details: Sub judice until the hearing", timeout=LIVE
     )
 
 

@@ -277,7 +277,9 @@
       var left = Math.round((deadline - now) / 1000);
       var abs = Math.abs(left);
       var text = Math.floor(abs / 60) + ":" + pad(abs % 60);
-      el.textContent = left >= 0 ? "escalates in " + text : "escalation due " + text + " ago";
+      var verb = el.dataset.verb || "escalates";
+      var late = el.dataset.late || "escalation due";
+      el.textContent = left >= 0 ? verb + " in " + text : late + " " + text + (el.dataset.late ? "" : " ago");
       el.classList.toggle("urgent", left < 60);
     });
   }
@@ -319,12 +321,18 @@
   }
 
   function clientRow(list, message, type) {
-    // the desk without an alert list endpoint: build the list from the stream itself
+    // keep the desk's list up to date from its stream: add an alert the list does not show yet
+    // (once: a replayed page finds its row), mark acknowledgements and resolutions, and never
+    // move a row backwards (an escalation step or a repeat count only grows). Returns "added",
+    // "updated", "unknown" (an alert the message cannot show by itself) or "".
     var event = (message.event && message.event.data) || {};
     var id = event.alert_id;
-    if (!id) return;
-    var row = list.querySelector('[data-alert="' + CSS.escape(id) + '"]');
+    if (!id) return "";
+    var desk = list.closest("[data-desk]") || list;
+    var row = desk.querySelector('[data-alert="' + CSS.escape(id) + '"]');
     var alert = alertOf(message);
+    var added = false;
+    if (!row && !message.alert) return /routed|escalated/.test(type) ? "unknown" : "";
     if (!row && message.alert) {
       row = el("li", "alert open sev-row-" + String(alert.severity || "p4").toLowerCase());
       row.dataset.alert = id;
@@ -334,12 +342,19 @@
       head.appendChild(el("span", "sev sev-" + String(alert.severity || "p4").toLowerCase(), alert.severity || "P?"));
       head.appendChild(document.createTextNode(" "));
       head.appendChild(el("strong", "", String(alert.category || "").replace(/_/g, " ")));
-      head.appendChild(el("span", "muted", " raised by " + (alert.raising_team || "")));
+      var at = alert.raised_at ? new Date(alert.raised_at) : null;
+      var when = at && !isNaN(at.getTime()) ? " at " + pad(at.getUTCHours()) + ":" + pad(at.getUTCMinutes()) + " UTC" : "";
+      head.appendChild(el("span", "muted", " raised" + when + " by " + (alert.raising_team || "")));
       row.appendChild(head);
       row.appendChild(el("p", "alert-summary", alert.summary || ""));
       var foot = el("div", "alert-foot");
       var deadline = event.next_escalation_at || event.acknowledge_by || alert.escalates_at || alert.acknowledge_by;
-      if (deadline) { var c = el("span", "countdown", ""); c.dataset.deadline = deadline; foot.appendChild(c); }
+      if (deadline) {
+        var c = el("span", "countdown", "");
+        c.dataset.deadline = deadline;
+        if (!(event.next_escalation_at || alert.escalates_at)) { c.dataset.verb = "acknowledge"; c.dataset.late = "acknowledgement overdue by"; }
+        foot.appendChild(c);
+      }
       var form = el("form", "inline");
       form.dataset.command = "/jits/" + encodeURIComponent(alert.jit || desk_jit(list)) + "/alerts/" + encodeURIComponent(id) + "/acknowledge";
       form.dataset.success = "Alert acknowledged";
@@ -349,27 +364,55 @@
       form.appendChild(button);
       foot.appendChild(form);
       row.appendChild(foot);
+      row.dataset.state = "raised";
+      row.dataset.step = "0";
       list.insertBefore(row, list.firstChild);
+      var empty = desk.querySelector("[data-empty]");
+      if (empty) empty.remove();
+      added = true;
       tick();
     }
-    if (!row) return;
     if (/acknowledged|resolved/.test(type)) {
+      var resolved = /resolved/.test(type);
+      if (row.dataset.state === "resolved" || (row.dataset.state === "acknowledged" && !resolved)) return "";
       row.classList.remove("open");
       row.classList.add("done");
+      row.dataset.state = resolved ? "resolved" : "acknowledged";
+      var stale = row.querySelector(".badge.warn");
+      if (stale) stale.remove();
       var foot2 = row.querySelector(".alert-foot");
       if (foot2) {
         foot2.textContent = "";
-        foot2.appendChild(el("span", "status", (/resolved/.test(type) ? "resolved" : "acknowledged") + (event.team ? " by " + event.team : "")));
+        foot2.appendChild(el("span", "status", row.dataset.state + (event.team ? " by " + event.team : "")));
       }
-    } else if (/escalated/.test(type) && event.step) {
+      return "updated";
+    } else if (/escalated/.test(type) && event.step && row.classList.contains("open")) {
+      if (Number(event.step) <= Number(row.dataset.step || 0)) return added ? "added" : "";
+      row.dataset.step = String(event.step);
+      row.dataset.state = "escalated";
       var badge = row.querySelector(".badge.warn") || row.querySelector(".alert-head").appendChild(el("span", "badge warn", ""));
       badge.textContent = "escalated step " + event.step;
       var countdown = row.querySelector(".countdown");
-      if (countdown && (event.next_escalation_at || event.acknowledge_by)) countdown.dataset.deadline = event.next_escalation_at || event.acknowledge_by;
+      var next = event.next_escalation_at || event.acknowledge_by;
+      if (countdown && next) {
+        countdown.dataset.deadline = next;
+        if (event.next_escalation_at) { delete countdown.dataset.verb; delete countdown.dataset.late; }
+        else { countdown.dataset.verb = "acknowledge"; countdown.dataset.late = "acknowledgement overdue by"; }
+      }
+      tick();
+      return added ? "added" : "updated";
     } else if (/deduplicated/.test(type) && event.count) {
       var dup = row.querySelector(".badge.dup") || row.querySelector(".alert-head").appendChild(el("span", "badge dup", ""));
-      dup.textContent = "×" + event.count;
+      if (Number(event.count) > Number(dup.dataset.count || 0)) { dup.dataset.count = String(event.count); dup.textContent = "×" + event.count; }
+      return added ? "added" : "updated";
     }
+    return added ? "added" : "";
+  }
+
+  function settleBanner(desk) {
+    // the P1 banner stays while an open P1 alert is on the desk
+    var banner = document.getElementById("p1-banner");
+    if (banner && !banner.hidden && !desk.querySelector('.alert.open[data-severity="P1"]')) banner.hidden = true;
   }
 
   function desk_jit(node) {
@@ -399,6 +442,28 @@
     var state = document.getElementById("live-state");
     function setState(text, value) { if (state) { state.textContent = text; state.dataset.state = value; } }
     if (!desk.dataset.stream || !window.EventSource) return;
+    // messages kept for a while: a list re-read from the server may have been read before the
+    // newest of them were projected, so they are applied again after the swap (idempotent)
+    var recent = [];
+    var requested = 0;
+    function apply(data, type) {
+      var list = desk.querySelector("[data-client-alerts]");
+      if (!list) return "";
+      var result = clientRow(list, data, type);
+      if (result === "unknown") document.body.dispatchEvent(new CustomEvent("interlock:desk-stale", { bubbles: true }));
+      settleBanner(desk);
+      return result;
+    }
+    desk.addEventListener("htmx:beforeRequest", function (event) {
+      if (event.target === desk) requested = Date.now();
+    });
+    desk.addEventListener("htmx:afterSwap", function (event) {
+      if (event.target !== desk) return;
+      var since = requested - 2000;
+      recent.forEach(function (m) { if (m.at >= since) apply(m.data, m.type); });
+      settleBanner(desk);
+      tick();
+    });
     var source = new EventSource(desk.dataset.stream, { withCredentials: true });
     source.onopen = function () { setState("live", "live"); };
     source.onerror = function () { setState("reconnecting…", "reconnecting"); };
@@ -410,9 +475,12 @@
       var jit = desk.dataset.jit;
       if (alert.jit && jit && alert.jit !== jit) return;
       if (/delivered|desk_rule|webhook/.test(type)) return;
-      if (alert.severity === "P1" && /routed|escalated/.test(type)) p1(alert, type);
-      var list = desk.querySelector("[data-client-alerts]");
-      if (list) clientRow(list, data, type);
+      var now = Date.now();
+      recent.push({ at: now, data: data, type: type });
+      while (recent.length && (recent.length > 500 || recent[0].at < now - 120000)) recent.shift();
+      var result = apply(data, type);
+      var fresh = result === "added" || (result === "updated" && /escalated/.test(type));
+      if (alert.severity === "P1" && /routed|escalated/.test(type) && (fresh || result === "unknown")) p1(alert, type);
       document.body.dispatchEvent(new CustomEvent("interlock:alert", { bubbles: true }));
     }
     source.onmessage = onEvent;
