@@ -443,6 +443,13 @@ async def check_team(views: GraphViews, world: World, team: str, draw: Any) -> N
     }  # fmt: skip
     assert {i["id"] for i in timeline} == expected_ids
 
+    hits = await read("hits", limit=500)
+    assert {h["id"] for h in hits} == {
+        k.split(":", 1)[1] for k in m.nodes if kind(k) == "DeconflictionHit" and m.sees(team, k)
+    }
+    for alert in await read("desk_alerts", states=None, limit=500):
+        assert m.sees(team, f"Alert:{alert['alert_id']}")
+
     ops = await read("operations", include_cancelled=True)
     assert {o["id"] for o in ops} == {o for o in world.operations if m.sees(team, f"Operation:{o}")}
 
