@@ -30,7 +30,6 @@ from typing import Any
 
 import faust
 from confluent_kafka import (
-    OFFSET_BEGINNING,
     Consumer,
     KafkaError,
     Message,
@@ -43,6 +42,7 @@ from mode import Service
 from events.codec import InvalidEvent, decode, encode, sealed_subject
 from events.envelope import Envelope
 from events.topics import DIRECTORY, feed_topic
+from services.kit.compacted import CompactedReader
 from services.kit.kafka import dead_letter_record, dead_letter_topic, producer_config
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
@@ -68,138 +68,47 @@ class DirectoryView:
     """This worker's own, whole copy of the directory's JIT records, kept current by a thread."""
 
     def __init__(self, settings: Settings) -> None:
-        self.topic = settings.topic(DIRECTORY.name)
-        self._conf = {
-            "bootstrap.servers": settings.kafka_bootstrap,
-            "group.id": settings.topic("interlock-release-directory"),
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-            "auto.offset.reset": "earliest",
-        }
         self._directory = Directory()
-        self._cond = threading.Condition()
-        self._positions: dict[int, int] = {}
-        self._at_end: set[int] = set()
-        self._partitions: list[int] = []
-        self._targets: dict[int, int] | None = None
-        self._catch_up_wanted = False
-        self._loaded = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._start_lock = threading.Lock()
+        self._reader = CompactedReader(
+            settings.kafka_bootstrap,
+            settings.topic(DIRECTORY.name),
+            self._take,
+            name="release-directory",
+        )
 
     @property
     def snapshot(self) -> Directory:
         return self._directory
 
     def start(self) -> None:
-        with self._start_lock:
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="release-directory", daemon=True
-                )
-                self._thread.start()
+        self._reader.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._reader.stop()
 
     def wait_loaded(self, timeout: float) -> bool:
         """Block until the whole topic has been read once (or the timeout passes)."""
-        return self._loaded.wait(timeout)
+        return self._reader.wait_loaded(timeout)
 
     async def loaded(self) -> None:
         """Return once the whole topic has been read once (at once when it has)."""
-        if self._loaded.is_set():
-            return
-        self.start()
         while not await asyncio.to_thread(self.wait_loaded, 1.0):
-            log.info("waiting for the directory", topic=self.topic)
+            log.info("waiting for the directory", topic=self._reader.topic)
 
     def catch_up(self, timeout: float = CATCH_UP_TIMEOUT) -> bool:
         """Block until every record on the directory topic now has been read."""
-        with self._cond:
-            self._catch_up_wanted = True
-            self._targets = None
-            return self._cond.wait_for(self._caught_up, timeout)
+        return self._reader.catch_up(timeout)
 
-    def _caught_up(self) -> bool:
-        targets = self._targets
-        return targets is not None and all(
-            self._positions.get(p, 0) >= end for p, end in targets.items()
-        )
-
-    def _run(self) -> None:
-        consumer = Consumer(self._conf)
-        try:
-            self._assign(consumer)
-            while not self._stop.is_set():
-                self._serve_catch_up(consumer)
-                msg = consumer.poll(0.2)
-                if msg is not None:
-                    self._take(msg)
-        except Exception:
-            log.exception("directory reader stopped", topic=self.topic)
-            raise
-        finally:
-            consumer.close()
-
-    def _assign(self, consumer: Consumer) -> None:
-        while not self._stop.is_set():
-            metadata = consumer.list_topics(self.topic, timeout=10)
-            found = metadata.topics.get(self.topic)
-            if found is not None and found.error is None and found.partitions:
-                self._partitions = sorted(found.partitions)
-                consumer.assign(
-                    [TopicPartition(self.topic, p, OFFSET_BEGINNING) for p in self._partitions]
-                )
-                return
-            log.warning("directory topic not there yet", topic=self.topic)
-            time.sleep(1)
-
-    def _serve_catch_up(self, consumer: Consumer) -> None:
-        if not self._catch_up_wanted:
-            return
-        targets = {}
-        for p in self._partitions:
-            _, high = consumer.get_watermark_offsets(
-                TopicPartition(self.topic, p), timeout=5, cached=False
-            )
-            targets[p] = high
-        with self._cond:
-            self._catch_up_wanted = False
-            self._targets = targets
-            self._cond.notify_all()
-
-    def _take(self, msg: Message) -> None:
-        error = msg.error()
-        partition = msg.partition() or 0
-        if error is not None:
-            if error.code() == KafkaError._PARTITION_EOF:
-                with self._cond:
-                    self._positions[partition] = msg.offset() or 0
-                    self._at_end.add(partition)
-                    if self._at_end >= set(self._partitions):
-                        self._loaded.set()
-                    self._cond.notify_all()
-            else:
-                log.warning("directory read error", error=error.str())
-            return
-        key = msg.key()
-        value = msg.value()
+    def _take(self, key: bytes | None, value: bytes | None) -> None:
         envelope: Envelope | None = None
         if value is not None:
             try:
                 envelope = decode(value)
             except InvalidEvent as exc:
-                log.warning("directory record skipped", offset=msg.offset(), reason=exc.reason)
-        with self._cond:
-            self._directory = self._directory.with_record(
-                key.decode("utf-8", "replace") if key is not None else None, envelope
-            )
-            self._positions[partition] = (msg.offset() or 0) + 1
-            self._cond.notify_all()
+                log.warning("directory record skipped", reason=exc.reason)
+        self._directory = self._directory.with_record(
+            key.decode("utf-8", "replace") if key is not None else None, envelope
+        )
 
 
 class FeedTopics:
