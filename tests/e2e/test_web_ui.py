@@ -173,6 +173,35 @@ def test_triage_a_lead_from_the_inbox(
     expect(page.locator("tr", has_text=summary)).to_be_visible(timeout=LIVE)
 
 
+def test_a_team_lead_erases_a_lead_from_its_page(
+    open_as: Callable[..., Any], platform: Platform, issuer: Any, jit: str
+) -> None:
+    """The lead page's Erase needs a reason and a confirmation; afterwards the lead is gone."""
+    nl = member(platform, issuer, jit, "joost", "NL-KLPD")
+    name = f"Erasable Person {uuid.uuid4().hex[:6]}"
+    body = lead_body(f"e-{uuid.uuid4()}", persons=[{"name": name, "role": "suspect"}],
+                     identifiers=[])  # fmt: skip
+    created = nl.post(f"/jits/{jit}/leads", body)
+    assert created.status_code == 201, created.text
+    lead = f"/ui/jits/{jit}/leads/{created.json()['lead_id']}"
+    investigator = open_as("anna", "NL-KLPD")
+    investigator.goto(lead)
+    expect(investigator.get_by_text(name)).to_be_visible(timeout=LIVE)
+    expect(investigator.get_by_role("button", name="Erase the lead")).to_have_count(0)
+
+    page = open_as("joost", "NL-KLPD", roles=("investigator", "team_lead"))
+    page.goto(lead)
+    page.get_by_label("Reason (names no person)").fill("unfounded after verification")
+    page.get_by_role("button", name="Erase the lead").click()
+    expect(page.get_by_text("Lead erased")).to_have_count(0)
+    page.get_by_label("I understand this cannot be undone").check()
+    page.get_by_role("button", name="Erase the lead").click()
+    expect(page.get_by_text("Lead erased").first).to_be_visible(timeout=LIVE)
+    eventually(lambda: nl.get(f"/jits/{jit}/leads/{created.json()['lead_id']}").status_code == 404)
+    page.goto(lead)
+    expect(page.get_by_text(name)).to_have_count(0)
+
+
 def test_deconfliction_hit_appears_live_on_the_other_teams_desk(
     open_as: Callable[..., Any], platform: Platform, issuer: Any, jit: str
 ) -> None:
