@@ -41,10 +41,11 @@ provision: infra-up ## create topics and graph constraints (idempotent)
 run: install infra-up ## start everything with the demo JIT and live scenario; Ctrl-C stops
 	set -a; . $(INFRA_ENV); set +a; INTERLOCK_DEMO_LOGIN=true exec $(BIN)/interlock run-all --demo
 
-TEST_GROUPS := tests/unit tests/integration/test_infra.py tests/integration/test_walking_skeleton.py \
-	tests/integration/leads tests/integration/tasking tests/integration/alerts \
-	tests/integration/deconfliction tests/integration/release tests/integration/projection \
-	tests/integration/audit+tests/integration/retention tests/e2e tests/integration/test_bench_quick.py
+TEST_GROUPS := tests/unit tests/integration/test_infra.py+tests/integration/test_walking_skeleton.py \
+	tests/integration/leads+tests/integration/tasking tests/integration/projection+tests/integration/alerts \
+	tests/integration/deconfliction tests/integration/release+tests/e2e \
+	tests/integration/audit+tests/integration/retention tests/integration/test_bench_quick.py
+# a+b: one pytest session, one platform; the alerts suite restarts its worker, so it goes last
 
 test: install ## the whole suite against real Kafka and Neo4j (started by the project)
 	@bash tests/run_groups.sh $(TEST_GROUPS)
