@@ -107,7 +107,12 @@ class CompactedReader:
 
     def _assign(self, consumer: Consumer) -> None:
         while not self._stop.is_set():
-            metadata = consumer.list_topics(self.topic, timeout=10)
+            try:
+                metadata = consumer.list_topics(self.topic, timeout=10)
+            except KafkaException as exc:
+                log.warning("broker not reachable; trying again", topic=self.topic, error=str(exc))
+                time.sleep(1)
+                continue
             found = metadata.topics.get(self.topic)
             if found is not None and found.error is None and found.partitions:
                 self._partitions = sorted(found.partitions)

@@ -57,6 +57,9 @@ class KafkaKeyRing:
         self._topic = settings.topic(KEYS.name)
         self._keys: dict[str, bytes] = {}
         self._destroyed: set[str] = set()
+        self._unwrappable: set[str] = set()
+        """Keys whose record this master key cannot unwrap: a configuration error, never an
+        erasure."""
         self._reader = CompactedReader(
             settings.kafka_bootstrap, self._topic, self._take, name=f"{name}-ring"
         )
@@ -84,6 +87,7 @@ class KafkaKeyRing:
         if key is None:
             return
         kid = key.decode("utf-8", "replace")
+        self._unwrappable.discard(kid)
         if value is None:
             self._keys.pop(kid, None)
             self._destroyed.add(kid)
@@ -92,6 +96,7 @@ class KafkaKeyRing:
             self._keys[kid] = jwe.decrypt_compact(value, self._master).plaintext or b""
             self._destroyed.discard(kid)
         except (JoseError, ValueError) as exc:
+            self._unwrappable.add(kid)
             log.error("key record not unwrapped (wrong master key?)", kid=kid, error=str(exc))
 
     def _lookup(self, kid: str) -> bytes | None:
@@ -103,6 +108,11 @@ class KafkaKeyRing:
         if not self._reader.catch_up():
             raise KeyRingUnavailable(f"key {kid!r}: the key topic could not be read up to date")
         with self._reader.lock:
+            if kid in self._unwrappable:
+                raise KeyRingUnavailable(
+                    f"key {kid!r} cannot be unwrapped: INTERLOCK_MASTER_KEY is not the one it "
+                    "was wrapped with"
+                )
             key = self._keys.get(kid)
             if key is None:
                 self._destroyed.add(kid)
