@@ -14,8 +14,10 @@ an erasure.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
+from collections.abc import Iterable
 
 from confluent_kafka import Producer
 from cryptography.hazmat.primitives import hashes
@@ -25,6 +27,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
 from events import sealing
+from events.codec import sealed_subject
+from events.envelope import Envelope
 from events.topics import KEYS
 from services.kit.compacted import CompactedReader
 from services.kit.kafka import DeliveryFailed, producer_config
@@ -136,11 +140,31 @@ class KafkaKeyRing:
                 if known is not None:
                     return known
             key = os.urandom(32)
-            wrapped = jwe.encrypt_compact({**WRAP_HEADER, "kid": kid}, key, self._master)
-            self._write(kid, wrapped.encode())
+            self._write(kid, self._wrap(kid, key))
             with self._reader.lock:
                 self._keys[kid] = key
             return key
+
+    def knows(self, kids: Iterable[str]) -> bool:
+        """Whether every key is in memory already (the fast path: nothing to ask the broker)."""
+        with self._reader.lock:
+            return all(kid in self._keys for kid in kids)
+
+    def prepare(self, kids: Iterable[str]) -> None:
+        """Make sure every key exists, creating the missing ones together: one catch-up and one
+        broker round trip for a whole batch of new subjects, instead of one each."""
+        wanted = set(kids)
+        with self._write_lock:
+            if not self._reader.catch_up():
+                raise KeyRingUnavailable("the key topic could not be read up to date")
+            with self._reader.lock:
+                missing = sorted(wanted - set(self._keys) - self._destroyed)
+            if not missing:
+                return
+            created = {kid: os.urandom(32) for kid in missing}
+            self._write_many([(kid, self._wrap(kid, key)) for kid, key in created.items()])
+            with self._reader.lock:
+                self._keys.update(created)
 
     def destroy(self, kid: str) -> None:
         """Shred a subject: tombstone its key, confirmed by the broker."""
@@ -151,7 +175,14 @@ class KafkaKeyRing:
                 self._destroyed.add(kid)
         log.info("data key destroyed", kid=kid)
 
+    def _wrap(self, kid: str, key: bytes) -> bytes:
+        return jwe.encrypt_compact({**WRAP_HEADER, "kid": kid}, key, self._master).encode()
+
     def _write(self, kid: str, value: bytes | None) -> None:
+        self._write_many([(kid, value)])
+
+    def _write_many(self, records: list[tuple[str, bytes | None]]) -> None:
+        """Write key records and wait until the broker has them all."""
         if self._producer is None:
             self._producer = Producer(producer_config(self._settings))
         errors: list[str] = []
@@ -160,9 +191,26 @@ class KafkaKeyRing:
             if err is not None:
                 errors.append(str(err))
 
-        self._producer.produce(self._topic, key=kid.encode(), value=value, on_delivery=done)
+        for kid, value in records:
+            self._producer.produce(self._topic, key=kid.encode(), value=value, on_delivery=done)
         if self._producer.flush(30) or errors:
-            raise DeliveryFailed(f"key {kid!r} not written: {'; '.join(errors) or 'timeout'}")
+            kids = ", ".join(kid for kid, _ in records[:3])
+            raise DeliveryFailed(f"keys {kids} not written: {'; '.join(errors) or 'timeout'}")
+
+
+async def prepare_keys(envelopes: Iterable[Envelope]) -> None:
+    """Create the keys a batch of envelopes will be sealed with, together and off the event loop,
+    so that encoding them finds every key in memory."""
+    ring = sealing.installed()
+    if not isinstance(ring, KafkaKeyRing):
+        return
+    kids = set()
+    for envelope in envelopes:
+        subject = sealed_subject(envelope)
+        if subject is not None:
+            kids.add(sealing.key_id(envelope.jit, subject))
+    if kids and not ring.knows(kids):
+        await asyncio.to_thread(ring.prepare, kids)
 
 
 _ring: KafkaKeyRing | None = None

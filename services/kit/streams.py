@@ -29,7 +29,7 @@ from events.outcomes import CommandAccepted, CommandRejected, FieldError, Reject
 from events.retention import SubjectErased, SubjectKind
 from events.topics import RETENTION_EVENTS, TopicSpec
 from services.kit.kafka import dead_letter_record, dead_letter_topic
-from services.kit.keys import install_key_ring
+from services.kit.keys import install_key_ring, prepare_keys
 from services.kit.logging import get_logger
 from services.kit.recovery import SeekFirstTableManager, SnapshotTransport
 from services.kit.settings import Settings
@@ -159,6 +159,7 @@ async def publish(
     app: faust.App, settings: Settings, envelopes: Sequence[Envelope], *, confirm: bool = False
 ) -> None:
     """Send envelopes to their topics; with ``confirm``, wait until the broker has them all."""
+    await prepare_keys(envelopes)
     pending = []
     for env in envelopes:
         topic = raw_topic(app, settings, CATALOGUE.entry(env.type).topic)

@@ -101,3 +101,18 @@ def test_an_unreachable_broker_is_an_error_not_an_erasure(settings: Settings) ->
             ring.sealing_key("jit-1:lead-1")
     finally:
         ring.stop()
+
+
+def test_a_batch_of_new_subjects_gets_its_keys_together(
+    settings: Settings, rings: list[KafkaKeyRing]
+) -> None:
+    """``prepare`` creates every missing key in one go, keeps existing ones, and mints none for
+    an erased subject."""
+    writer, reader = ring_of(settings, rings, "w"), ring_of(settings, rings, "r")
+    existing = writer.sealing_key("jit-1:lead-0")
+    writer.destroy("jit-1:gone")
+    kids = [f"jit-1:lead-{i}" for i in range(50)]
+    writer.prepare([*kids, "jit-1:gone"])
+    assert writer.knows(kids) and not writer.knows(["jit-1:gone"])
+    assert writer.sealing_key("jit-1:lead-0") == existing
+    assert all(reader.opening_key(kid) == writer.sealing_key(kid) for kid in kids)
