@@ -65,13 +65,23 @@ contracts: install ## regenerate JSON Schemas and the AsyncAPI document from the
 contracts-check: install ## fail if the committed contracts or the README's catalogue drift from the models
 	$(BIN)/interlock contracts --check
 
-bench: install infra-up ## measure the platform against raw baselines (results in bench/results.json)
-	set -a; . $(INFRA_ENV); set +a; $(BIN)/python -m bench
+BENCH_DATA := .data/bench/infra
+BENCH_INFRA := INTERLOCK_DATA=$(CURDIR)/$(BENCH_DATA) KAFKA_PORT=29092 KAFKA_CONTROLLER_PORT=29093 \
+	KAFKA_SASL_PORT=29094 NEO4J_BOLT_PORT=27687
 
-bench-quick: install infra-up ## a small, fast run of every benchmark (smoke test)
-	set -a; . $(INFRA_ENV); set +a; $(BIN)/python -m bench --quick
+bench-infra-up: $(STAMP) ## start the benchmarks' own Kafka and Neo4j (never the dev ones)
+	$(BENCH_INFRA) deploy/infra.sh up
+
+bench-infra-down: ## stop the benchmarks' Kafka and Neo4j
+	$(BENCH_INFRA) deploy/infra.sh down
+
+bench: install bench-infra-up ## measure the platform against raw baselines (results in bench/results.json)
+	set -a; . $(BENCH_DATA)/infra.env; set +a; $(BIN)/python -m bench
+
+bench-quick: install bench-infra-up ## a small, fast run of every benchmark (smoke test)
+	set -a; . $(BENCH_DATA)/infra.env; set +a; $(BIN)/python -m bench --quick
 
 clean: infra-down ## stop infra and remove local data (keeps fetched jars)
 	rm -rf .data
 
-.PHONY: help install contract-tools ui-assets infra-up infra-down infra-status provision run test unit lint contracts contracts-check bench bench-quick clean
+.PHONY: help install contract-tools ui-assets infra-up infra-down infra-status provision run test unit lint contracts contracts-check bench bench-quick bench-infra-up bench-infra-down clean

@@ -6,7 +6,9 @@
 One module per group: ``baselines`` (raw Kafka, Neo4j, FastAPI), ``pipeline`` (leads through the
 gateway and the command topic, each service's pass-through, the sustained rate), ``latency``
 (lead → deconfliction hit, AlertRaised → 100 SSE desk clients), ``deconfliction`` (the target
-index at scale) and ``reads`` (suspect card and 2-hop network next to ``RETURN 1``). Results go
+index at scale: in-process, the memory-store worker, and the RocksDB-store worker whose index is
+bulk-preloaded by ``bench/preload.py`` to 1,000,000 and 10,000,000 identifiers) and ``reads``
+(suspect card and 2-hop network next to ``RETURN 1``). Results go
 to ``bench/results.json`` and ``bench/README-table.md``. A figure whose service is not wired yet
 is reported as ``unavailable`` with the reason, never as a failure of the run.
 """

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import signal
 import sys
 import time
@@ -47,6 +48,16 @@ def _parser() -> argparse.ArgumentParser:
         help="most seconds one measurement may take (default: 30 quick, 300 full)",
     )
     return parser
+
+
+def scale_notes(quick: bool, groups: tuple[str, ...]) -> list[str]:
+    """What each group says about the sizes it measures at (for the table's header)."""
+    notes = []
+    for group in groups:
+        note = getattr(importlib.import_module(f"bench.{group}"), "scale_note", None)
+        if note is not None:
+            notes.append(str(note(quick)))
+    return notes
 
 
 def _terminate(_signum: int, _frame: FrameType | None) -> None:
@@ -92,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"--only: unknown groups {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, _terminate)
+    # The graph's warnings about labels the benchmark's JITs never create are not progress.
+    logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
     base = Settings()
     _check_infra(base)
     progress = Progress()
@@ -102,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         "started": started.isoformat(),
         "machine": machine(),
         "groups": groups,
+        "notes": scale_notes(args.quick, groups),
     }
     progress.say(
         f"bench ({mode}): {info['machine'].get('cores')} cores, "

@@ -6,6 +6,9 @@ with no Interlock code in the way. Every platform figure is given as a ratio to 
 - a raw consume → produce loop (an offset is stored only once its output is acknowledged),
   events/s: the ceiling for any service that reads a topic and writes one;
 - one record's produce → consume round trip, ms: the floor for any latency through Kafka;
+- one awaited acks=all send confirmation with the services' producer settings (aiokafka, linger
+  2 ms, as faust sends), ms, and per record when 100 sends are awaited together: what a worker
+  that confirms its outputs before writing its state waits per record;
 - Neo4j ``UNWIND … MERGE`` of nodes with 5 properties and one relationship each, in managed
   write transactions of 100, 1,000 and 5,000 rows, nodes/s;
 - a trivial FastAPI JSON endpoint under uvicorn (its own process) with the same HTTP client and
@@ -45,6 +48,8 @@ HTTP_CONCURRENCY = 16
 KAFKA_PRODUCE_CONSUME = "raw.kafka.produce_consume"
 KAFKA_CONSUME_PRODUCE = "raw.kafka.consume_produce"
 KAFKA_ROUND_TRIP = "raw.kafka.round_trip"
+KAFKA_CONFIRM = "raw.kafka.confirm"
+CONFIRM_BATCH = 100
 FASTAPI = "raw.fastapi"
 
 
@@ -57,6 +62,7 @@ def figure_ids(quick: bool) -> list[str]:
         KAFKA_PRODUCE_CONSUME,
         KAFKA_CONSUME_PRODUCE,
         KAFKA_ROUND_TRIP,
+        KAFKA_CONFIRM,
         *(unwind_id(b) for b in BATCH_SIZES),
         FASTAPI,
     ]
@@ -237,6 +243,64 @@ def round_trip(run: Run, fig: Figure) -> None:
     fig.params = {"samples": len(latencies), "record_bytes": RECORD_BYTES}
 
 
+def confirm(run: Run, fig: Figure) -> None:
+    """Awaited sends as a faust worker makes them (``create_app``: acks=-1, linger 0.002 s):
+    one at a time, then ``CONFIRM_BATCH`` at a time."""
+    import asyncio
+
+    from aiokafka import AIOKafkaProducer
+
+    samples = run.size(100, 500)
+    batches = run.size(5, 20)
+    topic = run.platform.topic("bench.raw.confirm")
+    create_topics(run.settings, [topic], 1)
+
+    async def measure() -> tuple[list[float], float]:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=run.settings.kafka_bootstrap, acks=-1, linger_ms=2
+        )
+        await producer.start()
+        try:
+            for i in range(10):
+                await (await producer.send(topic, value=_payload(i)))
+            latencies = []
+            deadline = time.monotonic() + run.step_cap
+            for i in range(samples):
+                if time.monotonic() > deadline:
+                    break
+                began = time.perf_counter()
+                await (await producer.send(topic, value=_payload(i)))
+                latencies.append((time.perf_counter() - began) * 1000)
+            began = time.perf_counter()
+            for _ in range(batches):
+                pending = [
+                    await producer.send(topic, value=_payload(i)) for i in range(CONFIRM_BATCH)
+                ]
+                await asyncio.gather(*pending)
+            batched = (time.perf_counter() - began) * 1000 / (batches * CONFIRM_BATCH)
+            return latencies, batched
+        finally:
+            await producer.stop()
+
+    with run.watch() as cpu:
+        latencies, batched = asyncio.run(measure())
+    fig.stats = percentiles(latencies)
+    fig.value = fig.stats.get("p99")
+    fig.cpu = cpu.result
+    fig.params = {
+        "samples": len(latencies),
+        "record_bytes": RECORD_BYTES,
+        "linger_ms": 2,
+        f"ms_per_record_awaited_{CONFIRM_BATCH}_together": round(batched, 3),
+    }
+    fig.notes.append(
+        f"awaited {CONFIRM_BATCH} together: {batched:.2f} ms per record, "
+        f"{fig.stats.get('p50', 0) / batched:,.0f}× less than one at a time (p50)"
+        if batched
+        else "batched sends not measured"
+    )
+
+
 UNWIND = """
 UNWIND $rows AS row
 MERGE (n:BenchNode {id: row.id})
@@ -405,6 +469,16 @@ def run_group(run: Run) -> None:
     run.measure(
         Figure(KAFKA_ROUND_TRIP, GROUP, "Kafka one record produce → consume, p99", "ms"),
         lambda f: round_trip(run, f),
+    )
+    run.measure(
+        Figure(
+            KAFKA_CONFIRM,
+            GROUP,
+            "Kafka acks=all confirmation of one awaited send (aiokafka, linger 2 ms, as the "
+            "services send), p99",
+            "ms",
+        ),
+        lambda f: confirm(run, f),
     )
     figures = {
         b: run.results.add(

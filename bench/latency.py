@@ -117,6 +117,7 @@ def lead_to_hit(run: Run, fig: Figure) -> None:
     producer = Producer(producer_config(run.settings))
     stop = threading.Event()
     latencies: list[float] = []
+    late: list[tuple[str, float]] = []
     missed = 0
     with Tail(run.settings, run.platform.topic(DECONFLICTION_EVENTS.name), seen.on_record):
         feeder = threading.Thread(
@@ -147,18 +148,28 @@ def lead_to_hit(run: Run, fig: Figure) -> None:
                 if k == 0:
                     continue
                 if hit is None:
-                    missed += 1
+                    late.append((second.correlation_id, sent))
                 else:
                     latencies.append((hit - sent) * 1000)
                 time.sleep(0.2)
             stop.set()
             feeder.join(timeout=30)
+            # A hit later than the probe's 10 s wait still counts, with its whole latency; only
+            # one that never comes within the step cap is missed.
+            until = time.monotonic() + run.step_cap
+            for correlation, sent in late:
+                hit = seen.wait(correlation, HIT_TYPE, timeout=max(0.0, until - time.monotonic()))
+                if hit is None:
+                    missed += 1
+                else:
+                    latencies.append((hit - sent) * 1000)
     fig.stats = percentiles(latencies)
     fig.value = fig.stats.get("p99")
     fig.cpu = cpu.result
     fig.params = {
         "probes": len(latencies),
-        "missed_within_10s": missed,
+        "later_than_10s": len(late) - missed,
+        "missed": missed,
         "background_leads_per_s": background,
         "background_events_per_s": background * 8,
         "submitted_via": "lead command topic",
@@ -168,8 +179,11 @@ def lead_to_hit(run: Run, fig: Figure) -> None:
         "four consumer hops: leads → register_entities → index → admit_hits, each awaiting "
         "acks=all before acknowledging"
     )
-    if missed:
-        fig.notes.append(f"{missed} probe(s) saw no hit within 10 s")
+    if late:
+        fig.notes.append(
+            f"{len(late) - missed} probe(s) saw their hit only after the 10 s each probe waits "
+            f"(counted with their whole latency); {missed} saw none within the step cap"
+        )
 
 
 async def _desk_clients(
@@ -293,8 +307,34 @@ def alert_to_desk(run: Run, fig: Figure, rate: int) -> None:
             f"{params['receipts']:,} of {params['expected_receipts']:,} pages arrived within "
             "the wait after the load stopped"
         )
+    pages = DESK_CLIENTS * rate
+    gateway = fig.cpu.get("role gateway")
+    clients = fig.cpu.get("bench (load and clients)")
+    fig.bound = (
+        f"{DESK_CLIENTS} clients × {rate} alerts/s = {pages:,} SSE pages/s from one gateway "
+        "process"
+        + (
+            f" at {gateway:.0f}% of a core ({gateway * 1e4 / pages:,.0f} µs of its CPU a page)"
+            if gateway
+            else ""
+        )
+        + (
+            f", read by all {DESK_CLIENTS} clients in the bench's one Python process at "
+            f"{clients:.0f}% of a core"
+            if clients
+            else ""
+        )
+        + f"; {params['receipts']:,} of {params['expected_receipts']:,} pages arrived"
+    )
+    alone = run.results.value("pipeline.alerts.passthrough")
+    if alone and alone < rate:
+        fig.bound += (
+            f"; the alerts worker passes {alone:,.0f} commands/s alone, below the {rate}/s "
+            "offered (AlertRaised is timed from when it is raised, so its queue is not in the "
+            "figure, but it takes the same cores)"
+        )
     fig.lift = (
-        "lift: several gateway processes (each desk hub reads the alert topic once and fans "
+        "several gateway processes (each desk hub reads the alert topic once and fans "
         "out), a pre-encoded SSE frame per team instead of one per client, clients on "
         "their own machine"
     )

@@ -13,6 +13,7 @@ alone on the machine's two cores.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 import uuid
@@ -23,11 +24,13 @@ from bench.support import (
     Figure,
     Run,
     Target,
+    confirm_lift,
     gateway_paths,
     http_load,
     not_wired,
     percentiles,
     produce,
+    service_time,
     watch_drain,
     wired_roles,
 )
@@ -57,11 +60,6 @@ SUSTAINED_TARGET = Target("≥ 5,000 events/s sustained", "value", at_least=5_00
 LAG_BOUND_S = 10.0
 """The projection lag (seconds, as ``/health`` reports it) a sustained rate may not stay above
 (three samples in a row), and the time the backlog may take to drain after the load stops."""
-
-LIFT_SERVICE = (
-    "lift: more partitions and one worker process per core per consumer group (each faust "
-    "worker is one Python thread), fewer awaits per record (batch the sends of one record)"
-)
 
 
 def figure_ids(quick: bool) -> list[str]:
@@ -96,6 +94,8 @@ def statements(run: Run, fig: Figure) -> None:
             fig.value = round(len(events) / seconds, 1)
             fig.cpu = cpu.result
             fig.params = {"events": len(events), "batch": BATCH}
+            timed, again = await statement_times(driver, run, jit)
+            fig.params.update({"statements": timed, "timed_events": again})
         finally:
             await clear_graph(
                 driver, scope=Scope(jits=frozenset({jit.id}), teams=frozenset(jit.teams))
@@ -107,6 +107,80 @@ def statements(run: Run, fig: Figure) -> None:
         "each event is several MERGEs (node, audience union, relationships, activity), "
         "the raw baseline one node and one relationship per row"
     )
+    shape = fig.params.get("statements") or {}
+    rows = sum(v["rows"] for v in shape.values())
+    spent = sum(v["ms"] for v in shape.values())
+    per_event = rows / max(fig.params.get("timed_events", 1), 1)
+    raw = run.results.value(baselines.unwind_id(1_000))
+    heaviest = sorted(shape.items(), key=lambda kv: -kv[1]["ms"])[:3]
+    split = ", ".join(
+        f"{name} ({v['rows']:,} rows) {100 * v['ms'] / spent:.0f}%" for name, v in heaviest
+    )
+    fig.bound = (
+        f"a batch of {BATCH:,} events is {len(shape)} UNWIND statements with "
+        f"{per_event:.1f} rows per event (the raw baseline: 1 row per node)"
+        + (f"; rows alone predict ≈{raw / per_event:,.0f} events/s at the raw rate" if raw else "")
+        + (f"; share of a batch's time by statement: {split}" if split else "")
+    )
+    fig.lift = (
+        "fewer and lighter rows per event: the audience union (a COLLECT over the stored list "
+        "on every MERGE) computed once per node per batch instead of once per row, and the "
+        "relationship rows' two endpoint MERGEs as MATCHes where the node was just written; "
+        "Neo4j on a core of its own"
+    )
+
+
+async def statement_times(driver: Any, run: Run, jit: Any) -> tuple[dict[str, Any], int]:
+    """Each of the projection's statements timed alone, over a few batches of new leads' events
+    (one transaction each): where a batch's time goes."""
+    import re
+
+    from bench.reads import lead_events
+    from services.projection.agents import BATCH
+    from services.projection.graph import plan
+
+    events, _ = lead_events(jit, 1_000_000, run.size(250, 375), uuid.uuid4().hex[:6])
+    found: dict[str, dict[str, float]] = {}
+    for i in range(0, len(events), BATCH):
+        for cypher, rows in plan(events[i : i + BATCH]):
+            labels = re.findall(r"MERGE \(\w+:(\w+)", cypher)
+            rel = re.search(r"\[\w*:(\w+)", cypher)
+            name = "+".join(dict.fromkeys(labels)) + (f" -{rel.group(1)}->" if rel else "")
+
+            async def work(tx: Any, cypher: str = cypher, rows: list[Any] = rows) -> None:
+                await (await tx.run(cypher, rows=rows)).consume()
+
+            began = time.perf_counter()
+            async with driver.session() as session:
+                await session.execute_write(work)
+            entry = found.setdefault(name, {"rows": 0, "ms": 0.0})
+            entry["rows"] += len(rows)
+            entry["ms"] += (time.perf_counter() - began) * 1000
+    return {k: {"rows": int(v["rows"]), "ms": round(v["ms"], 1)} for k, v in found.items()}, len(
+        events
+    )
+
+
+def new_key_cost(run: Run) -> dict[str, float]:
+    """What creating a new subject's data key costs its writer (``services.kit.keys``: catch up
+    with the key topic, then a confirmed write), as the leads worker does for each new lead
+    before it can seal the lead's events; ms percentiles, empty if there is no key ring."""
+    try:
+        from services.kit.keys import KafkaKeyRing
+    except ImportError:
+        return {}
+    ring = KafkaKeyRing(run.settings, name="bench-keys").start()
+    try:
+        if not ring.wait_loaded(30):
+            return {}
+        times = []
+        for _ in range(run.size(10, 30)):
+            began = time.perf_counter()
+            ring.sealing_key(f"bench-{uuid.uuid4().hex}")
+            times.append((time.perf_counter() - began) * 1000)
+        return {**percentiles(times), "mean": round(sum(times) / len(times), 3)}
+    finally:
+        ring.stop()
 
 
 def leads_passthrough(run: Run, fig: Figure) -> None:
@@ -137,9 +211,33 @@ def leads_passthrough(run: Run, fig: Figure) -> None:
     }
     fig.notes.append(
         f"each command is decoded, decided and answered with {EVENTS_PER_LEAD} events and an "
-        "outcome, each awaited; the raw loop copies one record"
+        "outcome; the raw loop copies one record"
     )
-    fig.lift = LIFT_SERVICE
+    key = new_key_cost(run)
+    fig.params["new_data_key_ms"] = key
+    fig.bound = service_time(
+        fig.value,
+        fig.cpu,
+        "leads",
+        "command",
+        confirms=f"per command one awaited confirmation of its {EVENTS_PER_LEAD} events, "
+        "before the state is written and the outcome sent"
+        + (
+            "; and, before that, a new data key for the new lead, created on the event loop "
+            "(services/kit/keys.py sealing_key: catch up with the key topic, then a flushed "
+            f"write): {key['p50']:.1f} ms p50, {key['p99']:.1f} ms p99, {key['mean']:.1f} ms "
+            "on average, measured here"
+            if "p50" in key
+            else ""
+        ),
+        confirm=run.results.get(baselines.KAFKA_CONFIRM),
+    )
+    fig.lift = confirm_lift(fig.value, fig.cpu, "leads", "commands") + (
+        "; the new leads' data keys created off the event loop (a thread), one catch-up "
+        "and one flushed write for a whole polled batch of new leads instead of one each"
+        if "p50" in key
+        else ""
+    )
 
 
 def deconfliction_passthrough(run: Run, fig: Figure) -> None:
@@ -174,7 +272,21 @@ def deconfliction_passthrough(run: Run, fig: Figure) -> None:
         "input: lead events; each EntityObserved becomes TokenRegistered/PersonRegistered "
         "twice (the team's event and the index record), then an index update in the same process"
     )
-    fig.lift = LIFT_SERVICE
+    fig.bound = service_time(
+        fig.value,
+        fig.cpu,
+        "deconfliction",
+        "lead event",
+        confirms="register_entities confirms a batch of up to 500 lead events' registrations at "
+        "once, then index_registration reads and writes one table entry per registration (two "
+        "index records per identifier) in the same Python thread",
+        confirm=run.results.get(baselines.KAFKA_CONFIRM),
+    )
+    fig.lift = (
+        "the index agent's table reads and writes are CPU (JSON and pydantic per entry): a "
+        "worker process per core (the index is partitioned by token), entries kept as "
+        "compact bytes instead of JSON models"
+    )
 
 
 def projection_passthrough(run: Run, fig: Figure) -> None:
@@ -193,6 +305,21 @@ def projection_passthrough(run: Run, fig: Figure) -> None:
     fig.cpu = cpu.result
     fig.params = {"events": target, "batch": 1_000, "complete": drain.complete}
     fig.notes.append("events/s from Kafka into Neo4j; the baseline is nodes/s of one MERGE per row")
+    alone = run.results.value(STATEMENTS)
+    fig.bound = service_time(
+        fig.value,
+        fig.cpu,
+        "projection",
+        "event",
+        confirms="batches of up to 1,000 events, each one Neo4j write transaction"
+        + (
+            f"; the same statements without Kafka ran {alone:,.0f} events/s (see the "
+            "statements row): the graph writes, not Kafka, bound it"
+            if alone
+            else ""
+        ),
+        confirm=None,
+    )
     fig.lift = (
         "lift: several projection workers (partitions are independent), statements grouped "
         "per label across a batch (fewer round trips), Neo4j page cache and a second core for it"
@@ -222,7 +349,16 @@ def alerts_passthrough(run: Run, fig: Figure) -> None:
     fig.notes.append(
         "alert commands are keyed by JIT: one JIT is one partition, so one worker, in series"
     )
-    fig.lift = LIFT_SERVICE
+    fig.bound = service_time(
+        fig.value,
+        fig.cpu,
+        "alerts",
+        "command",
+        confirms="per command one awaited confirmation of AlertRaised and its routing to "
+        f"{len(jit.teams)} desks before the state is written, one JIT's commands in series",
+        confirm=run.results.get(baselines.KAFKA_CONFIRM),
+    )
+    fig.lift = confirm_lift(fig.value, fig.cpu, "alerts", "commands")
 
 
 def gateway_leads(run: Run, fig: Figure) -> None:
@@ -346,6 +482,44 @@ async def _sustain(
         await driver.close()
 
 
+def sustained_bound(
+    stage_rates: dict[str, float],
+    leads_commands: float | None,
+    steps: list[dict[str, Any]],
+    best: dict[str, Any],
+    value: float,
+) -> str:
+    """What bounds the sustained rate: each stage's own rate, and how the first rate that was
+    not sustained failed (the lag past the bound, or a backlog that did not drain)."""
+    measured = {k: v for k, v in stage_rates.items() if v}
+    what = {"leads": "events out", "deconfliction": "lead events in", "projection": "events in"}
+    text = "each stage alone (events/s): " + ", ".join(
+        f"{k} {v:,.0f} ({what[k]})" for k, v in measured.items()
+    )
+    if measured and min(measured, key=lambda k: measured[k]) == "leads" and leads_commands:
+        text += f" (the leads worker, {leads_commands:,.0f} commands/s, is the slowest)"
+    text += (
+        f"; together, sharing {os.cpu_count()} cores with Kafka and Neo4j, {value:,.0f} "
+        f"events/s at {best['offered_leads_per_s']} leads/s"
+    )
+    failed = [s for s in steps if not s["bounded"]]
+    if failed:
+        step = failed[0]
+        rate = step["offered_leads_per_s"]
+        if (step.get("max_lag_s") or 0) > LAG_BOUND_S:
+            text += (
+                f"; at {rate} leads/s the projection lag passed {LAG_BOUND_S:.0f} s "
+                f"(max {step['max_lag_s']:.1f} s)"
+            )
+        else:
+            text += (
+                f"; at {rate} leads/s the backlog had not drained {LAG_BOUND_S:.0f} s after "
+                f"the load stopped (up to {step.get('max_behind_records') or 0:,} records "
+                f"behind, lag at most {step.get('max_lag_s') or 0:.1f} s)"
+            )
+    return text
+
+
 def sustained(run: Run, fig: Figure) -> None:
     wired = wired_roles()
     missing = [r for r in ("leads", "projection") if r not in wired]
@@ -407,7 +581,26 @@ def sustained(run: Run, fig: Figure) -> None:
         "bounded by the slowest stage (see the pass-through figures) and by the two cores "
         "being shared by Kafka, Neo4j, every worker and the load generator"
     )
-    fig.lift = LIFT_SERVICE
+    stage_rates = {
+        "leads": (run.results.value(LEADS) or 0) * EVENTS_PER_LEAD,
+        "deconfliction": run.results.value(DECONFLICTION) or 0,
+        "projection": run.results.value(PROJECTION) or 0,
+    }
+    fig.bound = sustained_bound(
+        stage_rates, run.results.value(LEADS), steps, best, fig.value or 0.0
+    )
+    need = SUSTAINED_TARGET.at_least or 0
+    leads_rate = run.results.value(LEADS)
+    fig.lift = (
+        f"{need:,.0f} events/s is {need / EVENTS_PER_LEAD:,.0f} leads/s"
+        + (
+            f", {need / EVENTS_PER_LEAD / leads_rate:,.1f}× the leads worker alone"
+            if leads_rate
+            else ""
+        )
+        + ": each stage confirming per polled batch instead of per record (see the leads row), "
+        "then one worker process per core per stage on a machine with the cores for it"
+    )
 
 
 def run_group(run: Run) -> None:

@@ -123,7 +123,8 @@ def table(doc: dict[str, Any]) -> str:
         f"{m.get('memory_gib')} GiB memory, load average {m.get('load_average')} at the start. "
         "The machine is shared, so absolute numbers drift; each ratio is to a raw baseline "
         "measured in the same run. Targets are reported, never asserted."
-        + (f" Carried over from an earlier run: {', '.join(carried)}." if carried else ""),
+        + (f" Carried over from an earlier run: {', '.join(carried)}." if carried else "")
+        + "".join(f" {note}" for note in run.get("notes") or ()),
         "",
         "| group | figure | value | raw baseline (same run) | ratio | target | met | "
         "notes: what bounds it, what would lift it |",

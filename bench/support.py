@@ -102,6 +102,8 @@ class Figure:
     notes: list[str] = field(default_factory=list)
     cpu: dict[str, float] = field(default_factory=dict)
     """Per process: percent of one core used while this figure was measured."""
+    bound: str | None = None
+    """What bounds the figure, from what this run measured; told when a target is missed."""
     lift: str | None = None
     """What would lift the figure; told when a target is missed."""
 
@@ -152,13 +154,13 @@ class Results:
                 continue
             bound = bound_note(fig.cpu)
             if fig.met is False:
-                fig.notes.append(
-                    bound
-                    or "no process used a full core: bounded by waiting (round trips, "
-                    "acknowledgements, commit intervals), not by CPU"
-                )
+                found = [b for b in (fig.bound, bound) if b] or [
+                    "no process used a full core: waiting (round trips, acknowledgements, "
+                    "commit intervals), not CPU"
+                ]
+                fig.notes.append("**bound by**: " + "; ".join(found))
                 if fig.lift:
-                    fig.notes.append(fig.lift)
+                    fig.notes.append("**lift by**: " + fig.lift.removeprefix("lift: "))
             elif bound:
                 fig.notes.append(bound)
 
@@ -307,6 +309,54 @@ def bound_note(cpu: Mapping[str, float]) -> str | None:
             + (f" ({others:.0f}% of a core by processes outside this run)" if others > 20 else "")
         )
     return "bounded by CPU: " + "; ".join(parts) if parts else None
+
+
+def service_time(
+    rate: float | None,
+    cpu: Mapping[str, float],
+    role: str,
+    unit: str,
+    *,
+    confirms: str,
+    confirm: Figure | None,
+) -> str | None:
+    """Where one record's time goes in a faust worker, from this run's measurements: the rate
+    gives the time per record, the role's CPU share the part spent computing, the rest is
+    waiting; ``confirm`` (the raw confirmation baseline) says what one awaited broker
+    confirmation costs."""
+    used = cpu.get(f"role {role}")
+    if not rate or used is None:
+        return None
+    per = 1000 / rate
+    busy = per * used / 100
+    text = (
+        f"one {unit} every {per:.1f} ms in the {role} worker: {busy:.1f} ms of its CPU "
+        f"({used:.0f}% of a core) and {per - busy:.1f} ms waiting; {confirms}"
+    )
+    if confirm is not None and confirm.status == "ok" and "p50" in confirm.stats:
+        text += (
+            f"; one awaited acks=all confirmation costs {confirm.stats['p50']:.1f} ms (p50, "
+            f"{confirm.stats['p99']:.1f} ms p99) with the services' producer settings"
+        )
+    return text
+
+
+def confirm_lift(rate: float | None, cpu: Mapping[str, float], role: str, unit: str) -> str:
+    """The lift for a worker that waits on confirmations: what its CPU alone would allow."""
+    used = cpu.get(f"role {role}")
+    text = (
+        "confirm the sends of a whole polled batch together (faust's take()), then write the "
+        "states and acknowledge the batch"
+    )
+    if rate and used:
+        busy = 1000 / rate * used / 100
+        text += (
+            f": up to ≈{1000 / busy:,.0f} {unit}/s on this worker's own CPU ({busy:.1f} ms each)"
+        )
+    return (
+        text + "; beyond that, more partitions and one worker process per core (each faust "
+        "worker is one Python thread)"
+    )
 
 
 def listener_pid(port: int) -> int | None:
@@ -617,7 +667,12 @@ class Tail:
             consumer.assign(ends)
             self._ready.set()
             while not self._stop.is_set():
-                for msg in consumer.consume(num_messages=500, timeout=0.1):
+                # poll() returns at the first record; consume(n, timeout) would wait the whole
+                # timeout for n records and add up to that much to every latency measured.
+                first = consumer.poll(0.1)
+                if first is None:
+                    continue
+                for msg in [first, *consumer.consume(num_messages=500, timeout=0)]:
                     value = msg.value()
                     if msg.error() is None and value is not None:
                         self.on_record(value, time.time())

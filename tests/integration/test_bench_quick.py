@@ -110,3 +110,24 @@ def test_readme_table_lists_every_figure_and_the_machine(
     assert len(rows) == len(figures) + 1  # the header row, then one row per figure
     for figure in figures.values():
         assert figure["title"] in table
+
+
+@pytest.mark.timeout(900)
+def test_rocksdb_figures_say_the_index_was_preloaded(
+    quick_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    """Every figure of the RocksDB-store worker says that the bulk of its index was preloaded
+    (and how many identifiers), and the registration figure says why; the preloaded store is
+    deleted at the end of the run."""
+    _, out = quick_run
+    figures = _figures(out)
+    rocks = {i: f for i, f in figures.items() if i.startswith("deconfliction.rocksdb.")}
+    assert rocks, "no RocksDB-store figures"
+    for figure_id, figure in rocks.items():
+        if figure["status"] != "ok":
+            continue
+        assert figure["params"]["preloaded"] > 0, figure_id
+        assert any("preloaded" in note for note in figure["notes"]), figure_id
+        if figure_id.endswith(".registration"):
+            assert any("through Kafka" in note and " h;" in note for note in figure["notes"])
+        assert not (ROOT / figure["params"]["store_dir"]).exists(), "the store was not deleted"
