@@ -359,6 +359,20 @@ def confirm_lift(rate: float | None, cpu: Mapping[str, float], role: str, unit: 
     )
 
 
+def worker_lift(rate: float | None, cpu: Mapping[str, float], role: str, unit: str) -> str:
+    """The lift for a worker that already confirms per batch: its CPU, then more processes."""
+    used = cpu.get(f"role {role}")
+    text = "more partitions and one worker process per core (each faust worker is one Python "
+    text += "thread)"
+    if rate and used:
+        busy = 1000 / rate * used / 100
+        text = (
+            f"the worker's own CPU allows ≈{1000 / busy:,.0f} {unit}/s ({busy:.1f} ms each); "
+            + text
+        )
+    return text
+
+
 def listener_pid(port: int) -> int | None:
     """The process listening on a loopback TCP port (Kafka's or Neo4j's), found via ``/proc``."""
     inodes: set[str] = set()
