@@ -431,6 +431,10 @@ def _requested(event: TaskRequested) -> TaskState:
 
 
 def _authorise(state: TaskState, actor: Actor, rule: _Rule) -> None:
+    if actor.team not in state.audience:
+        # The same answer as for a task that does not exist: a team the task was not released
+        # to learns nothing of it, not even who its parties are.
+        raise Rejected(404, f"no task {state.task_id}")
     teams = {
         "receiver": {state.to_team},
         "requester": {state.requester_team},

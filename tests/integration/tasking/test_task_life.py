@@ -52,23 +52,26 @@ def test_task_goes_through_its_whole_life_across_two_teams(
     assert events[-1].data.result_summary == "Subscriber identified as entity E-19"
 
 
-def test_third_team_and_wrong_party_get_403_and_nothing_is_written(
+def test_third_team_gets_404_wrong_party_403_and_nothing_is_written(
     teams: Teams, task_events: TaskEventLog
 ) -> None:
-    """DE (in the JIT, not party to the task) may not accept it, nor may the requester: 403 with
-    the reason, and the task has only its request event."""
+    """DE (in the JIT, the task not released to it) learns nothing: the 404 of an unknown task.
+    The requester may not accept its own request: 403 with the reason. Only the request is
+    written."""
     jit, nl, de = teams.jit, teams.nl, teams.de
     task = nl.post(f"/jits/{jit}/tasks", task_body()).json()["task_id"]
 
     by_third = de.post(f"/jits/{jit}/tasks/{task}/accept", {})
-    assert by_third.status_code == 403, by_third.text
-    assert "only the receiving team RO-DIICOT may accept" in by_third.json()["error"]
+    assert by_third.status_code == 404, by_third.text
+    assert by_third.json()["error"] == f"no task {task}"
+    assert "RO-DIICOT" not in by_third.text and "NL-" not in by_third.text
 
     by_requester = nl.post(f"/jits/{jit}/tasks/{task}/accept", {})
     assert by_requester.status_code == 403, by_requester.text
+    assert "only the receiving team RO-DIICOT may accept" in by_requester.json()["error"]
 
     third_comment = de.post(f"/jits/{jit}/tasks/{task}/comments", {"text": "Mine too?"})
-    assert third_comment.status_code == 403, third_comment.text
+    assert third_comment.status_code == 404, third_comment.text
 
     outsider = de.post("/jits/jit-elsewhere/tasks", task_body())
     assert outsider.status_code == 403

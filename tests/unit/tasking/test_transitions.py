@@ -94,11 +94,17 @@ MATRIX = [
 def test_every_command_in_every_status_by_every_team(
     status: TaskStatus, name: str, who: str
 ) -> None:
-    """Each command yields its event only for the right team in an allowed status, else 403/409."""
+    """Each command yields its event only for the right team in an allowed status, else 403/409;
+    a team the task is not released to gets the 404 of an unknown task."""
     party, allowed_from, event_type, after = SPEC[name]
     state = task_in(status)
     command = COMMANDS[name](ACTORS[who])
-    if who not in PARTIES[party]:
+    if who == "stranger":
+        with pytest.raises(Rejected) as refused:
+            decide(state, command, now=NOW)
+        assert refused.value.status == 404
+        assert refused.value.reason == f"no task {state.task_id}", "names nobody"
+    elif who not in PARTIES[party]:
         with pytest.raises(Rejected) as refused:
             decide(state, command, now=NOW)
         assert refused.value.status == 403
