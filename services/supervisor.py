@@ -13,6 +13,10 @@ from services.kit.settings import Settings
 
 log = get_logger()
 
+MAX_RESTARTS = 5
+RESTART_WINDOW = 300.0
+"""A role that exits more than five times in five minutes is broken, not unlucky."""
+
 
 async def _wait_healthy(url: str, timeout: float = 90) -> bool:
     import httpx
@@ -35,11 +39,15 @@ async def run_all(settings: Settings, *, demo: bool = False) -> int:
     provision_all(settings)
     roles = [*WORKERS, "gateway"]
     children: dict[str, asyncio.subprocess.Process] = {}
-    for role in roles:
+
+    async def start(role: str) -> None:
         children[role] = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "services.cli", role, env=dict(os.environ)
         )
         log.info("started", role=role, pid=children[role].pid)
+
+    for role in roles:
+        await start(role)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -58,13 +66,30 @@ async def run_all(settings: Settings, *, demo: bool = False) -> int:
         _print_welcome(base, accounts)
         tasks.append(asyncio.create_task(demo_module.run_scenario(base, settings, stop=stop)))
 
-    async def watch(role: str, proc: asyncio.subprocess.Process) -> None:
-        code = await proc.wait()
-        if not stop.is_set():
-            log.error("process role exited; stopping everything", role=role, code=code)
-            stop.set()
+    async def watch(role: str) -> None:
+        """Restart a role that exits, with backoff; give up (and stop all) after it keeps dying.
 
-    tasks += [asyncio.create_task(watch(r, p)) for r, p in children.items()]
+        A broker still electing leaders after a restart, or a database still starting, can fail
+        a worker's first minute; its state is in Kafka, so starting it again is safe.
+        """
+        exits: list[float] = []
+        while True:
+            code = await children[role].wait()
+            if stop.is_set():
+                return
+            now = loop.time()
+            exits = [t for t in exits if now - t < RESTART_WINDOW] + [now]
+            if len(exits) > MAX_RESTARTS:
+                log.error("process role keeps exiting; stopping everything", role=role, code=code)
+                stop.set()
+                return
+            delay = min(2 ** len(exits), 30)
+            log.warning("process role exited; restarting", role=role, code=code, delay=delay)
+            await asyncio.sleep(delay)
+            if not stop.is_set():
+                await start(role)
+
+    tasks += [asyncio.create_task(watch(r)) for r in roles]
     await stop.wait()
     for proc in children.values():
         if proc.returncode is None:

@@ -17,12 +17,13 @@ import asyncio
 import json
 import re
 import threading
+import time
 from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
-from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from mode import Service
 
 from events.audit import AuditRecorded, ChainLink
@@ -69,6 +70,22 @@ class RecentIds:
             self._ids.popitem(last=False)
 
 
+def _watermarks(
+    consumer: Consumer, partition: TopicPartition, within: float = 120
+) -> tuple[int, int]:
+    """The partition's ends, asked again while the broker is still electing its leader."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            low, high = consumer.get_watermark_offsets(partition, timeout=10)
+            return low, high
+        except KafkaException as exc:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("audit chain ends not known yet; asking again", error=str(exc))
+            time.sleep(1)
+
+
 def read_tail(settings: Settings, size: int = RECENT_IDS) -> tuple[Head, RecentIds]:
     """The chain's head and its last ``size`` record ids, read from the chain topic."""
     topic = settings.topic(AUDIT_CHAIN.name)
@@ -83,7 +100,7 @@ def read_tail(settings: Settings, size: int = RECENT_IDS) -> tuple[Head, RecentI
     recent = RecentIds(size)
     head = Head()
     try:
-        low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
+        low, high = _watermarks(consumer, TopicPartition(topic, 0))
         if high <= low:
             return head, recent
         consumer.assign([TopicPartition(topic, 0, max(low, high - size))])
