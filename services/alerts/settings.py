@@ -9,12 +9,12 @@ import hashlib
 import hmac
 from datetime import timedelta
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.alerts.domain import EscalationPolicy
 from services.alerts.signing import RetryPolicy
-from services.kit.settings import ConfigurationError
+from services.kit.settings import read_settings
 
 
 class AlertsSettings(BaseSettings):
@@ -120,11 +120,4 @@ def webhook_secret(master: str, team: str) -> str:
 
 def load_alerts_settings() -> AlertsSettings:
     """Read the alerts settings; a bad value stops the process naming the variable."""
-    try:
-        return AlertsSettings()
-    except ValidationError as exc:
-        problems = [
-            f"INTERLOCK_ALERTS_{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
-            for err in exc.errors(include_url=False)
-        ]
-        raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None
+    return read_settings(AlertsSettings)

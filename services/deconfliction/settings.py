@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import AwareDatetime, Field, ValidationError, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.deconfliction.fuzzy import DEFAULT_THRESHOLD
 from services.deconfliction.tokens import KeyRing
-from services.kit.settings import ConfigurationError
+from services.kit.settings import read_settings
 
 
 class DeconflictionSettings(BaseSettings):
@@ -97,13 +97,4 @@ class DeconflictionSettings(BaseSettings):
 
 def load_deconfliction_settings() -> DeconflictionSettings:
     """Read the deconfliction settings; a bad value stops the worker naming the variable."""
-    try:
-        return DeconflictionSettings()
-    except ValidationError as exc:
-        problems = [
-            f"INTERLOCK_DECONFLICTION_{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
-            if err["loc"]
-            else str(err["msg"]).removeprefix("Value error, ")
-            for err in exc.errors(include_url=False)
-        ]
-        raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None
+    return read_settings(DeconflictionSettings)

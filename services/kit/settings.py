@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -79,14 +79,27 @@ class Settings(BaseSettings):
         return f"{self.topic_prefix}{name}"
 
 
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
+
+
+def read_settings(model: type[SettingsT]) -> SettingsT:
+    """Read one settings model from the environment; a bad value stops the process with a
+    message naming the variable (``INTERLOCK_<SERVICE>_<FIELD>``), or saying what a check
+    across fields found."""
+    prefix = model.model_config.get("env_prefix") or "INTERLOCK_"
+    try:
+        return model()
+    except ValidationError as exc:
+        problems = [
+            f"{prefix}{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            if err["loc"]
+            else str(err["msg"]).removeprefix("Value error, ")
+            for err in exc.errors(include_url=False)
+        ]
+        raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None
+
+
 @lru_cache(maxsize=1)
 def load_settings() -> Settings:
-    """Read settings once; a bad value stops the process with a message naming the variable."""
-    try:
-        return Settings()
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors(include_url=False):
-            field = ".".join(str(p) for p in err["loc"])
-            problems.append(f"INTERLOCK_{field.upper()}: {err['msg']}")
-        raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None
+    """Read the shared settings once."""
+    return read_settings(Settings)

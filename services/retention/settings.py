@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.kit.settings import ConfigurationError
+from services.kit.settings import read_settings
 
 
 class RetentionSettings(BaseSettings):
@@ -26,11 +26,4 @@ class RetentionSettings(BaseSettings):
 
 def load_retention_settings() -> RetentionSettings:
     """Read the retention settings; a bad value stops the worker naming the variable."""
-    try:
-        return RetentionSettings()
-    except ValidationError as exc:
-        problems = [
-            f"INTERLOCK_RETENTION_{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
-            for err in exc.errors(include_url=False)
-        ]
-        raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None
+    return read_settings(RetentionSettings)

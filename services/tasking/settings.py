@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.kit.settings import ConfigurationError
+from services.kit.settings import read_settings
 
 
 class TaskingSettings(BaseSettings):
@@ -30,11 +30,4 @@ class TaskingSettings(BaseSettings):
 
 def load_tasking_settings() -> TaskingSettings:
     """Read the tasking settings; a bad value stops the worker naming the variable."""
-    try:
-        return TaskingSettings()
-    except ValidationError as exc:
-        problems = [
-            f"INTERLOCK_TASKING_{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
-            for err in exc.errors(include_url=False)
-        ]
-        raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None
+    return read_settings(TaskingSettings)
