@@ -91,12 +91,19 @@ def read_settings(model: type[SettingsT]) -> SettingsT:
         return model()
     except ValidationError as exc:
         problems = [
-            f"{prefix}{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            f"{_variable(prefix, err['loc'])}: {err['msg']}"
             if err["loc"]
             else str(err["msg"]).removeprefix("Value error, ")
             for err in exc.errors(include_url=False)
         ]
         raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None
+
+
+def _variable(prefix: str, loc: tuple[int | str, ...]) -> str:
+    """The environment variable an error's location names (a field aliased to its variable
+    already carries the prefix)."""
+    name = ".".join(str(p) for p in loc).upper()
+    return name if name.startswith(prefix) else prefix + name
 
 
 @lru_cache(maxsize=1)
