@@ -12,11 +12,11 @@ through the projection's query layer.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from events.deconfliction import (
     MAX_RADIUS_M,
@@ -37,7 +37,14 @@ from events.deconfliction import (
 from events.envelope import ID_PATTERN, Command
 from events.identifiers import Identifier, Person
 from services.kit.identity import Principal
-from services.kit.web import ApiError, Bus, Caller, command_envelope, dispatch, member_of
+from services.kit.web import (
+    Bus,
+    Caller,
+    build_command,
+    command_envelope,
+    dispatch,
+    member_of,
+)
 
 router = APIRouter(tags=["deconfliction"])
 
@@ -48,7 +55,6 @@ JitId = Annotated[str, Path(pattern=ID_PATTERN, description="The JIT's id.")]
 HitId = Annotated[str, Path(pattern=UUID_PATTERN, description="The hit's id.")]
 OperationId = Annotated[str, Path(pattern=ID_PATTERN, description="The operation's id.")]
 ConflictId = Annotated[str, Path(pattern=UUID_PATTERN, description="The conflict's id.")]
-C = TypeVar("C", bound=Command)
 
 
 def operation_id_for(team: str, idempotency_key: str) -> str:
@@ -124,22 +130,6 @@ class ResolveIn(BaseModel):
     note: str | None = Field(default=None, min_length=1, max_length=2_000)
 
 
-def _command(model: type[C], **fields: Any) -> C:
-    """Build a command, turning a refusal of its own checks into a 422 that names the field."""
-    try:
-        return model(**fields)
-    except ValidationError as exc:
-        errors = [
-            {
-                "field": ".".join(str(p) for p in ("body", *e["loc"])),
-                "message": e["msg"],
-            }
-            for e in exc.errors(include_url=False)
-        ]
-        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-        raise ApiError(422, f"invalid request: {summary}", errors) from None
-
-
 async def _send(
     command: Command,
     *,
@@ -167,7 +157,7 @@ async def register_identifiers(
     jit: JitId, registration: RegistrationIn, request: Request, principal: Caller, bus: Bus
 ) -> JSONResponse:
     """Match your identifiers against other teams'; hits come as events to both teams' desks."""
-    command = _command(
+    command = build_command(
         RegisterIdentifiers,
         actor=principal.actor(),
         source_ref=registration.source_ref,
@@ -195,7 +185,7 @@ async def register_blind_tokens(
     jit: JitId, registration: BlindTokensIn, request: Request, principal: Caller, bus: Bus
 ) -> JSONResponse:
     """Register tokens without sending raw values; 422 for a key version that is not live."""
-    command = _command(
+    command = build_command(
         RegisterBlindTokens,
         actor=principal.actor(),
         source_ref=registration.source_ref,
@@ -223,7 +213,9 @@ async def release_hit_details(
     bus: Bus,
 ) -> JSONResponse:
     """Tell the other team of the hit what you choose to; only the two teams see it."""
-    command = _command(ReleaseHitDetails, actor=principal.actor(), hit_id=hit_id, details=details)
+    command = build_command(
+        ReleaseHitDetails, actor=principal.actor(), hit_id=hit_id, details=details
+    )
     return await _send(
         command,
         jit=jit,
@@ -246,7 +238,7 @@ async def decline_hit_details(
     bus: Bus,
 ) -> JSONResponse:
     """Say that your side's details stay with you; the other team is told."""
-    command = _command(
+    command = build_command(
         DeclineHitDetails, actor=principal.actor(), hit_id=hit_id, reason=body.reason
     )
     return await _send(
@@ -271,7 +263,7 @@ async def plan_operation(
         if operation.idempotency_key
         else str(uuid.uuid4())
     )
-    command = _command(
+    command = build_command(
         PlanOperation,
         actor=principal.actor(),
         operation_id=operation_id,
@@ -300,7 +292,7 @@ async def move_operation(
     bus: Bus,
 ) -> JSONResponse:
     """Change its place or window; conflicts are re-checked (cleared or detected anew)."""
-    command = _command(
+    command = build_command(
         MoveOperation,
         actor=principal.actor(),
         operation_id=operation_id,
@@ -327,7 +319,7 @@ async def cancel_operation(
     bus: Bus,
 ) -> JSONResponse:
     """Cancel it; its open conflicts are cleared."""
-    command = _command(
+    command = build_command(
         CancelOperation, actor=principal.actor(), operation_id=operation_id, reason=body.reason
     )
     return await _send(
@@ -354,7 +346,7 @@ async def resolve_operation_conflict(
     bus: Bus,
 ) -> JSONResponse:
     """Record your team's resolution; the conflict is resolved once both teams have."""
-    command = _command(
+    command = build_command(
         ResolveOperationConflict,
         actor=principal.actor(),
         conflict_id=conflict_id,

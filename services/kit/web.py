@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import ValidationError
 
 from events.codec import envelop
-from events.envelope import Envelope, Payload
+from events.envelope import Command, Envelope, Payload
 from events.handling import Handling
 from events.outcomes import CommandAccepted, CommandRejected
 from services.kit.commands import CommandBus
@@ -20,6 +21,8 @@ from services.kit.identity import InvalidToken, Principal, Verifier
 from services.kit.logging import get_logger
 
 log = get_logger()
+
+CommandT = TypeVar("CommandT", bound=Command)
 bearer = HTTPBearer(auto_error=False, description="A JWT issued by the JIT's identity provider.")
 
 
@@ -111,6 +114,22 @@ def command_bus(request: Request) -> CommandBus:
 
 
 Bus = Annotated[CommandBus, Depends(command_bus)]
+
+
+def build_command(model: type[CommandT], **fields: Any) -> CommandT:
+    """Build a command, turning a refusal of its own checks into a 422 that names the field."""
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in ("body", *e["loc"])),
+                "message": e["msg"],
+            }
+            for e in exc.errors(include_url=False)
+        ]
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        raise ApiError(422, f"invalid request: {summary}", errors) from None
 
 
 def command_envelope(

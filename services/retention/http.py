@@ -25,7 +25,15 @@ from events.retention import (
     RetentionCommand,
     SubjectKind,
 )
-from services.kit.web import ApiError, Bus, Caller, command_envelope, dispatch, member_of
+from services.kit.web import (
+    ApiError,
+    Bus,
+    Caller,
+    build_command,
+    command_envelope,
+    dispatch,
+    member_of,
+)
 from services.retention.policies import PolicyBook
 
 router = APIRouter(tags=["retention"])
@@ -185,8 +193,12 @@ async def erase(
     """Erase one of your team's leads, tasks or operations everywhere, for good (coordinator or
     team lead): 200, 403 not yours, 404 unknown, 409 already erased."""
     member_of(request, principal, jit)
-    command = EraseSubject(
-        actor=principal.actor(), subject_id=subject_id, subject_kind=kind, reason=body.reason
+    command = build_command(
+        EraseSubject,
+        actor=principal.actor(),
+        subject_id=subject_id,
+        subject_kind=kind,
+        reason=body.reason,
     )
     return await _send(command, jit=jit, request=request, principal=principal, bus=bus)
 
@@ -204,7 +216,8 @@ async def extend(
     """After a review, keep one of your team's subjects ``days`` longer (coordinator or team
     lead); the reason is audited as an alteration."""
     member_of(request, principal, jit)
-    command = ExtendRetention(
+    command = build_command(
+        ExtendRetention,
         actor=principal.actor(),
         subject_id=subject_id,
         subject_kind=kind,

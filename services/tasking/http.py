@@ -9,11 +9,11 @@ status URL when the outcome is late. Reads (get, lists) come from the projection
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from events.envelope import ID_PATTERN
 from events.handling import Handling, HandlingCode, Tlp
@@ -38,7 +38,15 @@ from events.tasking import (
 )
 from services.kit.commands import CommandBus
 from services.kit.identity import Principal
-from services.kit.web import ApiError, Bus, Caller, command_envelope, dispatch, member_of
+from services.kit.web import (
+    ApiError,
+    Bus,
+    Caller,
+    build_command,
+    command_envelope,
+    dispatch,
+    member_of,
+)
 
 router = APIRouter(tags=["tasks"])
 
@@ -48,7 +56,6 @@ TASK_NAMESPACE = uuid.UUID("0b7c4c8e-5a1d-4f0e-9d7b-3e2f6a8c1d45")
 JitId = Annotated[str, Path(pattern=ID_PATTERN, description="The JIT's id.")]
 TaskId = Annotated[str, Path(pattern=ID_PATTERN, description="The task's id.")]
 Reason = Annotated[str, Field(min_length=1, max_length=2_000)]
-C = TypeVar("C", bound=TaskCommand)
 
 
 def task_id_for(team: str, idempotency_key: str) -> str:
@@ -114,22 +121,6 @@ class CommentIn(BaseModel):
     text: str = Field(min_length=1, max_length=10_000)
 
 
-def _command(model: type[C], **fields: Any) -> C:
-    """Build a command, turning a refusal of its own checks into a 422 that names the field."""
-    try:
-        return model(**fields)
-    except ValidationError as exc:
-        errors = [
-            {
-                "field": ".".join(str(p) for p in ("body", *e["loc"])),
-                "message": e["msg"],
-            }
-            for e in exc.errors(include_url=False)
-        ]
-        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-        raise ApiError(422, f"invalid request: {summary}", errors) from None
-
-
 async def _send(
     command: TaskCommand,
     *,
@@ -177,7 +168,7 @@ async def request_task(
         else str(uuid.uuid4())
     )
     label = Handling(code=task.handling, tlp=task.tlp)
-    command = _command(
+    command = build_command(
         RequestTask,
         actor=principal.actor(),
         task_id=task_id,
@@ -218,7 +209,9 @@ async def accept_task(
 ) -> JSONResponse:
     """Take on a requested task (receiving team); 409 unless it is requested."""
     member_of(request, principal, jit)
-    command = _command(AcceptTask, actor=principal.actor(), task_id=task_id, assignee=body.assignee)
+    command = build_command(
+        AcceptTask, actor=principal.actor(), task_id=task_id, assignee=body.assignee
+    )
     return await _send(command, jit=jit, request=request, principal=principal, bus=bus)
 
 
@@ -233,7 +226,9 @@ async def decline_task(
 ) -> JSONResponse:
     """Refuse a requested task with the reason (receiving team)."""
     member_of(request, principal, jit)
-    command = _command(DeclineTask, actor=principal.actor(), task_id=task_id, reason=body.reason)
+    command = build_command(
+        DeclineTask, actor=principal.actor(), task_id=task_id, reason=body.reason
+    )
     return await _send(command, jit=jit, request=request, principal=principal, bus=bus)
 
 
@@ -243,7 +238,7 @@ async def start_task(
 ) -> JSONResponse:
     """Begin an accepted task (receiving team)."""
     member_of(request, principal, jit)
-    command = _command(StartTask, actor=principal.actor(), task_id=task_id)
+    command = build_command(StartTask, actor=principal.actor(), task_id=task_id)
     return await _send(command, jit=jit, request=request, principal=principal, bus=bus)
 
 
@@ -258,7 +253,7 @@ async def block_task(
 ) -> JSONResponse:
     """Say what a task in progress waits for (receiving team)."""
     member_of(request, principal, jit)
-    command = _command(BlockTask, actor=principal.actor(), task_id=task_id, reason=body.reason)
+    command = build_command(BlockTask, actor=principal.actor(), task_id=task_id, reason=body.reason)
     return await _send(command, jit=jit, request=request, principal=principal, bus=bus)
 
 
@@ -268,7 +263,7 @@ async def unblock_task(
 ) -> JSONResponse:
     """Put a blocked task back in progress (receiving team)."""
     member_of(request, principal, jit)
-    command = _command(UnblockTask, actor=principal.actor(), task_id=task_id)
+    command = build_command(UnblockTask, actor=principal.actor(), task_id=task_id)
     return await _send(command, jit=jit, request=request, principal=principal, bus=bus)
 
 
@@ -283,7 +278,7 @@ async def complete_task(
 ) -> JSONResponse:
     """Finish a task in progress with a summary of the result (receiving team)."""
     member_of(request, principal, jit)
-    command = _command(
+    command = build_command(
         CompleteTask,
         actor=principal.actor(),
         task_id=task_id,
@@ -303,7 +298,9 @@ async def cancel_task(
 ) -> JSONResponse:
     """Withdraw an open task with the reason (requesting team)."""
     member_of(request, principal, jit)
-    command = _command(CancelTask, actor=principal.actor(), task_id=task_id, reason=body.reason)
+    command = build_command(
+        CancelTask, actor=principal.actor(), task_id=task_id, reason=body.reason
+    )
     return await _send(command, jit=jit, request=request, principal=principal, bus=bus)
 
 
@@ -322,7 +319,7 @@ async def comment_on_task(
 ) -> JSONResponse:
     """Add a remark to a task (requesting or receiving team); 201 with the event id."""
     member_of(request, principal, jit)
-    command = _command(CommentOnTask, actor=principal.actor(), task_id=task_id, text=body.text)
+    command = build_command(CommentOnTask, actor=principal.actor(), task_id=task_id, text=body.text)
     return await _send(
         command, jit=jit, request=request, principal=principal, bus=bus, created=True
     )
@@ -343,7 +340,7 @@ async def record_consent(
 ) -> JSONResponse:
     """Record consent given or withdrawn; withdrawal stops an open referral and tells every team."""
     member_of(request, principal, jit)
-    command = _command(RecordConsent, actor=principal.actor(), task_id=task_id, consent=body)
+    command = build_command(RecordConsent, actor=principal.actor(), task_id=task_id, consent=body)
     return await _send(
         command, jit=jit, request=request, principal=principal, bus=bus, created=True
     )

@@ -36,6 +36,8 @@ pytestmark = pytest.mark.integration
 OWNER, PARTNER = "NL-KLPD", "RO-DIICOT"
 NAME = "Teodora Erasmus-Vlad"
 PHONE = "+40 733 999 000"
+PHONE_DIGITS = ("733 999 000", "733999000")
+"""The phone as written and as normalised: long enough never to turn up in ciphertext or ids."""
 
 
 @pytest.fixture
@@ -88,7 +90,8 @@ def test_a_lead_erased_on_request_is_gone_everywhere(
     raws = raw_lead_events(platform, lead_id)
     assert len(raws) >= 3
     for raw in raws:
-        assert NAME.encode() not in raw and b"733" not in raw
+        assert NAME.encode() not in raw
+        assert not any(digits.encode() in raw for digits in PHONE_DIGITS)
         assert json.loads(raw)["datacontenttype"] == sealing.SEALED_CONTENT_TYPE
     eventually(lambda: partner.get(f"/jits/{jit}/leads/{lead_id}").status_code == 200)
     fed = read_events(platform.settings, feed_topic(PARTNER), where=lambda e: e.subject == lead_id)
@@ -157,7 +160,8 @@ def test_a_lead_erased_on_request_is_gone_everywhere(
             await driver.close()
 
     graph = asyncio.run(rebuilt())
-    assert lead_id not in graph and NAME not in graph and "733" not in graph
+    assert lead_id not in graph and NAME not in graph
+    assert not any(digits in graph for digits in PHONE_DIGITS)
 
 
 def test_a_lead_past_its_period_is_erased_and_one_near_it_reviewed(

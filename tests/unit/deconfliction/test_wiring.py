@@ -17,13 +17,12 @@ from services.deconfliction.agents import (
     _lacks_desk,
     partition_of,
 )
-from services.deconfliction.http import _command
 from services.deconfliction.settings import (
     DeconflictionSettings,
     load_deconfliction_settings,
 )
 from services.kit.settings import ConfigurationError
-from services.kit.web import ApiError
+from services.kit.web import ApiError, build_command
 
 from .builders import NL, RO, Index, phone, registration_command, tokenise
 
@@ -104,7 +103,7 @@ def test_a_hit_without_a_desk_is_noticed() -> None:
 def test_a_command_that_fails_its_own_checks_is_a_422_naming_the_field() -> None:
     """A move that gives a latitude without a longitude is refused before it is sent."""
     with pytest.raises(ApiError) as refused:
-        _command(
+        build_command(
             MoveOperation,
             actor={"member": "m1", "team": NL},
             operation_id="op-1",
