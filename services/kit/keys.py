@@ -128,22 +128,13 @@ class KafkaKeyRing:
     def sealing_key(self, kid: str) -> bytes:
         with self._reader.lock:
             known = self._keys.get(kid)
-            if known is not None:
-                return known
-        with self._write_lock:
-            if not self._reader.catch_up():
-                raise KeyRingUnavailable(f"key {kid!r}: the key topic could not be read up to date")
+        if known is None:
+            self.prepare([kid])
             with self._reader.lock:
-                if kid in self._destroyed:
-                    raise sealing.Erased(kid)
                 known = self._keys.get(kid)
-                if known is not None:
-                    return known
-            key = os.urandom(32)
-            self._write(kid, self._wrap(kid, key))
-            with self._reader.lock:
-                self._keys[kid] = key
-            return key
+        if known is None:
+            raise sealing.Erased(kid)
+        return known
 
     def knows(self, kids: Iterable[str]) -> bool:
         """Whether every key is in memory already (the fast path: nothing to ask the broker)."""
@@ -156,7 +147,10 @@ class KafkaKeyRing:
         wanted = set(kids)
         with self._write_lock:
             if not self._reader.catch_up():
-                raise KeyRingUnavailable("the key topic could not be read up to date")
+                named = ", ".join(sorted(wanted)[:3])
+                raise KeyRingUnavailable(
+                    f"keys {named}: the key topic could not be read up to date"
+                )
             with self._reader.lock:
                 missing = sorted(wanted - set(self._keys) - self._destroyed)
             if not missing:
