@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
 
 from events.codec import encode, partition_key
@@ -28,6 +29,37 @@ log = get_logger()
 
 class DeliveryFailed(RuntimeError):
     """The broker did not confirm a record: the caller must not report success."""
+
+
+def watermarks(
+    consumer: Consumer, topic: str, partition: int, timeout: float = 10.0
+) -> tuple[int, int]:
+    """A partition's low and high offsets, asked again while its leader is being elected.
+
+    A topic created a moment ago answers NOT_LEADER_FOR_PARTITION (or LEADER_NOT_AVAILABLE)
+    until the controller has placed its leader; that is a wait, not an error for the caller.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            low, high = consumer.get_watermark_offsets(
+                TopicPartition(topic, partition), timeout=max(0.1, deadline - time.monotonic())
+            )
+            return int(low), int(high)
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else None
+            transient = isinstance(error, KafkaError) and (
+                error.retriable()
+                or error.code()
+                in (
+                    KafkaError.NOT_LEADER_FOR_PARTITION,
+                    KafkaError.LEADER_NOT_AVAILABLE,
+                    KafkaError.UNKNOWN_TOPIC_OR_PART,
+                )
+            )
+            if not transient or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.1)
 
 
 def producer_config(settings: Settings, **extra: Any) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaException
 from fastapi import APIRouter, FastAPI, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
@@ -30,6 +30,7 @@ from events.identifiers import IdentifierKind
 from events.leads import InformationCredibility, LeadStatus, SourceReliability, SourceType
 from events.tasking import TaskStatus
 from events.topics import ALERT_EVENTS, DECONFLICTION_EVENTS, TopicSpec
+from services.kit.kafka import watermarks
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
 from services.kit.web import ApiError, Caller, member_of
@@ -132,10 +133,7 @@ class TopicEnds:
                     return {}
                 kept = (time.monotonic(), sorted(found.partitions))
                 self._partitions[topic] = kept
-            return {
-                p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)[1]
-                for p in kept[1]
-            }
+            return {p: watermarks(consumer, topic, p, timeout)[1] for p in kept[1]}
 
     def close(self) -> None:
         with self._lock:

@@ -22,6 +22,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from events.topics import feed_topic
+from services.kit.kafka import watermarks
 from services.kit.settings import Settings
 
 CURSOR_VERSION = "v1"
@@ -176,10 +177,7 @@ class FeedReader:
         since: datetime | None,
     ) -> tuple[dict[int, int], dict[int, int]]:
         """Where to start on each partition, and where each ends now."""
-        bounds = {
-            p: consumer.get_watermark_offsets(TopicPartition(self.topic, p), timeout=10)
-            for p in partitions
-        }
+        bounds = {p: watermarks(consumer, self.topic, p) for p in partitions}
         timed: dict[int, int] = {}
         if cursor is None and since is not None:
             millis = int(since.timestamp() * 1000)

@@ -23,7 +23,7 @@ from events.directory import MemberRegistered
 from events.leads import LeadSubmitted
 from events.retention import RetentionExtended, ReviewDue, SubjectErased
 from events.topics import DEAD_LETTER, LEAD_EVENTS
-from services.kit.kafka import Publisher, provision
+from services.kit.kafka import Publisher, provision, watermarks
 from services.kit.settings import Settings
 from services.projection.agents import write
 from services.projection.canonical import graph_digest, graph_lines
@@ -124,7 +124,7 @@ def dead_letters(settings: Settings) -> list[dict[str, Any]]:
         }
     )
     topic = settings.topic(DEAD_LETTER.name)
-    low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
+    low, high = watermarks(consumer, topic, 0)
     consumer.assign([TopicPartition(topic, 0, low)])
     found: list[dict[str, Any]] = []
     while len(found) < high - low:

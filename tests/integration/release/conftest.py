@@ -17,7 +17,7 @@ from confluent_kafka import Consumer, TopicPartition
 from events.directory import JitRegistered
 from events.envelope import Envelope
 from services.admin import jit_record
-from services.kit.kafka import Publisher
+from services.kit.kafka import Publisher, watermarks
 from services.kit.settings import Settings
 from services.release.credentials import Credentials, NationalSystems
 from tests.support.infra import SaslEndpoint
@@ -88,7 +88,7 @@ class Feeds:
                 return []
             ends = {}
             for p in found.partitions:
-                low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+                low, high = watermarks(consumer, topic, p)
                 if high > low:
                     ends[p] = high
             consumer.assign([TopicPartition(topic, p, 0) for p in ends])

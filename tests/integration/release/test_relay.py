@@ -15,6 +15,7 @@ from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from events.codec import encode, envelop
 from events.envelope import Actor, Envelope
 from events.leads import InformationCredibility, SourceReliability, SourceType, SubmitLead
+from services.kit.kafka import watermarks
 from services.release.credentials import Credentials
 from tests.integration.release.conftest import Feeds, new_team, sasl_config
 from tests.support.infra import SaslEndpoint
@@ -80,7 +81,7 @@ def _dead_letters(platform: Platform) -> list[dict[str, object]]:
         }
     )
     try:
-        _, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
+        _, high = watermarks(consumer, topic, 0)
         consumer.assign([TopicPartition(topic, 0, 0)])
         out: list[dict[str, object]] = []
         while len(out) < high:
