@@ -59,6 +59,7 @@ from events.topics import ALERT_EVENTS
 from services.alerts.directory import take
 from services.alerts.settings import AlertsSettings
 from services.alerts.signing import host_of, sign
+from services.kit.kafka import watermarks
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
 
@@ -571,10 +572,7 @@ class DeskHub:
     def _ends(self) -> tuple[int, ...]:
         consumer = self._consumer()
         try:
-            return tuple(
-                consumer.get_watermark_offsets(TopicPartition(self.topic, p), timeout=10)[1]
-                for p in self.partitions
-            )
+            return tuple(watermarks(consumer, self.topic, p)[1] for p in self.partitions)
         finally:
             consumer.close()
 

@@ -17,13 +17,12 @@ import asyncio
 import json
 import re
 import threading
-import time
 from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 from mode import Service
 
 from events.audit import AuditRecorded, ChainLink
@@ -40,7 +39,7 @@ from events.topics import (
 )
 from services.audit import domain
 from services.audit.chain import Head, append
-from services.kit.kafka import Publisher
+from services.kit.kafka import Publisher, watermarks
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
 from services.kit.streams import DeadLetters, create_app, decode_or_explain, raw_topic
@@ -70,22 +69,6 @@ class RecentIds:
             self._ids.popitem(last=False)
 
 
-def _watermarks(
-    consumer: Consumer, partition: TopicPartition, within: float = 120
-) -> tuple[int, int]:
-    """The partition's ends, asked again while the broker is still electing its leader."""
-    deadline = time.monotonic() + within
-    while True:
-        try:
-            low, high = consumer.get_watermark_offsets(partition, timeout=10)
-            return low, high
-        except KafkaException as exc:
-            if time.monotonic() > deadline:
-                raise
-            log.warning("audit chain ends not known yet; asking again", error=str(exc))
-            time.sleep(1)
-
-
 def read_tail(settings: Settings, size: int = RECENT_IDS) -> tuple[Head, RecentIds]:
     """The chain's head and its last ``size`` record ids, read from the chain topic."""
     topic = settings.topic(AUDIT_CHAIN.name)
@@ -100,7 +83,7 @@ def read_tail(settings: Settings, size: int = RECENT_IDS) -> tuple[Head, RecentI
     recent = RecentIds(size)
     head = Head()
     try:
-        low, high = _watermarks(consumer, TopicPartition(topic, 0))
+        low, high = watermarks(consumer, topic, 0, timeout=120)
         if high <= low:
             return head, recent
         consumer.assign([TopicPartition(topic, 0, max(low, high - size))])

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from events.topics import AUDIT_CHAIN
+from services.kit.kafka import watermarks
 from services.kit.settings import Settings
 
 
@@ -23,7 +24,7 @@ def chain_values(settings: Settings, *, timeout: float = 30.0) -> Iterator[bytes
         }
     )
     try:
-        low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=timeout)
+        low, high = watermarks(consumer, topic, 0, timeout)
         if high <= low:
             return
         consumer.assign([TopicPartition(topic, 0, low)])

@@ -12,6 +12,7 @@ from typing import Any
 from confluent_kafka import Consumer, TopicPartition
 
 from events.topics import TopicSpec
+from services.kit.kafka import watermarks
 from services.kit.settings import Settings
 from services.projection.graph import PROJECTED_TOPICS
 from services.projection.views import GraphViews
@@ -49,9 +50,7 @@ def topic_ends(
             if topic is None or topic.error is not None:
                 continue
             for partition in topic.partitions:
-                low, high = consumer.get_watermark_offsets(
-                    TopicPartition(name, partition), timeout=timeout
-                )
+                low, high = watermarks(consumer, name, partition, timeout)
                 ends[(name, partition)] = (high, None)
                 if high > low:
                     wanted.append(TopicPartition(name, partition, high - 1))

@@ -21,6 +21,7 @@ from events.deconfliction import DeconflictionHit
 from events.directory import DeskRegistered, JitRegistered, MemberRegistered, TeamRegistered
 from events.envelope import Envelope
 from events.topics import TopicSpec
+from services.kit.kafka import watermarks
 from services.kit.keys import KafkaKeyRing
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
@@ -138,9 +139,7 @@ class LogReader:
             if topic is None or topic.error is not None:
                 continue
             for partition in topic.partitions:
-                low, high = self.consumer.get_watermark_offsets(
-                    TopicPartition(name, partition), timeout=10
-                )
+                low, high = watermarks(self.consumer, name, partition)
                 if high > low:
                     self.remaining[(name, partition)] = high - 1
                     assignment.append(TopicPartition(name, partition, low))
