@@ -40,8 +40,11 @@ SERVICE_COMMANDS = ("services.projection.cli", "services.release.cli", "services
 def run_worker(role: str, settings: Settings) -> None:
     from faust.worker import Worker
 
+    from services.kit.streams import declare_changelogs
+
     module = importlib.import_module(WORKERS[role])
     app = module.build(settings)
+    declare_changelogs(app, settings)
     worker = Worker(
         app,
         loglevel=settings.log_level,

@@ -172,19 +172,33 @@ def provision(
     settings: Settings, topics: Iterable[TopicSpec] = ALL_TOPICS, *, timeout: float = 30
 ) -> list[str]:
     """Create the catalogued topics that are missing; idempotent. Returns the names created."""
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
-    existing = admin.list_topics(timeout=timeout).topics
-    wanted = {settings.topic(t.name): t for t in topics}
-    missing = [
+    wanted = [
         NewTopic(
-            name,
+            settings.topic(spec.name),
             num_partitions=min(spec.partitions, settings.partitions) if spec.partitions > 1 else 1,
             replication_factor=-1,
             config=spec.config(),
         )
-        for name, spec in wanted.items()
-        if name not in existing
+        for spec in topics
     ]
+    created = create_topics(settings, wanted, timeout=timeout)
+    log.info("topics provisioned", created=len(created), total=len(wanted))
+    return created
+
+
+def create_topics(
+    settings: Settings, topics: Sequence[NewTopic], *, timeout: float = 30
+) -> list[str]:
+    """Create the topics that are missing and wait until every partition of each has a leader.
+
+    A consumer that joins its group while a topic it wants is not yet in the broker's metadata
+    is assigned none of it, and faust keeps that view: a table whose changelog it missed fails
+    every write with ``PartitionsMismatch`` until the process restarts. So creation is not done
+    until the metadata shows the topic led.
+    """
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    existing = admin.list_topics(timeout=timeout).topics
+    missing = [t for t in topics if t.topic not in existing]
     created: list[str] = []
     if missing:
         for name, future in admin.create_topics(missing, request_timeout=timeout).items():
@@ -194,8 +208,34 @@ def provision(
             except KafkaException as exc:
                 if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                     raise
-    log.info("topics provisioned", created=len(created), total=len(wanted))
+    await_leaders(admin, [t.topic for t in topics], timeout=timeout)
     return created
+
+
+def await_leaders(admin: AdminClient, names: Sequence[str], *, timeout: float = 30) -> None:
+    """Return once the metadata shows every partition of each topic with a leader."""
+    deadline = time.monotonic() + timeout
+    waiting = list(names)
+    while waiting:
+        metadata = admin.list_topics(timeout=max(1.0, deadline - time.monotonic()))
+        waiting = [name for name in waiting if not _led(metadata.topics.get(name))]
+        if not waiting:
+            return
+        if time.monotonic() >= deadline:
+            raise TimeoutError(
+                f"no leader within {timeout:.0f}s for {len(waiting)} topics: "
+                f"{', '.join(sorted(waiting)[:5])}"
+            )
+        time.sleep(0.2)
+
+
+def _led(topic: Any) -> bool:
+    return (
+        topic is not None
+        and topic.error is None
+        and bool(topic.partitions)
+        and all(p.leader >= 0 and p.error is None for p in topic.partitions.values())
+    )
 
 
 def grow_partitions(settings: Settings, topic: str, count: int) -> None:

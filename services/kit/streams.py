@@ -20,6 +20,8 @@ from typing import Any, Generic, TypeVar
 
 import faust
 import faust.streams as faust_streams
+from confluent_kafka.admin import NewTopic
+from mode.utils.times import want_seconds
 from pydantic import BaseModel, ValidationError
 
 from events.catalogue import CATALOGUE
@@ -28,7 +30,7 @@ from events.envelope import Addressed, Command, Envelope, Event
 from events.outcomes import CommandAccepted, CommandRejected, FieldError, Rejected
 from events.retention import SubjectErased, SubjectKind
 from events.topics import RETENTION_EVENTS, TopicSpec
-from services.kit.kafka import dead_letter_record, dead_letter_topic
+from services.kit.kafka import create_topics, dead_letter_record, dead_letter_topic
 from services.kit.keys import install_key_ring, prepare_keys
 from services.kit.logging import get_logger
 from services.kit.recovery import SeekFirstTableManager, SnapshotTransport
@@ -97,6 +99,34 @@ def create_app(service: str, settings: Settings, **overrides: Any) -> faust.App:
             await asyncio.to_thread(_mark_ready, Path(ready_dir), service)
 
     return app
+
+
+def declare_changelogs(app: faust.App, settings: Settings, timeout: float = 60) -> list[str]:
+    """Create every table's changelog topic, led, before the worker joins its group.
+
+    faust declares them itself while starting, but a topic created a moment before the group's
+    assignment can be missing from the metadata the assignment is made from; faust then gives
+    the changelog no partitions and every write of that table fails until a restart.
+    """
+    topics = []
+    for table in app.tables.values():
+        changelog = table.changelog_topic
+        config = {"cleanup.policy": "compact" if changelog.compacting else "delete"}
+        if changelog.compacting and changelog.deleting:
+            config["cleanup.policy"] = "compact,delete"
+        if changelog.retention:
+            config["retention.ms"] = str(int(want_seconds(changelog.retention) * 1000))
+        config.update({k: str(v) for k, v in (changelog.config or {}).items()})
+        for name in changelog.topics:
+            topics.append(
+                NewTopic(
+                    name,
+                    num_partitions=changelog.partitions or app.conf.topic_partitions,
+                    replication_factor=changelog.replicas or app.conf.topic_replication_factor,
+                    config=config,
+                )
+            )
+    return create_topics(settings, topics, timeout=timeout)
 
 
 def _mark_ready(ready_dir: Path, service: str) -> None:
