@@ -41,6 +41,7 @@ from typing import Any, cast
 import faust
 import faust.streams as faust_streams
 from aiokafka.errors import KafkaError
+from confluent_kafka import KafkaException
 from faust.exceptions import ProducerSendError
 
 from events.alerts import (
@@ -81,6 +82,7 @@ from services.alerts.directory import Directory
 from services.alerts.domain import AlertState, AlertStatus, DedupEntry, dedup_subject
 from services.alerts.routing import DeskRule, DirectoryView, desk_rule_subject
 from services.alerts.settings import AlertsSettings, load_alerts_settings
+from services.kit.kafka import DeliveryFailed
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
 from services.kit.streams import (
@@ -446,7 +448,14 @@ class AlertWriter:
             try:
                 await send()
                 return
-            except (KafkaError, ProducerSendError, OSError, TimeoutError) as exc:
+            except (
+                KafkaError,
+                KafkaException,
+                DeliveryFailed,
+                ProducerSendError,
+                OSError,
+                TimeoutError,
+            ) as exc:
                 log.error("publishing failed, retrying", what=what, reason=str(exc)[:200])
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)

@@ -40,8 +40,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
 import faust
-from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
+from confluent_kafka import KafkaException
 from faust.types import TableT, TopicT
 from pydantic import BaseModel
 
@@ -87,6 +87,7 @@ from services.deconfliction.domain import (
 )
 from services.deconfliction.settings import DeconflictionSettings, load_deconfliction_settings
 from services.deconfliction.tokens import TokenKeys
+from services.kit.kafka import DeliveryFailed
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
 from services.kit.streams import (
@@ -99,6 +100,7 @@ from services.kit.streams import (
     decode_or_explain,
     derived_id,
     header_envelope,
+    outbox,
     raw_topic,
     run_decide,
     state_from_json,
@@ -197,6 +199,7 @@ class DeconflictionWorker:
         """Held while an operation index entry is read, decided on and written: a command and
         an erasure of the JIT's operations (two agents) never interleave a read and a write."""
         self._topics: dict[str, TopicT] = {}
+        self.outbox = outbox(app, settings)
         self.commands_topic = self._topic(settings.topic(DECONFLICTION_COMMANDS.name))
         self.index_topic = self._topic(settings.topic(DECONFLICTION_INDEX.name))
         self.hits_topic = self._topic(settings.topic(DECONFLICTION_HITS.name))
@@ -249,22 +252,24 @@ class DeconflictionWorker:
         """Write records and wait until the broker has them all; retried until it has, so a
         broker outage stalls the stream instead of losing its outputs. An error that retrying
         cannot mend (a record too large) is raised: the cause is then dead-lettered."""
+        outgoing = [
+            (topic.get_topic_name(), key, value, placed[0] if placed else None)
+            for topic, key, value, *placed in records
+        ]
         delay = 0.2
         while True:
             try:
-                pending = [
-                    await topic.send(key=key, value=value, partition=placed[0] if placed else None)
-                    for topic, key, value, *placed in records
-                ]
-                await asyncio.gather(*pending)
+                await self.outbox.send_records(outgoing)
                 return
-            except Exception as exc:
-                cause = exc.__cause__ or exc
-                if isinstance(cause, KafkaError) and not cause.retriable:
+            except KafkaException as exc:
+                if not exc.args[0].retriable():
                     raise
-                log.error("publish failed; retrying", error=str(exc)[:300], delay=delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                reason = str(exc)
+            except DeliveryFailed as exc:
+                reason = str(exc)
+            log.error("publish failed; retrying", error=reason[:300], delay=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
     def _consumer(
         self, handle: Callable[[faust.EventT], Awaitable[None]]

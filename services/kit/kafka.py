@@ -27,6 +27,13 @@ from services.kit.settings import Settings
 log = get_logger()
 
 
+UNASSIGNED = -1
+"""librdkafka's "no partition chosen": the key's partition by the configured partitioner."""
+
+OutgoingRecord = tuple[str, bytes | None, bytes, int | None]
+"""A record to write: topic, key, value, and its partition when not the key's."""
+
+
 class DeliveryFailed(RuntimeError):
     """The broker did not confirm a record: the caller must not report success."""
 
@@ -93,10 +100,20 @@ class Publisher:
 
         return self._settings.topic(CATALOGUE.entry(envelope.type).topic.name)
 
-    def _produce(self, topic: str, key: bytes | None, value: bytes, on_done: Any) -> None:
+    def _produce(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes,
+        on_done: Any,
+        partition: int | None = None,
+    ) -> None:
+        placed = UNASSIGNED if partition is None else partition
         while True:
             try:
-                self._producer.produce(topic, value=value, key=key, on_delivery=on_done)
+                self._producer.produce(
+                    topic, value=value, key=key, partition=placed, on_delivery=on_done
+                )
                 break
             except BufferError:
                 self._producer.poll(0.05)
@@ -131,32 +148,66 @@ class Publisher:
         while not self._stop.is_set():
             self._producer.poll(0.05)
 
-    async def publish_async(self, envelopes: Sequence[Envelope], topic: str | None = None) -> None:
-        """Write envelopes and await the broker's acknowledgement of each."""
+    def send(self, envelopes: Sequence[Envelope], topic: str | None = None) -> asyncio.Future[None]:
+        """Write envelopes now; the future settles when the broker has acknowledged them all,
+        or fails with the first refusal. One future per batch, not one per record: the
+        delivery reports cost the event loop one wake-up however many records there are."""
+        return self.send_records(
+            [
+                (topic or self.topic_of(env), partition_key(env), encode(env), None)
+                for env in envelopes
+            ]
+        )
+
+    def send_records(self, records: Sequence[OutgoingRecord]) -> asyncio.Future[None]:
+        """Write ``(topic, key, value, partition or None)`` records now, confirmed as ``send``."""
+        loop = asyncio.get_running_loop()
         if self._poller is None:
             self._poller = threading.Thread(target=self._poll_forever, daemon=True)
             self._poller.start()
-        loop = asyncio.get_running_loop()
-        futures: list[asyncio.Future[None]] = []
-        for env in envelopes:
-            fut: asyncio.Future[None] = loop.create_future()
+        confirmation = _Confirmation(loop, len(records))
+        for topic, key, value, partition in records:
+            self._produce(topic, key, value, confirmation.report, partition)
+        return confirmation.future
 
-            def done(err: KafkaError | None, msg: Message, fut: asyncio.Future[None] = fut) -> None:
-                if err is not None:
-                    exc = DeliveryFailed(f"{msg.topic()}: {err.str()}")
-                    loop.call_soon_threadsafe(_settle, fut, exc)
-                else:
-                    loop.call_soon_threadsafe(_settle, fut, None)
-
-            self._produce(topic or self.topic_of(env), partition_key(env), encode(env), done)
-            futures.append(fut)
-        await asyncio.gather(*futures)
+    async def publish_async(self, envelopes: Sequence[Envelope], topic: str | None = None) -> None:
+        """Write envelopes and await the broker's acknowledgement of each."""
+        await self.send(envelopes, topic)
 
     def close(self) -> None:
         self._stop.set()
         if self._poller is not None:
             self._poller.join(timeout=2)
         self._producer.flush(30)
+
+
+class _Confirmation:
+    """The acknowledgement of a batch of records, counted down by delivery reports (which come
+    on the poller thread, or on the caller's within ``produce``)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, count: int) -> None:
+        self.future: asyncio.Future[None] = loop.create_future()
+        self._loop = loop
+        self._left = count
+        self._lock = threading.Lock()
+        self._settled = False
+        if count == 0:
+            self._settled = True
+            self.future.set_result(None)
+
+    def report(self, err: KafkaError | None, msg: Message) -> None:
+        with self._lock:
+            if self._settled:
+                return
+            if err is None:
+                self._left -= 1
+                if self._left:
+                    return
+                outcome: Exception | None = None
+            else:
+                outcome = DeliveryFailed(f"{msg.topic()}: {err.str()}")
+            self._settled = True
+        self._loop.call_soon_threadsafe(_settle, self.future, outcome)
 
 
 def _settle(fut: asyncio.Future[None], exc: Exception | None) -> None:

@@ -319,15 +319,25 @@ PARTITIONS = 3
 
 
 class _Topic:
+    """Stands for a faust topic: only its name is used."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def get_topic_name(self) -> str:
+        return self.name
+
+
+class _Outbox:
     """Records what is sent, and confirms it at once."""
 
     def __init__(self) -> None:
-        self.records: list[tuple[bytes | None, bytes, int | None]] = []
+        self.records: list[tuple[str, bytes | None, bytes, int | None]] = []
 
-    async def send(
-        self, *, key: bytes | None, value: bytes, partition: int | None = None
+    def send_records(
+        self, records: list[tuple[str, bytes | None, bytes, int | None]]
     ) -> asyncio.Future[None]:
-        self.records.append((key, value, partition))
+        self.records.extend(records)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         done.set_result(None)
         return done
@@ -364,7 +374,8 @@ def _worker(index_partitions: int = PARTITIONS, command_partitions: int = PARTIT
     worker.jit_to_operations = {}
     worker.source_to_erasure = {}
     worker._operations = asyncio.Lock()
-    worker.index_topic = _Topic()
+    worker.index_topic = _Topic(settings.topic("interlock.deconfliction.index"))
+    worker.outbox = _Outbox()
     worker.dead = []
 
     async def dead_letter(event: Any, reason: str, fields: Any = ()) -> None:
@@ -408,7 +419,8 @@ def _erasure(kind: SubjectKind, subject: str, jit: str = JIT) -> bytes:
 def _sent(worker: Any) -> list[tuple[Envelope, bytes | None, int | None]]:
     return [
         (decode(value, INDEX_CATALOGUE), key, partition)
-        for key, value, partition in worker.index_topic.records
+        for topic, key, value, partition in worker.outbox.records
+        if topic == worker.index_topic.name
     ]
 
 
@@ -426,7 +438,7 @@ async def test_a_lead_erasure_reaches_every_index_partition_once() -> None:
         assert key == b"lead-nl"
     assert len({envelope.id for envelope, _, _ in sent}) == PARTITIONS
     with pytest.raises(InvalidEvent, match="unknown event type"):
-        decode(worker.index_topic.records[0][1], CATALOGUE)
+        decode(worker.outbox.records[0][2], CATALOGUE)
 
 
 async def test_a_replayed_lead_erasure_sends_the_same_commands() -> None:
@@ -454,7 +466,7 @@ async def test_an_operation_erasure_is_dead_lettered_if_topics_are_not_co_partit
     than sent to a partition that does not own the JIT's operation index."""
     worker = _worker(index_partitions=3, command_partitions=6)
     await worker.erase_subject(_Record(_Message(0, _erasure(SubjectKind.OPERATION, "op-nl"))))
-    assert worker.index_topic.records == []
+    assert worker.outbox.records == []
     assert worker.dead and "partitions" in worker.dead[0]
 
 
@@ -474,7 +486,7 @@ async def test_other_retention_records_and_task_erasures_send_nothing() -> None:
         envelop(review, subject="lead-nl", jit=JIT, originator=NL, source="/t", correlation_id="c")
     )
     await worker.erase_subject(_Record(_Message(0, raw)))
-    assert worker.index_topic.records == []
+    assert worker.outbox.records == []
     assert worker.dead == []
 
 
