@@ -24,7 +24,6 @@ from bench.support import (
     Figure,
     Run,
     Target,
-    confirm_lift,
     gateway_paths,
     http_load,
     not_wired,
@@ -323,6 +322,9 @@ def projection_passthrough(run: Run, fig: Figure) -> None:
 
 
 def alerts_passthrough(run: Run, fig: Figure) -> None:
+    from services.alerts.settings import AlertsSettings
+
+    alerts = AlertsSettings()
     missing = run.ensure("alerts", "gateway")
     if "alerts" in missing:
         fig.unavailable(not_wired(["alerts"]))
@@ -350,11 +352,13 @@ def alerts_passthrough(run: Run, fig: Figure) -> None:
         fig.cpu,
         "alerts",
         "command",
-        confirms="per command one awaited confirmation of AlertRaised and its routing to "
-        f"{len(jit.teams)} desks before the state is written, one JIT's commands in series",
+        confirms=f"per polled batch (up to {alerts.command_batch_size} commands, or what "
+        f"arrived within {alerts.command_batch_seconds * 1000:.0f} ms) one awaited confirmation "
+        f"of its AlertRaised events and their routing to {len(jit.teams)} desks, then the "
+        "states; one JIT's commands in series",
         confirm=run.results.get(baselines.KAFKA_CONFIRM),
     )
-    fig.lift = confirm_lift(fig.value, fig.cpu, "alerts", "commands")
+    fig.lift = worker_lift(fig.value, fig.cpu, "alerts", "commands")
 
 
 def gateway_leads(run: Run, fig: Figure) -> None:

@@ -341,24 +341,6 @@ def service_time(
     return text
 
 
-def confirm_lift(rate: float | None, cpu: Mapping[str, float], role: str, unit: str) -> str:
-    """The lift for a worker that waits on confirmations: what its CPU alone would allow."""
-    used = cpu.get(f"role {role}")
-    text = (
-        "confirm the sends of a whole polled batch together (faust's take()), then write the "
-        "states and acknowledge the batch"
-    )
-    if rate and used:
-        busy = 1000 / rate * used / 100
-        text += (
-            f": up to ≈{1000 / busy:,.0f} {unit}/s on this worker's own CPU ({busy:.1f} ms each)"
-        )
-    return (
-        text + "; beyond that, more partitions and one worker process per core (each faust "
-        "worker is one Python thread)"
-    )
-
-
 def worker_lift(rate: float | None, cpu: Mapping[str, float], role: str, unit: str) -> str:
     """The lift for a worker that already confirms per batch: its CPU, then more processes."""
     used = cpu.get(f"role {role}")

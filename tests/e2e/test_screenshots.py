@@ -92,9 +92,11 @@ def test_screenshots_of_the_main_pages(
         created = nl.post(f"/jits/{jit}/leads", body)
         assert created.status_code == 201, created.text
         first = first or created.json()["lead_id"]
-    lead = eventually(
+    lead = eventually(  # the lead's node may be projected a batch before its persons
         lambda: (
-            (r := nl.get(f"/jits/{jit}/leads/{first}", **PURPOSE)).status_code == 200 and r.json()
+            (r := nl.get(f"/jits/{jit}/leads/{first}", **PURPOSE)).status_code == 200
+            and r.json()["persons"]
+            and r.json()
         ),
         timeout=90,
     )

@@ -397,9 +397,11 @@ def test_graph_explorer_expands_a_node(
             identifiers=[{"kind": "phone", "value": phone, "person": 0}],
         ),
     )
-    lead = eventually(
+    lead = eventually(  # the lead's node may be projected a batch before its persons
         lambda: (
-            (r := nl.get(f"/jits/{jit}/leads/{first}", **PURPOSE)).status_code == 200 and r.json()
+            (r := nl.get(f"/jits/{jit}/leads/{first}", **PURPOSE)).status_code == 200
+            and r.json()["persons"]
+            and r.json()
         ),
         timeout=90,
     )
@@ -435,9 +437,11 @@ def test_a_second_team_never_sees_the_first_teams_unshared_data(
     )
     assert created.status_code == 201, created.text
     lead_id = created.json()["lead_id"]
-    lead = eventually(
+    lead = eventually(  # the lead's node may be projected a batch before its persons
         lambda: (
-            (r := nl.get(f"/jits/{jit}/leads/{lead_id}", **PURPOSE)).status_code == 200 and r.json()
+            (r := nl.get(f"/jits/{jit}/leads/{lead_id}", **PURPOSE)).status_code == 200
+            and r.json()["persons"]
+            and r.json()
         ),
         timeout=90,
     )

@@ -24,8 +24,13 @@ def test_lead_submitted_over_http_is_readable_by_its_team_and_hidden_from_anothe
     assert created.status_code == 201, created.text
     lead_id = created.json()["lead_id"]
 
-    lead = eventually(
-        lambda: (r := nl.get(f"/jits/{jit}/leads/{lead_id}")).status_code == 200 and r.json()
+    lead = eventually(  # the lead's node may be projected a batch before its persons
+        lambda: (
+            (r := nl.get(f"/jits/{jit}/leads/{lead_id}")).status_code == 200
+            and r.json()["persons"]
+            and len(r.json()["identifiers"]) == 2
+            and r.json()
+        )
     )
     assert lead["id"] == lead_id
     assert lead["originator"] == "NL-KLPD"
