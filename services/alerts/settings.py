@@ -32,7 +32,12 @@ class AlertsSettings(BaseSettings):
         default=1.0, gt=0, le=60, description="How often the timer looks for overdue alerts."
     )
     command_batch_size: int = Field(
-        default=500, ge=1, le=10_000, description="Most alert commands decided in one batch."
+        default=50,
+        ge=1,
+        le=10_000,
+        description="Most alert commands decided in one batch. A batch's events leave only when "
+        "all of it is decided, so under load the first alert of a batch waits for the others "
+        "(about 2 ms each): 50 keeps that wait near 100 ms, at a few percent of throughput.",
     )
     command_batch_seconds: float = Field(
         default=0.005,
