@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from neo4j import AsyncDriver, AsyncGraphDatabase, Driver, GraphDatabase
+from neo4j import (
+    AsyncDriver,
+    AsyncGraphDatabase,
+    Driver,
+    GraphDatabase,
+    NotificationDisabledClassification,
+)
 
 from services.kit.settings import Settings
+
+QUIET = [NotificationDisabledClassification.UNRECOGNIZED]
+"""Notifications the server need not send: "property key does not exist" fires for every read
+of a property no node has yet (a fresh graph's checkpoints, an optional property), which is
+expected here; deprecations and performance hints stay on."""
 
 
 def async_driver(settings: Settings) -> AsyncDriver:
@@ -12,6 +23,7 @@ def async_driver(settings: Settings) -> AsyncDriver:
         settings.neo4j_uri,
         auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()),
         max_connection_pool_size=50,
+        notifications_disabled_classifications=QUIET,
     )
 
 
@@ -19,4 +31,5 @@ def driver(settings: Settings) -> Driver:
     return GraphDatabase.driver(
         settings.neo4j_uri,
         auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()),
+        notifications_disabled_classifications=QUIET,
     )

@@ -238,7 +238,11 @@ def provision(
 
 
 def create_topics(
-    settings: Settings, topics: Sequence[NewTopic], *, timeout: float = 30
+    settings: Settings,
+    topics: Sequence[NewTopic],
+    *,
+    timeout: float = 30,
+    admin: AdminClient | None = None,
 ) -> list[str]:
     """Create the topics that are missing and wait until every partition of each has a leader.
 
@@ -247,7 +251,8 @@ def create_topics(
     every write with ``PartitionsMismatch`` until the process restarts. So creation is not done
     until the metadata shows the topic led.
     """
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    if admin is None:
+        admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
     existing = admin.list_topics(timeout=timeout).topics
     missing = [t for t in topics if t.topic not in existing]
     created: list[str] = []

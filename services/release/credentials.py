@@ -41,6 +41,7 @@ from confluent_kafka.admin import (
 
 from events.envelope import TEAM_PATTERN
 from events.topics import TopicSpec, feed_topic
+from services.kit.kafka import create_topics
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
 from services.release.policy import command_topics, team_command_topic
@@ -160,9 +161,8 @@ class Credentials:
 def ensure_topics(
     admin: AdminClient, settings: Settings, specs: Mapping[str, TopicSpec], timeout: float = TIMEOUT
 ) -> list[str]:
-    """Create the named topics that do not exist yet; returns the names created."""
-    existing = admin.list_topics(timeout=timeout).topics
-    missing = [
+    """Create the named topics that do not exist yet, led; returns the names created."""
+    wanted = [
         NewTopic(
             name,
             num_partitions=min(spec.partitions, settings.partitions),
@@ -170,18 +170,8 @@ def ensure_topics(
             config=spec.config(),
         )
         for name, spec in specs.items()
-        if name not in existing
     ]
-    created: list[str] = []
-    if not missing:
-        return created
-    for name, future in admin.create_topics(missing, request_timeout=timeout).items():
-        try:
-            future.result()
-            created.append(name)
-        except KafkaException as exc:
-            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
-                raise
+    created = create_topics(settings, wanted, timeout=timeout, admin=admin)
     if created:
         log.info("topics created", topics=created)
     return created
