@@ -6,9 +6,9 @@ with no Interlock code in the way. Every platform figure is given as a ratio to 
 - a raw consume → produce loop (an offset is stored only once its output is acknowledged),
   events/s: the ceiling for any service that reads a topic and writes one;
 - one record's produce → consume round trip, ms: the floor for any latency through Kafka;
-- one awaited acks=all send confirmation with the services' producer settings (aiokafka, linger
-  2 ms, as faust sends), ms, and per record when 100 sends are awaited together: what a worker
-  that confirms its outputs before writing its state waits per record;
+- one awaited acks=all send confirmation with the services' producer (the kit's confluent-kafka
+  ``Publisher``, linger 2 ms, as workers send their events), ms, and per record when 100 are
+  awaited together: what a worker that confirms its outputs before writing its state waits;
 - Neo4j ``UNWIND … MERGE`` of nodes with 5 properties and one relationship each, in managed
   write transactions of 100, 1,000 and 5,000 rows, nodes/s;
 - a trivial FastAPI JSON endpoint under uvicorn (its own process) with the same HTTP client and
@@ -244,11 +244,12 @@ def round_trip(run: Run, fig: Figure) -> None:
 
 
 def confirm(run: Run, fig: Figure) -> None:
-    """Awaited sends as a faust worker makes them (``create_app``: acks=-1, linger 0.002 s):
-    one at a time, then ``CONFIRM_BATCH`` at a time."""
+    """Awaited sends as a worker makes them (the kit's confluent-kafka producer: acks=all,
+    idempotent, linger 2 ms, one confirmation per batch): one at a time, then
+    ``CONFIRM_BATCH`` at a time."""
     import asyncio
 
-    from aiokafka import AIOKafkaProducer
+    from services.kit.kafka import Publisher
 
     samples = run.size(100, 500)
     batches = run.size(5, 20)
@@ -256,31 +257,27 @@ def confirm(run: Run, fig: Figure) -> None:
     create_topics(run.settings, [topic], 1)
 
     async def measure() -> tuple[list[float], float]:
-        producer = AIOKafkaProducer(
-            bootstrap_servers=run.settings.kafka_bootstrap, acks=-1, linger_ms=2
-        )
-        await producer.start()
+        publisher = Publisher(run.settings)
         try:
             for i in range(10):
-                await (await producer.send(topic, value=_payload(i)))
+                await publisher.send_records([(topic, None, _payload(i), None)])
             latencies = []
             deadline = time.monotonic() + run.step_cap
             for i in range(samples):
                 if time.monotonic() > deadline:
                     break
                 began = time.perf_counter()
-                await (await producer.send(topic, value=_payload(i)))
+                await publisher.send_records([(topic, None, _payload(i), None)])
                 latencies.append((time.perf_counter() - began) * 1000)
             began = time.perf_counter()
             for _ in range(batches):
-                pending = [
-                    await producer.send(topic, value=_payload(i)) for i in range(CONFIRM_BATCH)
-                ]
-                await asyncio.gather(*pending)
+                await publisher.send_records(
+                    [(topic, None, _payload(i), None) for i in range(CONFIRM_BATCH)]
+                )
             batched = (time.perf_counter() - began) * 1000 / (batches * CONFIRM_BATCH)
             return latencies, batched
         finally:
-            await producer.stop()
+            await asyncio.to_thread(publisher.close)
 
     with run.watch() as cpu:
         latencies, batched = asyncio.run(measure())
@@ -474,8 +471,8 @@ def run_group(run: Run) -> None:
         Figure(
             KAFKA_CONFIRM,
             GROUP,
-            "Kafka acks=all confirmation of one awaited send (aiokafka, linger 2 ms, as the "
-            "services send), p99",
+            "Kafka acks=all confirmation of one awaited send (confluent-kafka, linger 2 ms, as "
+            "the services send), p99",
             "ms",
         ),
         lambda f: confirm(run, f),

@@ -29,7 +29,7 @@ from events.deconfliction import PERSON_KIND, UUID_PATTERN, HitStatus
 from events.identifiers import IdentifierKind
 from events.leads import InformationCredibility, LeadStatus, SourceReliability, SourceType
 from events.tasking import TaskStatus
-from events.topics import ALERT_EVENTS, DECONFLICTION_EVENTS, TopicSpec
+from events.topics import ALERT_EVENTS, DECONFLICTION_EVENTS, LEAD_EVENTS, TopicSpec
 from services.kit.kafka import watermarks
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
@@ -227,10 +227,21 @@ Wait = Annotated[
 
 @router.get("/jits/{jit}/leads/{lead_id}", summary="A lead your team may see")
 async def get_lead(
-    jit: str, lead_id: str, request: Request, principal: Caller, purpose: Purpose = None
+    jit: str,
+    lead_id: str,
+    request: Request,
+    principal: Caller,
+    wait: Wait = 0.0,
+    purpose: Purpose = None,
 ) -> dict[str, Any]:
-    """The lead with the persons, identifiers and links your team may see; 404 if it may not."""
+    """The lead with the persons, identifiers and links your team may see; 404 if it may not.
+
+    With ``wait``, a lead submitted a moment ago is read whole: its events are all on the topic
+    once its submission was answered 201, and the read waits until the projection wrote them.
+    """
     member_of(request, principal, jit)
+    if wait:
+        await fresh(request, LEAD_EVENTS, wait)
     lead = await guarded(
         request,
         principal.team,

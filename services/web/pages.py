@@ -50,6 +50,10 @@ TASK_COLUMNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("blocked", "Blocked", ("blocked",)),
     ("done", "Done", ("completed", "declined", "cancelled", "stopped")),
 )
+READ_YOUR_WRITES_SECONDS = 2
+"""How long a lead's page waits for the projection to write what is on the lead topic, so the
+link shown after a submission opens the whole lead, not a 404 or a lead without its persons."""
+
 LEAD_STATUSES = ("new", "triaged", "actioned", "closed", "discarded")
 HIT_STATUSES = ("confirmed", "possible")
 HIT_PROBE = "00000000-0000-4000-8000-000000000000"
@@ -476,7 +480,7 @@ async def lead_detail(jit: str, lead_id: str, request: Request) -> Response:
     if isinstance(session, Response):
         return session
     viewer, gateway = session
-    lead = await gateway.get(f"/jits/{jit}/leads/{lead_id}")
+    lead = await gateway.get(f"/jits/{jit}/leads/{lead_id}", wait=READ_YOUR_WRITES_SECONDS)
     return render(
         request,
         "lead.html",

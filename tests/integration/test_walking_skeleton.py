@@ -42,6 +42,21 @@ def test_lead_submitted_over_http_is_readable_by_its_team_and_hidden_from_anothe
     assert "no lead" in hidden.json()["error"]
 
 
+def test_a_lead_read_with_wait_is_whole_right_after_its_submission(
+    platform: Platform, issuer
+) -> None:
+    """Read-your-writes: after the 201, one read with ``wait`` has the lead and all its parts."""
+    jit = f"jit-{uuid.uuid4().hex[:8]}"
+    nl = Member(platform.base_url, issuer, member="anna", team="NL-KLPD", jits=(jit,))
+    for n in range(3):
+        created = nl.post(f"/jits/{jit}/leads", lead_body(f"ryw-{n}-{uuid.uuid4()}"))
+        assert created.status_code == 201, created.text
+        read = nl.get(f"/jits/{jit}/leads/{created.json()['lead_id']}?wait=10")
+        assert read.status_code == 200, read.text
+        assert [p["name"] for p in read.json()["persons"]] == ["Ion Popescu"]
+        assert len(read.json()["identifiers"]) == 2
+
+
 def test_gateway_refuses_missing_forged_and_foreign_jit_tokens(platform: Platform, issuer) -> None:
     """No token or a forged one → 401; a JIT the team does not belong to → 403."""
     import httpx
