@@ -598,8 +598,9 @@ def sustained(run: Run, fig: Figure) -> None:
             if leads_rate
             else ""
         )
-        + ": deconfliction confirming per polled batch as leads and tasking do, then one "
-        "worker process per core per stage on a machine with the cores for it"
+        + ": every stage is bound by its worker's own CPU (one Python thread each), so one "
+        "worker process per core per stage on a machine with the cores for it; deconfliction, "
+        "the slowest stage, keeps its index entries as JSON models (compact bytes would lift it)"
     )
 
 
