@@ -51,7 +51,7 @@ def test_a_lead_read_with_wait_is_whole_right_after_its_submission(
     for n in range(3):
         created = nl.post(f"/jits/{jit}/leads", lead_body(f"ryw-{n}-{uuid.uuid4()}"))
         assert created.status_code == 201, created.text
-        read = nl.get(f"/jits/{jit}/leads/{created.json()['lead_id']}?wait=10")
+        read = nl.get(f"/jits/{jit}/leads/{created.json()['lead_id']}", wait=10)
         assert read.status_code == 200, read.text
         assert [p["name"] for p in read.json()["persons"]] == ["Ion Popescu"]
         assert len(read.json()["identifiers"]) == 2

@@ -41,7 +41,7 @@ class Member:
         return self.http.post(path, json=body)
 
     def get(self, path: str, **params: Any) -> httpx.Response:
-        return self.http.get(path, params=params)
+        return self.http.get(path, params=params or None)  # {} would drop a query in path
 
 
 def eventually(check: Callable[[], Any], *, timeout: float = 20, interval: float = 0.2) -> Any:
