@@ -116,17 +116,16 @@ def declare_changelogs(app: faust.App, settings: Settings, timeout: float = 60) 
 
     faust declares them itself while starting, but a topic created a moment before the group's
     assignment can be missing from the metadata the assignment is made from; faust then gives
-    the changelog no partitions and every write of that table fails until a restart.
+    the changelog no partitions and every write of that table fails until a restart. The
+    topics' settings come from faust's own transport, as its declaration would make them.
     """
     topics = []
     for table in app.tables.values():
         changelog = table.changelog_topic
-        config = {"cleanup.policy": "compact" if changelog.compacting else "delete"}
-        if changelog.compacting and changelog.deleting:
-            config["cleanup.policy"] = "compact,delete"
-        if changelog.retention:
-            config["retention.ms"] = str(int(want_seconds(changelog.retention) * 1000))
-        config.update({k: str(v) for k, v in (changelog.config or {}).items()})
+        retention = int(want_seconds(changelog.retention) * 1000) if changelog.retention else None
+        config = app.transport._topic_config(retention, changelog.compacting, changelog.deleting)
+        config.update(changelog.config or {})
+        config = {k: str(v) for k, v in config.items()}
         for name in changelog.topics:
             topics.append(
                 NewTopic(
