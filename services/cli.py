@@ -30,10 +30,16 @@ WORKERS: dict[str, str] = {
     "deconfliction": "services.deconfliction.agents",
     "audit": "services.audit.agents",
     "retention": "services.retention.agents",
+    "indicators": "services.indicators.agents",
 }
 """Process roles that are faust workers, and the module whose ``build(settings)`` makes the app."""
 
-SERVICE_COMMANDS = ("services.projection.cli", "services.release.cli", "services.audit.cli")
+SERVICE_COMMANDS = (
+    "services.projection.cli",
+    "services.release.cli",
+    "services.audit.cli",
+    "services.indicators.cli",
+)
 """Modules with ``add_commands(subparsers)`` for service-specific administration."""
 
 
@@ -71,16 +77,18 @@ def run_gateway(settings: Settings) -> None:
 
 def provision_all(settings: Settings) -> None:
     """Topics from the catalogue and the graph's constraints; both idempotent."""
+    from services.indicators.store import CONSTRAINTS as INDICATOR_CONSTRAINTS
     from services.kit.graphdb import driver
     from services.kit.kafka import provision
     from services.projection.graph import CONSTRAINTS
 
     created = provision(settings)
+    statements = (*CONSTRAINTS, *INDICATOR_CONSTRAINTS)
     with driver(settings) as db, db.session() as session:
-        for statement in CONSTRAINTS:
+        for statement in statements:
             session.run(statement).consume()
     print(
-        f"provisioned: {len(created)} topics created, {len(CONSTRAINTS)} graph constraints ensured"
+        f"provisioned: {len(created)} topics created, {len(statements)} graph constraints ensured"
     )
 
 

@@ -18,6 +18,7 @@ from services.alerts.http import router as alerts_router
 from services.audit.http import Consulted
 from services.audit.http import install as install_audit
 from services.deconfliction.http import router as deconfliction_router
+from services.indicators.http import router as indicators_router
 from services.kit.commands import CommandBus
 from services.kit.graphdb import async_driver
 from services.kit.identity import Issuer, Verifier
@@ -53,6 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.command_bus = bus
         driver = async_driver(settings)
         app.state.views = GraphViews(driver)
+        app.state.graph_driver = driver
         app.state.retention_policies = PolicyBook(settings)
         app.state.retention_policies.start()
         log.info("gateway ready", port=settings.gateway_port)
@@ -145,6 +147,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(tasking_router)
     app.include_router(deconfliction_router)
     app.include_router(retention_router)
+    app.include_router(indicators_router)
     app.include_router(web_router)
     mount_static(app)
     app.add_middleware(CookieCsrfGuard)

@@ -18,7 +18,8 @@ from typing import Any
 
 from neo4j import AsyncDriver
 
-EXCLUDED_LABELS = ("ProjectionCheckpoint",)
+EXCLUDED_LABELS = ("ProjectionCheckpoint", "IndicatorFact")
+"""Labels that are not the graph: checkpoints, and the indicators' own projection."""
 
 
 @dataclass(frozen=True)
