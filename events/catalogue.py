@@ -91,7 +91,17 @@ class Catalogue:
 
 
 def _entries() -> list[CatalogueEntry]:
-    from events import alerts, audit, deconfliction, directory, leads, outcomes, retention, tasking
+    from events import (
+        alerts,
+        audit,
+        deconfliction,
+        directory,
+        evaluation,
+        leads,
+        outcomes,
+        retention,
+        tasking,
+    )
 
     return [
         *directory.ENTRIES,
@@ -102,6 +112,7 @@ def _entries() -> list[CatalogueEntry]:
         *tasking.ENTRIES,
         *retention.ENTRIES,
         *audit.ENTRIES,
+        *evaluation.ENTRIES,
     ]
 
 

@@ -102,6 +102,16 @@ RETENTION_EVENTS = TopicSpec(
     "Review reminders, extensions and erasures of subjects (ids, categories and times only, "
     "never personal data), keyed by subject id.",
 )
+EVALUATION_COMMANDS = TopicSpec(
+    "interlock.evaluation.commands",
+    "The coordinator's assessments for the JIT evaluation report, keyed by note (JIT, period, "
+    "part); kept 7 days (the events are the record).",
+    retention_ms=COMMAND_RETENTION_MS,
+)
+EVALUATION_EVENTS = TopicSpec(
+    "interlock.evaluation.events",
+    "Assessments written for the JIT evaluation report, keyed by note (JIT, period, part).",
+)
 OUTCOMES = TopicSpec(
     "interlock.outcomes",
     "The result of each command (accepted with its events, or rejected with the reason), "
@@ -153,6 +163,8 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     TASK_EVENTS,
     RETENTION_COMMANDS,
     RETENTION_EVENTS,
+    EVALUATION_COMMANDS,
+    EVALUATION_EVENTS,
     OUTCOMES,
     DEAD_LETTER,
     AUDIT,

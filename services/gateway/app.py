@@ -34,6 +34,7 @@ from services.retention.http import router as retention_router
 from services.retention.policies import PolicyBook
 from services.tasking.http import router as tasking_router
 from services.web.access import CookieCsrfGuard
+from services.web.evaluation import router as evaluation_router
 from services.web.pages import mount_static
 from services.web.pages import router as web_router
 
@@ -149,6 +150,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(retention_router)
     app.include_router(indicators_router)
     app.include_router(web_router)
+    app.include_router(evaluation_router)
     mount_static(app)
     app.add_middleware(CookieCsrfGuard)
     install_audit(app, settings)

@@ -6,22 +6,37 @@ down by ``scoping.disclose`` — the one rule every channel that shows indicator
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
 from neo4j import AsyncDriver
+from pydantic import BaseModel, ConfigDict, Field
 
 from events.envelope import ID_PATTERN, TEAM_PATTERN
+from events.evaluation import EvaluationSection, WriteEvaluationNote, note_subject
 from services.indicators.domain import indicators
+from services.indicators.notes import WRITER_ROLES
 from services.indicators.scoping import NotPermitted, Viewer, disclose
-from services.indicators.store import read_facts
+from services.indicators.store import read_facts, read_notes
 from services.kit.identity import Principal
-from services.kit.web import ApiError, Caller, refuse
+from services.kit.web import (
+    ApiError,
+    Bus,
+    Caller,
+    build_command,
+    command_envelope,
+    dispatch,
+    member_of,
+    refuse,
+    require_role,
+)
 
 router = APIRouter(tags=["indicators"])
 
 DEFAULT_PERIOD = timedelta(days=90)
+MAX_PERIOD = timedelta(days=5 * 366)
 
 JitId = Annotated[str, Path(pattern=ID_PATTERN, description="The JIT.")]
 From = Annotated[
@@ -58,17 +73,24 @@ def viewer_of(principal: Principal) -> Viewer:
 
 def period(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
     """The period asked for, with zones; 422 naming the field if it is empty or reversed."""
-    end = end or datetime.now(UTC)
-    end = end if end.tzinfo else end.replace(tzinfo=UTC)
-    start = start or end - DEFAULT_PERIOD
-    start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    try:
+        end = end or datetime.now(UTC)
+        end = end if end.tzinfo else end.replace(tzinfo=UTC)
+        start = start or end - DEFAULT_PERIOD
+        start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    except OverflowError:
+        raise _bad("query.to", "is too far in the past for the default period") from None
     if start >= end:
-        raise ApiError(
-            422,
-            "invalid request: query.from: must be before `to`",
-            [{"field": "query.from", "message": "must be before `to`"}],
-        )
+        raise _bad("query.from", "must be before `to`")
+    if end - start > MAX_PERIOD:
+        raise _bad("query.from", f"the period may be at most {MAX_PERIOD.days} days")
     return start, end
+
+
+def _bad(field: str, message: str) -> ApiError:
+    return ApiError(
+        422, f"invalid request: {field}: {message}", [{"field": field, "message": message}]
+    )
 
 
 async def shown_indicators(
@@ -107,3 +129,69 @@ async def get_indicators(
     for the items opened in ``[from, to)``: the JIT's aggregate and your team's figures
     (a coordinator sees every team's). Definitions: ``docs/indicators.md``."""
     return await shown_indicators(request, principal, jit, start, to, team)
+
+
+# ------------------------------------------------------------------ evaluation report notes
+
+Section = Annotated[EvaluationSection, Path(description="The part of the evaluation report.")]
+FirstDay = Annotated[date, Query(alias="from", description="First day of the report's period.")]
+LastDay = Annotated[date, Query(alias="to", description="Last day of the period (inclusive).")]
+
+
+class NoteIn(BaseModel):
+    """The coordinator's assessment of one part of the report, for a period."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    period_from: date = Field(alias="from", description="First day of the report's period.")
+    period_to: date = Field(alias="to", description="Last day of the period (inclusive).")
+    text: str = Field(min_length=1, max_length=10_000, description="No personal data.")
+
+
+@router.put(
+    "/jits/{jit}/evaluation/notes/{section}",
+    summary="Write the coordinator's assessment of one part of the evaluation report",
+    responses={403: {"description": "Not a coordinator of the JIT."}},
+)
+async def write_evaluation_note(
+    jit: JitId,
+    section: Section,
+    body: NoteIn,
+    principal: Caller,
+    bus: Bus,
+    request: Request,
+) -> JSONResponse:
+    """Stored as a command (``interlock.evaluation.write_note``) and its event; writing again
+    replaces the text. Coordinators only."""
+    member_of(request, principal, jit)
+    require_role(request, principal, *WRITER_ROLES)
+    command = build_command(
+        WriteEvaluationNote,
+        actor=principal.actor(),
+        jit=jit,
+        section=section,
+        period_from=body.period_from,
+        period_to=body.period_to,
+        text=body.text,
+    )
+    envelope = command_envelope(
+        command,
+        principal=principal,
+        jit=jit,
+        subject=note_subject(jit, section.value, body.period_from, body.period_to),
+        request=request,
+    )
+    return await dispatch(bus, envelope, request=request)
+
+
+@router.get(
+    "/jits/{jit}/evaluation/notes",
+    summary="The coordinator's assessments of the evaluation report for a period",
+)
+async def get_evaluation_notes(
+    jit: JitId, first: FirstDay, last: LastDay, principal: Caller, request: Request
+) -> dict[str, Any]:
+    """The latest text of each part of the report of ``[from, to]``, with who wrote it."""
+    member_of(request, principal, jit)
+    found = await read_notes(graph(request), jit, first.isoformat(), last.isoformat())
+    return {"items": found}

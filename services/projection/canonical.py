@@ -18,7 +18,7 @@ from typing import Any
 
 from neo4j import AsyncDriver
 
-EXCLUDED_LABELS = ("ProjectionCheckpoint", "IndicatorFact")
+EXCLUDED_LABELS = ("ProjectionCheckpoint", "IndicatorFact", "EvaluationNote")
 """Labels that are not the graph: checkpoints, and the indicators' own projection."""
 
 

@@ -10,6 +10,7 @@ const vendor = join(here, "static", "vendor");
 const assets = [
   ["htmx.org", "dist/htmx.min.js", "htmx.min.js"],
   ["cytoscape", "dist/cytoscape.min.js", "cytoscape.min.js"],
+  ["chart.js", "dist/chart.umd.min.js", "chart.umd.min.js"],
 ];
 
 mkdirSync(vendor, { recursive: true });
