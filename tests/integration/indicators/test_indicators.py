@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from neo4j import AsyncGraphDatabase
 
 from services.indicators.facts import fact_of
 from services.indicators.rebuild import rebuild
 from services.indicators.store import clear_facts, read_facts
+from services.kit.graphdb import async_driver
 from services.kit.identity import Issuer
 from services.kit.kafka import Publisher
 from tests.support.api import Member, eventually
@@ -37,7 +37,7 @@ QUERY = {"from": PERIOD[0].isoformat(), "to": PERIOD[1].isoformat()}
 def facts_now(platform: Platform, jit: str) -> list[dict[str, Any]]:
     async def read() -> list[dict[str, Any]]:
         s = platform.settings
-        driver = AsyncGraphDatabase.driver(s.neo4j_uri, auth=(s.neo4j_user, s.neo4j_password))
+        driver = async_driver(s)
         try:
             return await read_facts(driver, jit)
         finally:
@@ -64,7 +64,7 @@ def jit(platform: Platform) -> Iterator[str]:
 
     async def clean() -> None:
         s = platform.settings
-        driver = AsyncGraphDatabase.driver(s.neo4j_uri, auth=(s.neo4j_user, s.neo4j_password))
+        driver = async_driver(s)
         try:
             await clear_facts(driver, [name])
         finally:
@@ -138,7 +138,7 @@ def test_a_rebuild_from_the_log_gives_the_same_indicators(
 
     async def replay(clear: bool) -> None:
         s = platform.settings
-        driver = AsyncGraphDatabase.driver(s.neo4j_uri, auth=(s.neo4j_user, s.neo4j_password))
+        driver = async_driver(s)
         try:
             report = await rebuild(s, driver, jits=[jit], clear=clear)
             assert report.counted > 0
