@@ -1,5 +1,7 @@
-"""What a viewer is shown of a JIT's indicators: the one rule for every channel that shows them
-(the JSON API, the dashboard and its CSV files, the evaluation report).
+"""What a viewer is shown of a JIT's indicators, by the disclosure policy's rule 5
+(``services.kit.disclosure``: ``may_see_figures``, ``small_cell``, ``MIN_CELL``), for every
+channel that shows them (the JSON API, the dashboard and its CSV files, the evaluation report,
+which all read the API).
 
 - A team sees its own indicators and the JIT's aggregate. The per-team breakdown of the other
   teams is shown only to a coordinator of the JIT (who writes the evaluation), and asking for
@@ -17,8 +19,10 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-MIN_CELL = 5
-"""Victim figures over fewer items than this (1–4) are suppressed; 0 is shown (nobody)."""
+from services.kit import disclosure
+from services.kit.disclosure import MIN_CELL, small_cell
+
+__all__ = ["MIN_CELL", "NotPermitted", "Viewer", "disclose", "may_view"]
 
 SENSITIVE_SECTIONS = ("victims",)
 
@@ -45,14 +49,12 @@ def may_view(viewer: Viewer, jit: str, team: str | None) -> None:
     """Refuse (``NotPermitted``) a viewer outside the JIT, or one asking for another team."""
     if jit not in viewer.jits:
         raise NotPermitted(f"team {viewer.team} is not a member of JIT {jit}")
-    if team is not None and team != viewer.team and not viewer.coordinates():
+    if team is not None and not disclosure.may_see_figures(
+        disclosure.Viewer(team=viewer.team), team, coordinator=viewer.coordinates()
+    ):
         raise NotPermitted(
             f"team {viewer.team} may see its own indicators and the JIT's, not {team}'s"
         )
-
-
-def _small(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < MIN_CELL
 
 
 def suppress_section(section: dict[str, Any], path: str, suppressed: list[str]) -> dict[str, Any]:
@@ -61,12 +63,12 @@ def suppress_section(section: dict[str, Any], path: str, suppressed: list[str]) 
     for key, value in section.items():
         where = f"{path}.{key}"
         if isinstance(value, dict) and "n" in value and "p50" in value:
-            if _small(value["n"]):
+            if small_cell(value["n"]):
                 out[key] = dict.fromkeys(value)
                 suppressed.append(where)
             else:
                 out[key] = value
-        elif _small(value):
+        elif small_cell(value):
             out[key] = None
             suppressed.append(where)
         else:
@@ -91,7 +93,7 @@ def disclose(report: dict[str, Any], viewer: Viewer, *, team: str | None = None)
             if t != viewer.team:
                 sections[name] = suppress_section(sections[name], f"teams.{t}.{name}", suppressed)
     for row in shown["weekly"]:
-        if _small(row.get("referrals")):
+        if small_cell(row.get("referrals")):
             row["referrals"] = None
             suppressed.append(f"weekly.{row['week']}.referrals")
     shown["viewer_team"] = viewer.team

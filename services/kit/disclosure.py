@@ -406,3 +406,24 @@ def visible_links(
         if record is not None and may_see(viewer, record):
             out.append(link)
     return tuple(out)
+
+
+# ---------------------------------------------------------------------------- aggregates
+
+MIN_CELL = 5
+"""Rule 5 (indicators, evaluation report): a count of victims, or a figure computed over them,
+of 1–4 is not shown outside the team that recorded them — it could single a victim out. 0 is
+shown (nobody)."""
+
+
+def small_cell(count: object) -> bool:
+    """Whether a count is a small cell (1 … MIN_CELL − 1) that rule 5 withholds."""
+    return isinstance(count, int) and not isinstance(count, bool) and 0 < count < MIN_CELL
+
+
+def may_see_figures(viewer: Viewer, team: str, *, coordinator: bool) -> bool:
+    """Rule 5: a team sees its own figures (and the JIT's aggregate); another team's figures
+    only a coordinator of the JIT, never a national system. Numbers only: no record behind one."""
+    if viewer.national_system:
+        return viewer.team == team
+    return viewer.team == team or coordinator
