@@ -82,10 +82,13 @@ def disclose(report: dict[str, Any], viewer: Viewer, *, team: str | None = None)
     may_view(viewer, str(report["jit"]), team)
     shown = copy.deepcopy(report)
     suppressed: list[str] = []
-    allowed = (
-        set(shown["teams"]) if viewer.coordinates() and team is None else {team or viewer.team}
-    )
-    shown["teams"] = {t: v for t, v in shown["teams"].items() if t in allowed}
+    asked = set(shown["teams"]) if team is None else {team}
+    who = disclosure.Viewer(team=viewer.team)
+    shown["teams"] = {
+        t: v
+        for t, v in shown["teams"].items()
+        if t in asked and disclosure.may_see_figures(who, t, coordinator=viewer.coordinates())
+    }
     for name in SENSITIVE_SECTIONS:
         aggregate = shown["jit_aggregate"]
         aggregate[name] = suppress_section(aggregate[name], f"jit_aggregate.{name}", suppressed)
