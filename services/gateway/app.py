@@ -19,12 +19,13 @@ from services.audit.http import Consulted
 from services.audit.http import install as install_audit
 from services.deconfliction.http import router as deconfliction_router
 from services.kit.commands import CommandBus
+from services.kit.directory import DirectoryView
 from services.kit.graphdb import async_driver
 from services.kit.identity import Issuer, Verifier
 from services.kit.kafka import Publisher
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
-from services.kit.web import ApiError, problem
+from services.kit.web import ApiError, Member, problem
 from services.leads.http import router as leads_router
 from services.projection.http import router as views_router
 from services.projection.views import GraphViews
@@ -47,6 +48,9 @@ def create_app(settings: Settings) -> FastAPI:
         issuer = Issuer(settings)
         app.state.issuer = issuer
         app.state.verifier = Verifier(settings, issuer.jwks())
+        directory = DirectoryView(settings, name="gateway")
+        directory.start()
+        app.state.directory = directory
         publisher = Publisher(settings)
         bus = CommandBus(settings, publisher)
         await bus.start()
@@ -55,11 +59,14 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.views = GraphViews(driver)
         app.state.retention_policies = PolicyBook(settings)
         app.state.retention_policies.start()
+        if not await asyncio.to_thread(directory.wait_loaded, 60):
+            log.warning("the directory is not loaded yet; requests will wait for it")
         log.info("gateway ready", port=settings.gateway_port)
         try:
             yield
         finally:
             bus.stop()
+            directory.stop()
             publisher.close()
             await driver.close()
 
@@ -130,10 +137,13 @@ def create_app(settings: Settings) -> FastAPI:
         tags=["commands"],
         summary="Outcome of a late command",
     )
-    async def command_status(correlation_id: str, request: Request) -> JSONResponse:
+    async def command_status(
+        correlation_id: str, request: Request, principal: Member
+    ) -> JSONResponse:
+        """The outcome of a command the caller's team sent; any other id answers as unknown."""
         from services.kit.web import outcome_response
 
-        outcome = request.app.state.command_bus.outcome(correlation_id)
+        outcome = request.app.state.command_bus.outcome(correlation_id, team=principal.team)
         if outcome is None:
             return JSONResponse({"status": "pending", "correlation_id": correlation_id}, 202)
         return outcome_response(outcome, {"correlation_id": correlation_id})

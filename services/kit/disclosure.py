@@ -142,7 +142,7 @@ class Record:
         audience = props.get("audience")
         if audience is None:
             return None
-        originator = props.get("originator") or props.get("team")
+        originator = props.get("originator") or props.get("team") or props.get("raising_team")
         return Record(
             originator=str(originator) if originator else "",
             audience=frozenset(audience),

@@ -24,7 +24,7 @@ from events.leads import (
     TriageLead,
     lead_id_for,
 )
-from services.kit.web import Bus, Caller, command_envelope, dispatch, member_of
+from services.kit.web import Bus, JitMember, command_envelope, dispatch
 
 router = APIRouter(tags=["leads"])
 
@@ -95,10 +95,9 @@ class ReasonIn(BaseModel):
 
 @router.post("/jits/{jit}/leads", status_code=201, summary="Submit a lead")
 async def submit_lead(
-    jit: str, lead: LeadIn, request: Request, principal: Caller, bus: Bus
+    jit: str, lead: LeadIn, request: Request, principal: JitMember, bus: Bus
 ) -> JSONResponse:
     """Submit a lead: 201 with its id, 200 for a repeated idempotency key, 422 naming a field."""
-    member_of(request, principal, jit)
     lead_id = lead_id_for(principal.team, lead.idempotency_key)
     command = SubmitLead(
         actor=principal.actor(),
@@ -137,10 +136,9 @@ async def _transition(
     lead_id: str,
     command: TriageLead | ActionLead | CloseLead | DiscardLead,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
-    member_of(request, principal, jit)
     envelope = command_envelope(
         command,
         principal=principal,
@@ -158,7 +156,7 @@ async def triage_lead(
     lead_id: str,
     body: TriageIn,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
     """Assign and prioritise a new lead; 409 when its status does not allow it."""
@@ -177,7 +175,7 @@ async def action_lead(
     lead_id: str,
     body: ActionIn,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
     """Record that a task or an operation acts on the lead."""
@@ -196,7 +194,7 @@ async def close_lead(
     lead_id: str,
     body: ReasonIn,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
     """Close a triaged or actioned lead, with the reason."""
@@ -210,7 +208,7 @@ async def discard_lead(
     lead_id: str,
     body: ReasonIn,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
     """Discard a lead that is not worth acting on, with the reason."""
