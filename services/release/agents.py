@@ -43,6 +43,7 @@ from events.codec import InvalidEvent, decode, encode, sealed_subject
 from events.envelope import Envelope
 from events.topics import DIRECTORY, feed_topic
 from services.kit.compacted import CompactedReader
+from services.kit.disclosure import regions_of
 from services.kit.kafka import dead_letter_record, dead_letter_topic, producer_config
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
@@ -313,8 +314,9 @@ def build(settings: Settings) -> faust.App:
                     jit=envelope.jit,
                     teams=sorted(decision.withheld),
                 )
+            regions = regions_of(snapshot.jits.get(envelope.jit, envelope.audience))
             for team in sorted(decision.teams):
-                view = view_for(envelope, team)
+                view = view_for(envelope, team, regions)
                 if view is None:
                     continue
                 value = event.value if view is envelope and not sealed else encode(view, seal=False)

@@ -15,11 +15,15 @@ Rules, in order:
    deconfliction record names as a party carry their own JIT (a cross-JIT hit pairs teams of two
    JITs); a team the record names without a JIT was paired by the deconfliction service itself.
    A JIT the directory does not know admits nobody but the originator.
-5. Victims are pseudonymous outside the originating team: a victim's name, Latin name, date of
+5. ...and the disclosure policy lets that team's national system have it
+   (:func:`services.kit.disclosure.may_feed`): TLP:RED, AMBER+STRICT and H2 records go to no
+   other team's feed.
+6. Victims are pseudonymous outside the originating team: a victim's name, Latin name, date of
    birth and nationality become the pseudonym the graph and the web UI show; identifiers owned
    by a victim are withheld (an identifier's entity id is derived from its value, so even the id
-   would let a phone number be guessed back); the victim's names and identifier values are
-   withheld from the lead's free-text summary.
+   would let a phone number be guessed back); the victim's names, birth date and identifiers are
+   replaced in the lead's free-text summary by the disclosure policy's redactor, in any written
+   form (a phone in national or international form, any spacing; names in any script).
 """
 
 from __future__ import annotations
@@ -39,12 +43,11 @@ from events.deconfliction import (
 )
 from events.directory import JitRegistered
 from events.envelope import TEAM_PATTERN, Command, Envelope
-from events.handling import Tlp, victim_pseudonym
-from events.identifiers import Person, PersonRole, name_parts
+from events.handling import victim_pseudonym
+from events.identifiers import Person, PersonRole
 from events.leads import EntityObserved, LeadSubmitted, person_entity_id
 from events.topics import AUDIT, DEAD_LETTER, DIRECTORY, OUTCOMES, TopicSpec
-
-WITHHELD = "[withheld]"
+from services.kit.disclosure import Record, Redactor, Victim, may_feed, regions_of
 
 NOT_FED: frozenset[str] = frozenset({DIRECTORY.name, OUTCOMES.name, DEAD_LETTER.name, AUDIT.name})
 """Topics no feed carries: the directory (officers' records, webhooks), command outcomes, dead
@@ -128,12 +131,16 @@ class Decision:
 def decide(envelope: Envelope, directory: Directory) -> Decision:
     """Which teams' feeds carry ``envelope`` (rules 1-4 of the module docstring)."""
     originator = envelope.originator
-    if envelope.tlp is Tlp.RED:
-        return Decision(frozenset({originator}))
+    record = Record.of(
+        originator, envelope.releasable_to, tlp=envelope.tlp, handling=envelope.handling
+    )
     named = parties(envelope)
     teams = {originator}
     withheld: set[str] = set()
     for team in (envelope.audience | later_grants(envelope)) - {originator}:
+        granted = Record(originator, record.audience | {team}, record.marking)
+        if not may_feed(team, granted):
+            continue
         jit = named.get(team, envelope.jit)
         if jit is None or directory.is_member(team, jit):
             teams.add(team)
@@ -151,17 +158,7 @@ def pseudonymous(person: Person, entity_id: str) -> Person:
     return Person(name=alias, latin_name=alias, role=PersonRole.VICTIM)
 
 
-def _redact(text: str, terms: Iterable[str]) -> str:
-    words = sorted({t for t in terms if len(t) >= 3}, key=len, reverse=True)
-    if not words:
-        return text
-    pattern = re.compile(
-        r"(?<!\w)(" + "|".join(re.escape(w) for w in words) + r")(?!\w)", re.IGNORECASE
-    )
-    return pattern.sub(WITHHELD, text)
-
-
-def _lead_for_other_team(lead: LeadSubmitted) -> LeadSubmitted:
+def _lead_for_other_team(lead: LeadSubmitted, regions: tuple[str, ...]) -> LeadSubmitted:
     victims = {i for i, p in enumerate(lead.persons) if p.role is PersonRole.VICTIM}
     if not victims:
         return lead
@@ -169,20 +166,36 @@ def _lead_for_other_team(lead: LeadSubmitted) -> LeadSubmitted:
         pseudonymous(p, person_entity_id(lead.lead_id, i)) if i in victims else p
         for i, p in enumerate(lead.persons)
     )
-    hidden = [i for i in lead.identifiers if i.person in victims]
     identifiers = tuple(i for i in lead.identifiers if i.person not in victims)
-    terms: set[str] = {i.value for i in hidden}
-    for index in victims:
-        person = lead.persons[index]
-        latin = person.latin_name or person.name
-        terms |= {person.name, latin, *person.name.split(), *latin.split(), *name_parts(latin)}
+    redactor = Redactor(tuple(victims_of(lead)), regions)
     return lead.model_copy(
         update={
             "persons": persons,
             "identifiers": identifiers,
-            "summary": _redact(lead.summary, terms),
+            "summary": redactor.redact(lead.summary) or lead.summary,
         }
     )
+
+
+def victims_of(lead: LeadSubmitted) -> list[Victim]:
+    """The victims a lead records, with what identifies each, for the disclosure policy."""
+    found = []
+    for index, person in enumerate(lead.persons):
+        if person.role is not PersonRole.VICTIM:
+            continue
+        entity_id = person_entity_id(lead.lead_id, index)
+        found.append(
+            Victim(
+                entity_id=entity_id,
+                team="",
+                names=tuple(n for n in (person.name, person.latin_name) if n),
+                birth_date=person.date_of_birth,
+                identifiers=tuple(
+                    (i.kind.value, i.value) for i in lead.identifiers if i.person == index
+                ),
+            )
+        )
+    return found
 
 
 def _observation_for_other_team(seen: EntityObserved) -> EntityObserved | None:
@@ -193,14 +206,17 @@ def _observation_for_other_team(seen: EntityObserved) -> EntityObserved | None:
     return None
 
 
-def view_for(envelope: Envelope, team: str) -> Envelope | None:
-    """What ``team`` sees of an event it may see; None when nothing of it may be shown."""
+def view_for(envelope: Envelope, team: str, regions: tuple[str, ...] = ()) -> Envelope | None:
+    """What ``team`` sees of an event it may see; None when nothing of it may be shown.
+
+    ``regions`` are the countries whose national phone formats free text may use (the JIT's).
+    """
     if team == envelope.originator:
         return envelope
     data = envelope.data
     shown: object = data
     if isinstance(data, LeadSubmitted):
-        shown = _lead_for_other_team(data)
+        shown = _lead_for_other_team(data, regions or regions_of(envelope.audience))
     elif isinstance(data, EntityObserved):
         shown = _observation_for_other_team(data)
     if shown is None:
@@ -213,8 +229,9 @@ def view_for(envelope: Envelope, team: str) -> Envelope | None:
 def release(envelope: Envelope, directory: Directory) -> list[tuple[str, Envelope]]:
     """Each team whose feed carries the event, with its view of it, in team order."""
     out: list[tuple[str, Envelope]] = []
+    regions = regions_of(directory.jits.get(envelope.jit, envelope.audience))
     for team in sorted(decide(envelope, directory).teams):
-        view = view_for(envelope, team)
+        view = view_for(envelope, team, regions)
         if view is not None:
             out.append((team, view))
     return out

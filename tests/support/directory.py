@@ -3,7 +3,8 @@
 The gateway reads JIT membership and roles from the directory, never from a token's claims, so
 a test that issues a token must first register the member (and the member's team in each JIT
 named). :class:`EnrollingIssuer` does both whenever it issues: the member's record, and each
-JIT's record with the team added to the teams it already has. ``enroll=False`` issues a token
+JIT's record with the team added to the teams it already has (a JIT the test did not register
+is registered with the demo teams and the member's). ``enroll=False`` issues a token
 for someone the directory does not know, which is how a test shows a refusal.
 """
 
@@ -18,6 +19,10 @@ from services.admin import jit_record, member_record, publish
 from services.kit.directory import DirectoryView
 from services.kit.identity import Issuer
 from services.kit.settings import Settings
+
+
+DEMO_TEAMS = ("NL-KLPD", "RO-DIICOT", "BG-GDBOP", "DE-BKA")
+"""The teams a JIT that a test did not register itself is given (with the member's own)."""
 
 
 class EnrollingIssuer(Issuer):
@@ -61,7 +66,7 @@ class EnrollingIssuer(Issuer):
                                 name=f"test JIT {jit}",
                                 legal_basis="test agreement",
                                 coordinator_team=team,
-                                member_teams=(team,),
+                                member_teams=(team, *(t for t in DEMO_TEAMS if t != team)),
                                 starts_on=date(2026, 1, 1),
                             )
                         )

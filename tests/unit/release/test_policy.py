@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from events.codec import encode
 from events.deconfliction import DeconflictionDetailsDeclined
 from events.directory import JitRegistered
-from events.handling import Tlp, victim_pseudonym
+from events.handling import HandlingCode, Tlp, victim_pseudonym
 from events.identifiers import PersonRole
 from events.leads import EntityObserved, LeadSubmitted, LeadTriaged
 from events.topics import (
@@ -165,11 +165,13 @@ def test_another_team_gets_no_identifier_of_a_victim() -> None:
 
 
 def test_the_summary_loses_the_victims_names_and_numbers() -> None:
-    """Free text is redacted of the victim's names and identifier values."""
+    """Free text is redacted of the victim's names and identifier values: each becomes her
+    pseudonym marker, the one the graph shows."""
     view = view_for(envelope(lead(), releasable_to={RO}), RO)
     assert view is not None
     assert isinstance(view.data, LeadSubmitted)
-    expected = "[withheld] (born 2001) was made to work; she called from [withheld]."
+    marker = view.data.persons[0].name.replace("Victim ", "[victim V-") + "]"
+    expected = f"{marker} (born 2001) was made to work; she called from {marker}."
     assert view.data.summary == expected
     text = encode(view).decode()
     assert "Mariana" not in text
@@ -248,3 +250,25 @@ def test_no_victim_name_reaches_another_teams_feed(first: str, last: str) -> Non
     words = {w.lower() for text in shown for w in re.findall(r"\w+", text)}
     assert first not in words
     assert last not in words
+
+
+def test_amber_strict_and_h2_reach_no_other_teams_feed() -> None:
+    """AMBER+STRICT and H2 stay with the receiving team's members: its national system is a
+    further dissemination (the disclosure policy's may_feed)."""
+    strict = envelope(TRIAGED, releasable_to={RO}, tlp=Tlp.AMBER_STRICT)
+    assert decide(strict, JITS).teams == {NL}
+    h2 = envelope(TRIAGED, releasable_to={RO}).model_copy(update={"handling": HandlingCode.H2})
+    assert decide(h2, JITS).teams == {NL}
+    h1 = envelope(TRIAGED, releasable_to={RO}).model_copy(update={"handling": HandlingCode.H1})
+    assert decide(h1, JITS).teams == {NL, RO}
+
+
+def test_a_victims_phone_is_withheld_in_any_written_form() -> None:
+    """A phone written with spaces, in national form or with 00 never reaches the feed."""
+    national = "0" + VICTIM_PHONE.removeprefix("+40")
+    spaced = " ".join(re.findall(r".{1,3}", VICTIM_PHONE))
+    summary = f"She uses {spaced}, {national} and 00{VICTIM_PHONE[1:]}."
+    view = view_for(envelope(lead(summary=summary), releasable_to={RO}), RO, ("NL", "RO"))
+    assert view is not None and isinstance(view.data, LeadSubmitted)
+    digits = VICTIM_PHONE[-6:]
+    assert digits not in re.sub(r"\D", "", view.data.summary), view.data.summary
