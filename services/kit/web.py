@@ -221,6 +221,21 @@ def require_teams(request: Request, jit: str, fields: Mapping[str, Iterable[str]
         raise ApiError(422, "; ".join(e["message"] for e in errors), errors)
 
 
+def require_readers(request: Request, readers: Iterable[str], teams: Iterable[str]) -> None:
+    """422 unless every named reader of a TLP:RED record is an active member of one of ``teams``
+    (the record's audience): naming someone outside it would widen nothing, and is a mistake."""
+    directory: DirectoryView | StaticDirectory = request.app.state.directory
+    allowed = set(teams)
+    errors = []
+    for reader in readers:
+        member = directory.book.member(reader)
+        if member is None or member.team not in allowed:
+            message = f"{reader} is not a member of a team the record is released to"
+            errors.append({"field": "body.readers", "message": message})
+    if errors:
+        raise ApiError(422, "; ".join(e["message"] for e in errors), errors)
+
+
 def command_envelope(
     payload: Payload,
     *,
@@ -234,6 +249,8 @@ def command_envelope(
 ) -> Envelope:
     if request is not None and releasable_to:
         require_teams(request, jit, {"body.releasable_to": releasable_to})
+    if request is not None and handling is not None and handling.readers:
+        require_readers(request, handling.readers, {principal.team, *releasable_to})
     correlation = (request.headers.get("x-correlation-id") if request else None) or str(
         uuid.uuid4()
     )

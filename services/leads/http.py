@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -56,6 +56,12 @@ class LeadIn(BaseModel):
         default_factory=list,
         max_length=50,
         description="Teams that may see the lead besides yours; none by default.",
+    )
+    readers: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(
+        default_factory=list,
+        max_length=50,
+        description="TLP:RED only: the members of those teams who may read it (FIRST TLP 2.0: "
+        "RED is for named recipients). Without them a RED lead stays with your team.",
     )
 
     def releasable(self) -> list[str]:
@@ -120,7 +126,11 @@ async def submit_lead(
         subject=lead_id,
         source=SOURCE,
         releasable_to=lead.releasable(),
-        handling=Handling(code=lead.handling, tlp=lead.tlp),
+        handling=Handling(
+            code=lead.handling,
+            tlp=lead.tlp,
+            readers=tuple(lead.readers) if lead.tlp is Tlp.RED else (),
+        ),
         request=request,
     )
     return await dispatch(
