@@ -20,7 +20,6 @@ from services.kit.directory import DirectoryView
 from services.kit.identity import Issuer
 from services.kit.settings import Settings
 
-
 DEMO_TEAMS = ("NL-KLPD", "RO-DIICOT", "BG-GDBOP", "DE-BKA")
 """The teams a JIT that a test did not register itself is given (with the member's own)."""
 
