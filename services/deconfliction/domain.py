@@ -1070,6 +1070,16 @@ def prune(state: OperationIndex, *, now: datetime, keep_for: float = 86_400.0) -
     )
 
 
+def conflicts_of(state: OperationIndex | None, operation_id: str) -> tuple[str, ...]:
+    """Every conflict an operation was ever in, open or not: their events are sealed with a key
+    of their own, destroyed when either operation is erased."""
+    if state is None:
+        return ()
+    return tuple(
+        sorted(c.conflict_id for c in state.conflicts.values() if operation_id in c.operation_ids)
+    )
+
+
 def forget_operation(
     state: OperationIndex | None, *, jit: str, operation_id: str
 ) -> OperationIndex:
