@@ -153,6 +153,15 @@ KEYS = TopicSpec(
     ),
     content_type="application/jose",
 )
+SHARES = TopicSpec(
+    "interlock.release.shares",
+    "Each lead's, task's and operation's sharing (originator, audience, TLP, handling, named "
+    "readers), keyed by its id; written and read by the release service alone, so that a feed "
+    "record's links to records its team may not see are dropped.",
+    partitions=1,
+    compacted=True,
+    content_type="application/vnd.interlock.share+json",
+)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     KEYS,
@@ -173,6 +182,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     DEAD_LETTER,
     AUDIT,
     AUDIT_CHAIN,
+    SHARES,
 )
 
 FEED_PREFIX = "interlock.feed."

@@ -181,6 +181,12 @@ def may_feed(team: str, record: Record) -> bool:
     return may_see(Viewer.feed(team), record)
 
 
+def fed_links(team: str, links: Iterable[str], records: Mapping[str, Record]) -> tuple[str, ...]:
+    """The ids among ``links`` whose record ``team``'s feed may carry; unknown ids are dropped,
+    so a link to a record the feed never received does not even say that it exists."""
+    return tuple(link for link in links if link in records and may_feed(team, records[link]))
+
+
 # ------------------------------------------------------------------------------------ victims
 
 MIN_NAME_PART = 3

@@ -53,9 +53,11 @@ from services.release.policy import (
     admit_command,
     decide,
     fed_topics,
+    links_of,
     parse_team_command_topic,
     view_for,
 )
+from services.release.shares import ShareBook
 
 log = get_logger()
 
@@ -252,6 +254,7 @@ def build(settings: Settings) -> faust.App:
     """The release worker: sharing policy → per-team feeds; national systems' commands relayed."""
     app = create_app("release", settings)
     directory = DirectoryView(settings)
+    shares = ShareBook(settings)
     feeds = FeedTopics(settings)
     relay = CommandRelay(settings)
     dead = DeadLetters(app, settings, "release")
@@ -266,11 +269,13 @@ def build(settings: Settings) -> faust.App:
 
         async def on_start(self) -> None:
             await directory.loaded()
+            await shares.loaded()
             relay.start()
 
         async def on_stop(self) -> None:
             relay.stop()
             directory.stop()
+            shares.stop()
 
     app.service(Background)
 
@@ -290,6 +295,7 @@ def build(settings: Settings) -> faust.App:
     async def _release(batch: list[faust.EventT[bytes]]) -> None:
         """Write one batch's feed records; the batch is acknowledged only after this returns."""
         await directory.loaded()
+        await shares.loaded()
         decoded: list[tuple[faust.EventT[bytes], Envelope]] = []
         for event in batch:
             envelope, error, _ = decode_or_explain(event.value)
@@ -298,6 +304,8 @@ def build(settings: Settings) -> faust.App:
                 await dead.refuse(event, error)
             else:
                 decoded.append((event, envelope))
+        await shares.remember(env for _, env in decoded)
+        known = await shares.knowing(set().union(*(links_of(env) for _, env in decoded)))
         snapshot = directory.snapshot
         if any(decide(env, snapshot).withheld for _, env in decoded):
             await asyncio.to_thread(directory.catch_up)
@@ -315,7 +323,7 @@ def build(settings: Settings) -> faust.App:
                 )
             regions = regions_of(snapshot.jits.get(envelope.jit, envelope.audience))
             for team in sorted(decision.teams):
-                view = view_for(envelope, team, regions)
+                view = view_for(envelope, team, regions, known)
                 if view is None:
                     continue
                 value = event.value if view is envelope and not sealed else encode(view, seal=False)

@@ -24,6 +24,9 @@ Rules, in order:
    would let a phone number be guessed back); the victim's names, birth date and identifiers are
    replaced in the lead's free-text summary by the disclosure policy's redactor, in any written
    form (a phone in national or international form, any spacing; names in any script).
+7. A task's or an alert's links to leads, tasks and operations name only those the team's feed
+   may carry (:func:`services.kit.disclosure.fed_links`); the others are dropped, as the API
+   drops them.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from events.alerts import AlertRaised, LinkKind
 from events.catalogue import CATALOGUE, Catalogue
 from events.deconfliction import (
     DeconflictionDetailsDeclined,
@@ -46,8 +50,9 @@ from events.envelope import TEAM_PATTERN, Command, Envelope
 from events.handling import victim_pseudonym
 from events.identifiers import Person, PersonRole
 from events.leads import EntityObserved, LeadSubmitted, person_entity_id
+from events.tasking import TaskRequested
 from events.topics import AUDIT, DEAD_LETTER, DIRECTORY, OUTCOMES, TopicSpec
-from services.kit.disclosure import Record, Redactor, Victim, may_feed, regions_of
+from services.kit.disclosure import Record, Redactor, Victim, fed_links, may_feed, regions_of
 
 NOT_FED: frozenset[str] = frozenset({DIRECTORY.name, OUTCOMES.name, DEAD_LETTER.name, AUDIT.name})
 """Topics no feed carries: the directory (officers' records, webhooks), command outcomes, dead
@@ -206,10 +211,48 @@ def _observation_for_other_team(seen: EntityObserved) -> EntityObserved | None:
     return None
 
 
-def view_for(envelope: Envelope, team: str, regions: tuple[str, ...] = ()) -> Envelope | None:
+LINKABLE = frozenset({LinkKind.LEAD, LinkKind.TASK, LinkKind.OPERATION})
+"""Alert link kinds that point at a record with an audience of its own."""
+
+
+def links_of(envelope: Envelope) -> frozenset[str]:
+    """The ids of leads, tasks and operations an event links to (rule 7)."""
+    data = envelope.data
+    if isinstance(data, TaskRequested):
+        return frozenset(data.links.leads) | frozenset(data.links.operations)
+    if isinstance(data, AlertRaised):
+        return frozenset(link.id for link in data.links if link.kind in LINKABLE)
+    return frozenset()
+
+
+def _links_for(data: object, team: str, shares: Mapping[str, Record]) -> object:
+    if isinstance(data, TaskRequested):
+        links = data.links.model_copy(
+            update={
+                "leads": fed_links(team, data.links.leads, shares),
+                "operations": fed_links(team, data.links.operations, shares),
+            }
+        )
+        return data if links == data.links else data.model_copy(update={"links": links})
+    if isinstance(data, AlertRaised):
+        kept = fed_links(team, [link.id for link in data.links if link.kind in LINKABLE], shares)
+        alert_links = tuple(
+            link for link in data.links if link.kind not in LINKABLE or link.id in kept
+        )
+        return data if alert_links == data.links else data.model_copy(update={"links": alert_links})
+    return data
+
+
+def view_for(
+    envelope: Envelope,
+    team: str,
+    regions: tuple[str, ...] = (),
+    shares: Mapping[str, Record] = MappingProxyType({}),
+) -> Envelope | None:
     """What ``team`` sees of an event it may see; None when nothing of it may be shown.
 
-    ``regions`` are the countries whose national phone formats free text may use (the JIT's).
+    ``regions`` are the countries whose national phone formats free text may use (the JIT's);
+    ``shares`` the sharing of the records the event may link to (rule 7).
     """
     if team == envelope.originator:
         return envelope
@@ -219,6 +262,8 @@ def view_for(envelope: Envelope, team: str, regions: tuple[str, ...] = ()) -> En
         shown = _lead_for_other_team(data, regions or regions_of(envelope.audience))
     elif isinstance(data, EntityObserved):
         shown = _observation_for_other_team(data)
+    elif isinstance(data, TaskRequested | AlertRaised):
+        shown = _links_for(data, team, shares)
     if shown is None:
         return None
     if shown is data:
@@ -226,12 +271,16 @@ def view_for(envelope: Envelope, team: str, regions: tuple[str, ...] = ()) -> En
     return envelope.model_copy(update={"data": shown})
 
 
-def release(envelope: Envelope, directory: Directory) -> list[tuple[str, Envelope]]:
+def release(
+    envelope: Envelope,
+    directory: Directory,
+    shares: Mapping[str, Record] = MappingProxyType({}),
+) -> list[tuple[str, Envelope]]:
     """Each team whose feed carries the event, with its view of it, in team order."""
     out: list[tuple[str, Envelope]] = []
     regions = regions_of(directory.jits.get(envelope.jit, envelope.audience))
     for team in sorted(decide(envelope, directory).teams):
-        view = view_for(envelope, team, regions)
+        view = view_for(envelope, team, regions, shares)
         if view is not None:
             out.append((team, view))
     return out
