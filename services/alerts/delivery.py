@@ -59,6 +59,7 @@ from events.topics import ALERT_EVENTS
 from services.alerts.directory import take
 from services.alerts.settings import AlertsSettings
 from services.alerts.signing import host_of, sign
+from services.kit.disclosure import Record, Viewer, may_see
 from services.kit.kafka import watermarks
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
@@ -96,14 +97,26 @@ def webhook_teams(envelope: Envelope) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class RaisedAlert:
-    """What a page needs of the raise before it: who may see it, and its CloudEvent as JSON."""
+    """What a page needs of the raise before it: who may see it (as the disclosure policy reads
+    a record), and its CloudEvent as JSON."""
 
-    audience: frozenset[str]
+    record: Record
     cloudevent: str
 
     @classmethod
     def of(cls, envelope: Envelope) -> RaisedAlert:
-        return cls(envelope.audience, _dumps(envelope.to_wire()))
+        record = Record.of(
+            envelope.originator,
+            envelope.releasable_to,
+            tlp=envelope.tlp,
+            handling=envelope.handling,
+            readers=envelope.readers,
+        )
+        return cls(record, _dumps(envelope.to_wire()))
+
+    @property
+    def audience(self) -> frozenset[str]:
+        return self.record.audience
 
 
 class SeenEvents:
@@ -155,13 +168,14 @@ class RaisedAlerts:
 
 
 def desk_message(envelope: Envelope, raised: RaisedAlert | None, team: str) -> str:
-    """The JSON message a team's desk gets for ``envelope``, with the raised alert where the
-    team may see it."""
+    """The JSON message a team's desk (its stream and its webhook) gets for ``envelope``, with
+    the raised alert where the disclosure policy lets the team's desk see it: a desk is the
+    team's, not a named member's, so a TLP:RED alert of another team is never attached."""
     event = _dumps(envelope.to_wire())
     if (
         raised is not None
         and isinstance(envelope.data, AlertRouted | AlertEscalated)
-        and team in raised.audience
+        and may_see(Viewer(team), raised.record)
     ):
         return f'{{"event":{event},"alert":{raised.cloudevent}}}'
     return f'{{"event":{event}}}'

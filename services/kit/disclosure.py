@@ -26,6 +26,10 @@ The rules (Directive (EU) 2016/680 in mind: data minimisation, purpose limitatio
    phone numbers in any written form (national or international, any spacing), e-mails, IBANs,
    document numbers and other identifiers with any separators. Search by any of these finds
    nothing for another team, because search matches the redacted text.
+5. **Links.** A record's links to leads, tasks and operations name only those the viewer may
+   see (:func:`visible_links`, :func:`fed_links`): a link never says that a hidden record exists.
+
+``docs/disclosure.md`` states the rules once, with the channel × rule table.
 """
 
 from __future__ import annotations

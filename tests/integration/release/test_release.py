@@ -193,3 +193,40 @@ def test_the_feed_keeps_the_order_of_an_aggregate(feeds: Feeds) -> None:
     feeds.publish(events)
     got = feeds.wait_for(team, lambda ev: len(of_subject(first.subject)(ev)) >= 20)
     assert [e["id"] for e in of_subject(first.subject)(got)] == [e.id for e in events]
+
+
+def test_a_tasks_feed_record_links_only_the_leads_released_to_its_team(
+    platform: Platform, issuer: Any, feeds: Feeds
+) -> None:
+    """A task from A to B links a lead released to B and one A kept: B's feed record of the
+    task names only the first, A's names both (rule 7 of the release policy)."""
+    a, b = new_team("NL"), new_team("RO")
+    jit = feeds.register_jit(a, b)
+    anna = Member(platform.base_url, issuer, member="anna", team=a, jits=(jit,))
+    shared = anna.post(f"/jits/{jit}/leads", lead_body(f"shared-{uuid.uuid4()}", releasable_to=[b]))
+    kept = anna.post(f"/jits/{jit}/leads", lead_body(f"kept-{uuid.uuid4()}"))
+    assert shared.status_code == 201 and kept.status_code == 201, (shared.text, kept.text)
+    shared_id, kept_id = shared.json()["lead_id"], kept.json()["lead_id"]
+    task = anna.post(
+        f"/jits/{jit}/tasks",
+        {
+            "to_team": b,
+            "title": "Check the flat",
+            "description": "Who lives there?",
+            "details": {"kind": "investigative_action"},
+            "links": {"leads": [shared_id, kept_id]},
+        },
+    )
+    assert task.status_code in (201, 202), task.text
+    task_id = task.json()["task_id"]
+
+    def requested(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            e for e in events if e["type"] == "interlock.task.requested" and e["subject"] == task_id
+        ]
+
+    [theirs] = requested(feeds.wait_for(b, requested))
+    [ours] = requested(feeds.wait_for(a, requested))
+    assert theirs["data"]["links"]["leads"] == [shared_id]
+    assert kept_id not in json.dumps(theirs)
+    assert sorted(ours["data"]["links"]["leads"]) == sorted([shared_id, kept_id])
