@@ -9,6 +9,10 @@ Checks are exact where the model can say exactly (lead lists, the network to dep
 path lengths, timelines, operations) and at least "nothing invisible" everywhere else: every
 returned node and edge is visible, and no secret (a hidden name, an identifier value, a summary,
 a title, a released note) of anything the team may not see appears anywhere in any response.
+
+Summaries, task titles and alert summaries name victims of any lead of the JIT, recorded before
+or after the text was written: outside the victim's team the name never appears, and a search by
+it finds nothing.
 """
 
 from __future__ import annotations
@@ -160,11 +164,20 @@ def worlds(draw: st.DrawFn) -> World:
     tokens: list[tuple[str, str]] = []
     leads: list[tuple[str, str, set[str]]] = []
 
-    for li in range(draw(st.integers(1, 4))):
-        origin, shared = draw(team), draw(share)
-        audience = {origin, *shared}
+    plans = []
+    for _ in range(draw(st.integers(1, 4))):
         roles = draw(st.lists(st.sampled_from(ROLES), max_size=3))
-        names = [secret("Zq").capitalize() for _ in roles]
+        plans.append((draw(team), draw(share), roles, [secret("Zq").capitalize() for _ in roles]))
+    victims = [n for _, _, roles, names in plans for n, r in zip(names, roles, strict=True)
+               if r is PersonRole.VICTIM]  # fmt: skip
+    named = st.sampled_from(victims) if victims else st.just("")
+
+    def naming(text: str) -> str:
+        """Free text that may name a victim of any lead of the JIT, recorded before or after."""
+        return f"{text} met {draw(named)} there" if victims and draw(st.booleans()) else text
+
+    for li, (origin, shared, roles, names) in enumerate(plans):
+        audience = {origin, *shared}
         idents = draw(
             st.lists(
                 st.tuples(st.integers(0, 2), st.one_of(st.none(), st.integers(0, 2))),
@@ -188,7 +201,7 @@ def worlds(draw: st.DrawFn) -> World:
             lead_id=lead_id,
             persons=[Person(name=n, role=r) for n, r in zip(names, roles, strict=True)],
             identifiers=identifiers,
-            summary=summary,
+            summary=naming(summary),
         )
         lead = f"Lead:{lead_id}"
         m.node(lead, audience, summary)
@@ -237,7 +250,7 @@ def worlds(draw: st.DrawFn) -> World:
             entities=tuple(k.split(":", 1)[1] for k in targets),
             operations=tuple(ops),
             shared_with=shared,
-            title=title,
+            title=naming(title),
         )
         audience = {by, to, *shared}
         key = f"Task:{task}"
@@ -325,7 +338,7 @@ def worlds(draw: st.DrawFn) -> World:
         s.emit(
             AlertRaised(
                 alert_id=alert, jit=s.jit, severity=Severity.P2, category=Category.OTHER,
-                target_teams=tuple(targets), summary=summary,
+                target_teams=tuple(targets), summary=naming(summary),
                 links=tuple(AlertLink(kind=LinkKind(k), id=ref.split(":", 1)[1])
                             for k, ref in chosen),
                 raised_by="m", raising_team=raiser, raised_at=s.now, coordinator_team=raiser,
@@ -434,6 +447,8 @@ async def check_team(views: GraphViews, world: World, team: str, draw: Any) -> N
         refs = {f"{h['kind']}:{h['ref']}" for h in hits}
         for ref in refs:
             assert m.knows(team, ref), f"search for {text!r} returned {ref}"
+        if not m.knows(team, key) and text in m.hidden_names.values():
+            assert not refs, f"a search by a victim's name {text!r} found {refs} for {team}"
         assert (key in refs) == m.knows(team, key), f"search for {text!r}"
 
     timeline = await read("timeline", limit=1000)
