@@ -198,12 +198,15 @@ def test_a_commands_outcome_answers_only_the_team_that_sent_it(
     assert sent.status_code == 201, sent.text
     lead_id = sent.json()["lead_id"]
     mine = anna.get(f"/commands/{correlation}")
-    assert mine.status_code != 202 and lead_id in mine.text, mine.text
+    assert mine.status_code == 200 and mine.json()["status"] == "accepted", mine.text
 
     other = ioana.get(f"/commands/{correlation}")
     unknown = ioana.get(f"/commands/{uuid.uuid4()}")
     assert other.status_code == unknown.status_code == 202, other.text
     assert other.json()["status"] == unknown.json()["status"] == "pending"
+    assert other.text.replace(correlation, "") == unknown.text.replace(
+        unknown.json()["correlation_id"], ""
+    ), "another team's answer differs from an unknown id's"
     assert lead_id not in other.text and NL not in other.text
     anonymous = httpx.get(f"{platform.base_url}/commands/{correlation}", timeout=20)
     assert anonymous.status_code == 401, anonymous.text

@@ -69,18 +69,24 @@ def test_an_event_shared_with_two_teams_is_once_in_each_feed_and_an_unshared_one
 def test_a_team_named_but_outside_the_jit_gets_nothing(
     platform: Platform, issuer: Any, feeds: Feeds
 ) -> None:
-    """Releasability to a team that is not a member of the JIT does not reach its feed."""
+    """The API refuses releasability to a team that is not a member of the JIT (422 naming the
+    JIT's teams); an event that names one anyway (written to the log by another way) does not
+    reach that team's feed."""
     a, b, outsider = new_team("NL"), new_team("RO"), new_team("FR")
     jit = feeds.register_jit(a, b)
     anna = Member(platform.base_url, issuer, member="anna", team=a, jits=(jit,))
-    created = anna.post(
+    refused = anna.post(
         f"/jits/{jit}/leads", lead_body(f"out-{uuid.uuid4()}", releasable_to=[b, outsider])
     )
-    assert created.status_code == 201, created.text
-    lead_id = created.json()["lead_id"]
-    feeds.wait_for(b, lambda ev: len(_lead_events(ev, lead_id)) >= 4)
+    assert refused.status_code == 422, refused.text
+    assert outsider in refused.text and b in refused.text
+
+    event = triaged(a, releasable_to=frozenset({b, outsider}), jit=jit)
+    lead_id = event.subject
+    feeds.publish([event])
+    feeds.wait_for(b, lambda ev: any(e["subject"] == lead_id for e in ev))
     time.sleep(1.0)
-    assert _lead_events(feeds.read(outsider), lead_id) == []
+    assert [e for e in feeds.read(outsider) if e["subject"] == lead_id] == []
 
 
 def test_a_victim_is_pseudonymous_in_every_feed_but_her_teams(
