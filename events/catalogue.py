@@ -91,7 +91,17 @@ class Catalogue:
 
 
 def _entries() -> list[CatalogueEntry]:
-    from events import alerts, audit, deconfliction, directory, leads, outcomes, retention, tasking
+    from events import (
+        alerts,
+        audit,
+        deconfliction,
+        directory,
+        evidence,
+        leads,
+        outcomes,
+        retention,
+        tasking,
+    )
 
     return [
         *directory.ENTRIES,
@@ -100,6 +110,7 @@ def _entries() -> list[CatalogueEntry]:
         *deconfliction.ENTRIES,
         *alerts.ENTRIES,
         *tasking.ENTRIES,
+        *evidence.ENTRIES,
         *retention.ENTRIES,
         *audit.ENTRIES,
     ]

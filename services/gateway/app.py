@@ -18,6 +18,8 @@ from services.alerts.http import router as alerts_router
 from services.audit.http import Consulted
 from services.audit.http import install as install_audit
 from services.deconfliction.http import router as deconfliction_router
+from services.evidence.bootstrap import start_evidence
+from services.evidence.http import router as evidence_router
 from services.kit.commands import CommandBus
 from services.kit.graphdb import async_driver
 from services.kit.identity import Issuer, Verifier
@@ -55,10 +57,12 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.views = GraphViews(driver)
         app.state.retention_policies = PolicyBook(settings)
         app.state.retention_policies.start()
+        evidence = start_evidence(app, settings)
         log.info("gateway ready", port=settings.gateway_port)
         try:
             yield
         finally:
+            evidence.stop()
             bus.stop()
             publisher.close()
             await driver.close()
@@ -145,6 +149,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(tasking_router)
     app.include_router(deconfliction_router)
     app.include_router(retention_router)
+    app.include_router(evidence_router)
     app.include_router(web_router)
     mount_static(app)
     app.add_middleware(CookieCsrfGuard)
