@@ -48,6 +48,7 @@ from services.evidence.settings import EvidenceSettings
 from services.evidence.store import BlobStore
 from services.evidence.uploads import Arrived, Declared, UploadError, Uploads
 from services.kit.commands import CommandBus
+from services.kit.disclosure import Viewer
 from services.kit.identity import Principal
 from services.kit.web import ApiError, Bus, Caller, command_envelope, member_of, problem
 
@@ -145,9 +146,18 @@ def _item(request: Request, principal: Principal, jit: str, evidence_id: str) ->
     """The item if the caller's team may see it; 404 otherwise (its existence is not told)."""
     member_of(request, principal, jit)
     item = _ledger(request).get(evidence_id)
-    if item is None or item.jit != jit or not item.visible_to(principal.team):
+    if item is None or item.jit != jit or not item.visible_to(viewer(principal)):
         raise ApiError(404, f"no evidence {evidence_id}")
     return item
+
+
+def viewer(principal: Principal) -> Viewer:
+    """The caller as the disclosure policy knows viewers."""
+    return Viewer(
+        team=principal.team,
+        member=principal.member,
+        national_system=principal.has_role("national_system"),
+    )
 
 
 async def _decided(
@@ -366,7 +376,7 @@ async def list_evidence(
     items = [
         i.summary()
         for i in _ledger(request).items(jit)
-        if i.visible_to(principal.team)
+        if i.visible_to(viewer(principal))
         and (link_kind is None or i.registered.link_kind == link_kind)
         and (link_id is None or i.registered.link_id == link_id)
     ]
@@ -568,6 +578,13 @@ async def export_package(
     """A zip of the files, a manifest and a detached signature by the platform key; each item's
     export is recorded first (and refused as a download would be)."""
     items = [_item(request, principal, jit, e) for e in dict.fromkeys(body.evidence_ids)]
+    refused = [i.evidence_id for i in items if not i.exportable_by(viewer(principal))]
+    if refused:
+        raise ApiError(
+            403,
+            f"not exportable by team {principal.team} (H2 of another team): {', '.join(refused)}",
+            [{"field": "body.evidence_ids", "message": f"not exportable: {e}"} for e in refused],
+        )
     package_id = str(uuid.uuid4())
     await asyncio.gather(
         *(
@@ -619,8 +636,8 @@ def _entry(item: Item) -> dict[str, Any]:
     summary = item.summary()
     keep = (
         "evidence_id", "filename", "media_type", "size", "sha256", "sha512", "exhibit_ref",
-        "description", "link_kind", "link_id", "originator", "handling", "tlp", "releasable_to",
-        "custodian",
+        "description", "link_kind", "link_id", "originator", "handling", "tlp", "marking",
+        "releasable_to", "custodian",
     )  # fmt: skip
     return {**{k: summary[k] for k in keep}, "custody": list(item.custody)}
 

@@ -24,11 +24,11 @@ from events.evidence import (
     EvidenceShared,
     EvidenceTransferred,
 )
-from events.handling import may_see
 from events.retention import SubjectErased
 from events.topics import EVIDENCE_EVENTS, RETENTION_EVENTS
 from services.evidence.domain import custody_line
 from services.kit.compacted import CompactedReader
+from services.kit.disclosure import Record, Viewer, may_export, may_see
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
 
@@ -54,8 +54,21 @@ class Item:
     custody: list[dict[str, Any]] = field(default_factory=list)
     event_ids: set[str] = field(default_factory=set)
 
-    def visible_to(self, team: str) -> bool:
-        return may_see(team, self.originator, self.releasable_to)
+    @property
+    def record(self) -> Record:
+        """The item as the disclosure policy sees it: originator, audience and marking."""
+        return Record.of(
+            self.originator,
+            self.releasable_to,
+            tlp=self.registered.tlp,
+            handling=self.registered.handling,
+        )
+
+    def visible_to(self, viewer: Viewer) -> bool:
+        return may_see(viewer, self.record)
+
+    def exportable_by(self, viewer: Viewer) -> bool:
+        return may_export(viewer, self.record)
 
     def summary(self) -> dict[str, Any]:
         r = self.registered
@@ -75,6 +88,7 @@ class Item:
             "link_id": r.link_id,
             "handling": r.handling.value,
             "tlp": r.tlp.value,
+            "marking": self.record.marking.as_dict(),
             "releasable_to": list(self.releasable_to),
             "custodian": self.custodian,
             "pending_transfer": self.pending_transfer,

@@ -66,7 +66,7 @@ class Platform:
             stderr=subprocess.STDOUT,
         )
 
-    def wait_ready(self, roles: Iterable[str], timeout: float = 120) -> None:
+    def wait_ready(self, roles: Iterable[str], timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
         for role in roles:
             while True:

@@ -156,7 +156,11 @@ def test_every_custody_act_is_an_event_and_an_audit_record(platform: Platform, i
     records = read_events(
         platform.settings,
         AUDIT,
-        where=lambda e: isinstance(e.data, AuditRecorded) and e.data.cause_id in ids,
+        where=lambda e: (
+            isinstance(e.data, AuditRecorded)
+            and e.data.cause_id in ids
+            and e.data.member is not None  # not the disclosures of the release to team feeds
+        ),
         until=lambda found: len(found) >= 8,
         timeout=30,
     )
@@ -176,7 +180,8 @@ def test_every_custody_act_is_an_event_and_an_audit_record(platform: Platform, i
 
 def test_h2_evidence_needs_the_originators_permission(platform: Platform, issuer) -> None:
     """H2 evidence shared with a partner: its download is 403 until requested and granted; a
-    denial keeps it 403; an export is refused the same way."""
+    denial keeps it 403; an export by the partner is refused before and after the grant (the
+    disclosure policy: H2 leaves in no export but its originator's)."""
     jit = new_jit()
     nl, ro = members(platform, issuer, jit)
     done = upload(nl, jit, b"statement" * 100, handling="H2", releasable_to=[RO])
@@ -197,6 +202,8 @@ def test_h2_evidence_needs_the_originators_permission(platform: Platform, issuer
     assert ro.post(f"{url}/download-requests", {}).status_code == 200
     assert nl.post(f"{url}/download-requests/{RO}", {"grant": True}).status_code == 200
     assert ro.http.get(f"{url}/content").status_code == 200
+    refused = ro.post(f"/jits/{jit}/evidence/packages", {"evidence_ids": [evidence_id]})
+    assert refused.status_code == 403 and evidence_id in refused.text
 
 
 def test_a_custody_act_without_a_justification_is_428(platform: Platform, issuer) -> None:
