@@ -42,7 +42,7 @@ run: install infra-up ## start everything with the demo JIT and live scenario; C
 	set -a; . $(INFRA_ENV); set +a; INTERLOCK_DEMO_LOGIN=true exec $(BIN)/interlock run-all --demo
 
 TEST_GROUPS := tests/unit tests/integration/test_infra.py+tests/integration/test_changelogs.py+tests/integration/test_walking_skeleton.py+tests/integration/test_key_ring.py \
-	tests/integration/leads+tests/integration/tasking+tests/integration/evidence tests/integration/projection+tests/integration/alerts \
+	tests/integration/leads+tests/integration/tasking+tests/integration/evidence+tests/integration/messaging tests/integration/projection+tests/integration/alerts \
 	tests/integration/deconfliction tests/integration/release+tests/e2e \
 	tests/integration/audit+tests/integration/retention tests/integration/test_bench_quick.py
 # a+b: one pytest session, one platform; the alerts suite restarts its worker, so it goes last

@@ -98,6 +98,7 @@ def _entries() -> list[CatalogueEntry]:
         directory,
         evidence,
         leads,
+        messaging,
         outcomes,
         retention,
         tasking,
@@ -111,6 +112,7 @@ def _entries() -> list[CatalogueEntry]:
         *alerts.ENTRIES,
         *tasking.ENTRIES,
         *evidence.ENTRIES,
+        *messaging.ENTRIES,
         *retention.ENTRIES,
         *audit.ENTRIES,
     ]

@@ -31,6 +31,7 @@ WORKERS: dict[str, str] = {
     "audit": "services.audit.agents",
     "retention": "services.retention.agents",
     "evidence": "services.evidence.agents",
+    "messaging": "services.messaging.agents",
 }
 """Process roles that are faust workers, and the module whose ``build(settings)`` makes the app."""
 

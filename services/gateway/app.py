@@ -28,6 +28,9 @@ from services.kit.logging import get_logger
 from services.kit.settings import Settings
 from services.kit.web import ApiError, problem
 from services.leads.http import router as leads_router
+from services.messaging.bootstrap import Messaging
+from services.messaging.http import reads as message_reads
+from services.messaging.http import router as messaging_router
 from services.projection.http import router as views_router
 from services.projection.views import GraphViews
 from services.release.http import router as feeds_router
@@ -58,11 +61,13 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.retention_policies = PolicyBook(settings)
         app.state.retention_policies.start()
         evidence = start_evidence(app, settings)
+        messaging = Messaging(app, settings)
         log.info("gateway ready", port=settings.gateway_port)
         try:
             yield
         finally:
             evidence.stop()
+            messaging.stop()
             bus.stop()
             publisher.close()
             await driver.close()
@@ -150,6 +155,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(deconfliction_router)
     app.include_router(retention_router)
     app.include_router(evidence_router)
+    app.include_router(messaging_router)
+    app.include_router(message_reads, dependencies=[Consulted])
     app.include_router(web_router)
     mount_static(app)
     app.add_middleware(CookieCsrfGuard)
