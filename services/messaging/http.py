@@ -41,6 +41,7 @@ from services.kit.directory import DirectoryView
 from services.kit.disclosure import Viewer
 from services.kit.identity import Principal
 from services.kit.web import ApiError, Bus, Caller, command_envelope, member_of
+from services.messaging.domain import subject_of
 from services.messaging.ledger import Messages, Thread
 
 router = APIRouter(tags=["messaging"])
@@ -215,8 +216,10 @@ async def stream_thread(
         yield ServerSentEvent(comment="thread stream", retry=RETRY_MS)
         while True:
             thread = messages.thread(thread_id)
+            if thread is None:  # its subject was erased: nothing more is said
+                return
             now = messages.position(thread_id)
-            if thread is not None and now > position:
+            if now > position:
                 for item in messages.view(thread, me, after=position):
                     yield ServerSentEvent(
                         data=json.dumps(item), event="message", id=str(item["position"])
@@ -247,8 +250,12 @@ async def post_message(
             "a JIT thread is named after its JIT",
             [{"field": "path.thread_id", "message": f"jit:{jit}"}],
         )
+    messages = _messages(request)
+    await asyncio.to_thread(messages.catch_up_erasures)
+    if messages.erased(jit, subject_of(thread_id, jit)):
+        raise ApiError(410, f"the subject of {thread_id} was erased; nothing more is said about it")
     audience = body.thread_audience
-    existing = _messages(request).thread(thread_id)
+    existing = messages.thread(thread_id)
     if audience is None and (existing is None or not existing.opened):
         if existing is not None:  # a task's thread holding its comments: the task's audience
             audience = list(existing.audience)

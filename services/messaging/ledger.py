@@ -1,6 +1,8 @@
 """The messaging read model: threads, their messages with every version, tombstones, read marks
 and mentions, folded from the messaging topic; and the victims of each JIT, folded from the lead
-topic, for the disclosure policy's redaction of message text.
+topic, for the disclosure policy's redaction of message text. An erased subject (retention topic)
+takes its threads and the victims its lead recorded with it; only its id is kept, to refuse new
+messages about it.
 
 Every gateway follows both topics from their beginning, so any instance answers any read and any
 live stream. A live stream waits on an asyncio event that the reader thread sets when its thread
@@ -19,8 +21,9 @@ from events.codec import InvalidEvent, decode
 from events.identifiers import PersonRole
 from events.leads import EntityObserved
 from events.messaging import MessageDeleted, MessageEdited, MessagePosted, ThreadEvent, ThreadRead
+from events.retention import SubjectErased
 from events.tasking import TaskCommented
-from events.topics import LEAD_EVENTS, MESSAGE_EVENTS, TASK_EVENTS
+from events.topics import LEAD_EVENTS, MESSAGE_EVENTS, RETENTION_EVENTS, TASK_EVENTS
 from services.kit.compacted import CompactedReader
 from services.kit.disclosure import Record, Victim, VictimBook, Viewer, may_see, regions_of
 from services.kit.settings import Settings
@@ -67,6 +70,7 @@ class Thread:
 @dataclass
 class _Person:
     team: str
+    lead_id: str
     names: tuple[str, ...]
     birth_date: Any
     identifiers: list[tuple[str, str]] = field(default_factory=list)
@@ -79,6 +83,8 @@ class Messages:
         self._threads: dict[str, Thread] = {}
         self._victims: dict[str, dict[str, _Person]] = {}
         self._books: dict[str, VictimBook] = {}
+        self._erased: set[tuple[str, str]] = set()
+        """(JIT, subject id) of erased subjects: ids only, nothing of their data."""
         self._lock = threading.Lock()
         self._waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
         self._reader = CompactedReader(
@@ -99,17 +105,25 @@ class Messages:
             self._take_lead,
             name=f"{settings.topic_prefix}messaging-victims",
         )
+        self._erasures = CompactedReader(
+            settings.kafka_bootstrap,
+            settings.topic(RETENTION_EVENTS.name),
+            self._take_erasure,
+            name=f"{settings.topic_prefix}messaging-erasures",
+        )
 
     def start(self) -> Messages:
         self._reader.start()
         self._tasks.start()
         self._leads.start()
+        self._erasures.start()
         return self
 
     def stop(self) -> None:
         self._reader.stop()
         self._tasks.stop()
         self._leads.stop()
+        self._erasures.stop()
 
     def catch_up(self) -> bool:
         return self._reader.catch_up()
@@ -119,6 +133,14 @@ class Messages:
 
     def catch_up_victims(self) -> bool:
         return self._leads.catch_up()
+
+    def catch_up_erasures(self) -> bool:
+        return self._erasures.catch_up()
+
+    def erased(self, jit: str, subject_id: str) -> bool:
+        """Whether the subject was erased: nothing more is said about it."""
+        with self._lock:
+            return (jit, subject_id) in self._erased
 
     # --- reads --------------------------------------------------------------------------------
 
@@ -265,6 +287,8 @@ class Messages:
         self, event_id: str, jit: str, originator: str, at: datetime, event: ThreadEvent
     ) -> None:
         """Fold one thread event (under the lock) and wake the thread's live streams."""
+        if (jit, event.subject_id) in self._erased:
+            return
         thread = self._threads.get(event.thread_id)
         if thread is None:
             if not isinstance(event, MessagePosted):
@@ -324,6 +348,8 @@ class Messages:
             return
         thread_id = f"task:{comment.task_id}"
         with self._lock:
+            if (envelope.jit, comment.task_id) in self._erased:
+                return
             thread = self._threads.get(thread_id)
             if thread is None:
                 thread = Thread(
@@ -370,7 +396,10 @@ class Messages:
             if seen.person is not None and seen.role is PersonRole.VICTIM:
                 names = tuple(n for n in (seen.person.name, seen.person.latin_name) if n)
                 people[seen.entity_id] = _Person(
-                    team=team, names=names, birth_date=seen.person.date_of_birth
+                    team=team,
+                    lead_id=seen.lead_id,
+                    names=names,
+                    birth_date=seen.person.date_of_birth,
                 )
             elif seen.identifier is not None and seen.person_entity_id in people:
                 people[seen.person_entity_id].identifiers.append(
@@ -379,3 +408,30 @@ class Messages:
             else:
                 return
             self._books.pop(jit, None)
+
+    def _take_erasure(self, _key: bytes | None, value: bytes | None) -> None:
+        if value is None:
+            return
+        try:
+            envelope = decode(value)
+        except InvalidEvent:
+            return
+        if isinstance(envelope.data, SubjectErased):
+            self.erase(envelope.jit, envelope.data.subject_id)
+
+    def erase(self, jit: str, subject_id: str) -> None:
+        """Forget the threads about an erased subject and the victims its lead recorded."""
+        with self._lock:
+            self._erased.add((jit, subject_id))
+            for thread_id in [
+                t.thread_id
+                for t in self._threads.values()
+                if t.jit == jit and t.subject_id == subject_id
+            ]:
+                del self._threads[thread_id]
+                for loop, waiter in self._waiters.get(thread_id, set()):
+                    loop.call_soon_threadsafe(waiter.set)
+            people = self._victims.get(jit, {})
+            for entity_id in [e for e, p in people.items() if p.lead_id == subject_id]:
+                del people[entity_id]
+                self._books.pop(jit, None)

@@ -1,23 +1,28 @@
 """Messaging on the real platform: a JIT thread for every team of the JIT, a lead thread for the
 teams named, edits with history, tombstones, unread counts, mentions with a desk alert, victim
 redaction in message text, live delivery over SSE with Last-Event-ID, and every read of a thread
-recorded as a justified consultation."""
+recorded as a justified consultation; erasing a lead erases its thread."""
 
 from __future__ import annotations
 
 import json
 import threading
 import uuid
+from datetime import date
 
 import httpx
 import pytest
 
 from events.alerts import AlertRaised
 from events.audit import AuditKind, AuditRecorded
+from events.codec import ErasedEvent, decode
+from events.directory import JitRegistered
 from events.messaging import MessageDeleted, MessageEdited, MessagePosted
 from events.topics import ALERT_EVENTS, AUDIT, MESSAGE_EVENTS
+from services.admin import jit_record, publish
+from services.kit.keys import KafkaKeyRing
 from tests.support.api import Member, eventually, lead_body
-from tests.support.kafka import read_events
+from tests.support.kafka import raw_records, read_events
 from tests.support.platform import Platform
 
 pytestmark = pytest.mark.integration
@@ -229,3 +234,49 @@ def test_task_comments_are_read_in_the_tasks_thread(platform: Platform, issuer) 
     assert posted.status_code == 201, posted.text
     assert comments_of(ro) == ["Subscriber data due Friday", "Thanks"]
     assert be.get(url).status_code == 404
+
+
+def test_erasing_a_lead_erases_its_thread(platform: Platform, issuer) -> None:
+    """A lead's thread is sealed with the lead's key: once the lead is erased, its thread is gone
+    for every team, a new message about it is 410, and its events on the log cannot be opened."""
+    jit = f"jit-{uuid.uuid4().hex[:8]}"
+    publish(
+        platform.settings,
+        [
+            jit_record(
+                JitRegistered(
+                    jit_id=jit, name="Thread erasure", legal_basis="test", coordinator_team=NL,
+                    member_teams=(NL, RO), starts_on=date(2026, 1, 1),
+                )
+            )
+        ],
+    )  # fmt: skip
+    nl = Member(platform.base_url, issuer, member="anna", team=NL, jits=(jit,),
+                roles=("investigator", "coordinator"))  # fmt: skip
+    ro = Member(platform.base_url, issuer, member="ioana", team=RO, jits=(jit,))
+    lead = nl.post(f"/jits/{jit}/leads", lead_body(f"thread-{uuid.uuid4().hex[:6]}"))
+    assert lead.status_code == 201, lead.text
+    lead_id = lead.json()["lead_id"]
+    url = f"/jits/{jit}/threads/lead:{lead_id}"
+    text = "The farm manager is Ilie Munteanu-Brad"
+    posted = nl.post(f"{url}/messages", {"text": text, "thread_audience": [RO]})
+    assert posted.status_code == 201, posted.text
+    assert ro.get(url).status_code == 200
+
+    erased = nl.post(f"/jits/{jit}/retention/lead/{lead_id}/erase", {"reason": "closed"})
+    assert erased.status_code == 200, erased.text
+    assert eventually(lambda: nl.get(url).status_code == 404 and ro.get(url).status_code == 404)
+    assert nl.post(f"{url}/messages", {"text": "still there?"}).status_code == 410
+    assert lead_id not in json.dumps(nl.get(f"/jits/{jit}/threads").json())
+
+    raws = raw_records(
+        platform.settings, MESSAGE_EVENTS, timeout=4, where=lambda raw: lead_id.encode() in raw
+    )
+    assert raws and not any(b"Munteanu" in raw for raw in raws)
+    fresh = KafkaKeyRing(platform.settings, name="it-messaging-fresh").start()
+    try:
+        for raw in raws:
+            with pytest.raises(ErasedEvent):
+                decode(raw, ring=fresh)
+    finally:
+        fresh.stop()

@@ -113,3 +113,19 @@ def test_every_message_shown_is_asked_of_the_policy(
     assert not thread.visible_to(IOANA)
     assert messages.view(thread, ANNA) == [] and messages.unread(thread, IOANA) == 0
     assert messages.mentions("jit-1", IOANA) == []
+
+
+def test_an_erased_subject_takes_its_threads_and_victims_with_it(messages: Messages) -> None:
+    """Erasing the lead forgets its thread (and a replayed event does not bring it back) and the
+    victim its lead recorded; only the erased id is kept."""
+    lead_thread = "lead:l1"
+    event = posted("m1", 1, "about the farm").model_copy(
+        update={"thread_id": lead_thread, "subject_id": "l1"}
+    )
+    fold(messages, "e1", event)
+    assert messages.thread(lead_thread) is not None
+    assert messages.victims("jit-1", (NL, RO)).victims
+    messages.erase("jit-1", "l1")
+    fold(messages, "e2", event.model_copy(update={"message_id": "m2", "seq": 2}))
+    assert messages.thread(lead_thread) is None and messages.erased("jit-1", "l1")
+    assert not messages.victims("jit-1", (NL, RO)).victims
