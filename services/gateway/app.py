@@ -26,6 +26,7 @@ from services.kit.identity import Issuer, Verifier
 from services.kit.kafka import Publisher
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
+from services.kit.victims import Victims
 from services.kit.web import ApiError, problem
 from services.leads.http import router as leads_router
 from services.messaging.bootstrap import Messaging
@@ -60,14 +61,17 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.views = GraphViews(driver)
         app.state.retention_policies = PolicyBook(settings)
         app.state.retention_policies.start()
+        victims = Victims(settings, name="gateway-victims").start()
+        app.state.victims = victims
         evidence = start_evidence(app, settings)
-        messaging = Messaging(app, settings)
+        messaging = Messaging(app, settings, victims)
         log.info("gateway ready", port=settings.gateway_port)
         try:
             yield
         finally:
             evidence.stop()
             messaging.stop()
+            victims.stop()
             bus.stop()
             publisher.close()
             await driver.close()

@@ -7,15 +7,16 @@ from fastapi import FastAPI
 from services.kit.directory import DirectoryView
 from services.kit.keys import install_key_ring
 from services.kit.settings import Settings
+from services.kit.victims import Victims
 from services.messaging.ledger import Messages
 
 
 class Messaging:
     """What the messaging routes need, started and stopped with the gateway."""
 
-    def __init__(self, app: FastAPI, settings: Settings) -> None:
+    def __init__(self, app: FastAPI, settings: Settings, victims: Victims) -> None:
         install_key_ring(settings)
-        self.messages = Messages(settings).start()
+        self.messages = Messages(settings, victims).start()
         self.directory = DirectoryView(settings, name=f"{settings.topic_prefix}messaging")
         self.directory.start()
         app.state.messages = self.messages
