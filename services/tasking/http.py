@@ -312,7 +312,8 @@ async def comment_on_task(
     principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
-    """Add a remark to a task (requesting or receiving team); 201 with the event id."""
+    """Add a remark to a task (requesting or receiving team); 201 with the event id. Comments
+    are read in the task's thread, ``GET /jits/{jit}/threads/task:{task_id}``."""
     command = build_command(CommentOnTask, actor=principal.actor(), task_id=task_id, text=body.text)
     return await _send(
         command, jit=jit, request=request, principal=principal, bus=bus, created=True
