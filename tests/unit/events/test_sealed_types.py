@@ -37,8 +37,27 @@ SEALED = {
             "overdue",
         )
     },
+    **{
+        f"interlock.evidence.{name}": "subject_id"
+        for name in (
+            "registered",
+            "viewed",
+            "downloaded",
+            "shared",
+            "download_requested",
+            "download_decided",
+            "transferred",
+            "receipt_acknowledged",
+            "exported",
+            "erased",
+        )
+    },
+    "interlock.message.posted": "subject_id",
+    "interlock.message.edited": "subject_id",
+    "interlock.message.deleted": "subject_id",
 }
-"""Type → the field naming the subject whose key seals it."""
+"""Type → the field naming the subject whose key seals it (evidence and messages: the lead, task
+or operation they belong to, so that its erasure shreds them too)."""
 
 COMMANDS = "a command: kept 7 days on its topic, before any key exists (docs/retention.md)"
 IDS = "ids, teams, times and codes only: no personal or operational data"
@@ -76,6 +95,7 @@ CLEAR = {
     "interlock.retention.extended": "an extension's reason, about the retention, not the subject",
     "interlock.retention.subject_erased": IDS,
     "interlock.audit.recorded": "the audit chain: ids and justifications, kept by law",
+    "interlock.message.thread_read": "a read mark: who, which team, up to which message",
 }
 """Type → why it travels in the clear."""
 
