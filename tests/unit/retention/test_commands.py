@@ -159,3 +159,16 @@ def test_an_erasure_is_told_to_every_team_it_went_to_a_reminder_to_its_owner() -
     assert erased.releasable_to == frozenset({OWNER, OTHER})
     (reminder,) = due(shared, Policies(), now=NOW + days(1095 - 29))
     assert isinstance(reminder, Addressed) and reminder.releasable_to == frozenset({OWNER})
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_a_team_the_subject_went_to_is_refused_without_naming_the_owner(name: str) -> None:
+    """A team in the subject's audience already knows it exists: 403, naming no team."""
+    record = observe(
+        None, subject_id=LEAD, subject_kind=SubjectKind.LEAD, jit=JIT, owner_team=OWNER,
+        categories=(DataCategory.LEADS,), at=NOW, audience=(OWNER, OTHER),
+    )  # fmt: skip
+    with pytest.raises(Rejected) as refused:
+        decide(record, COMMANDS[name](by=actor(OTHER, "coordinator")), Policies(), now=NOW)
+    assert refused.value.status == 403
+    assert OWNER not in refused.value.reason and OTHER not in refused.value.reason
