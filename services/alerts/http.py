@@ -67,7 +67,7 @@ async def _desk_hub(app: FastAPI) -> AsyncIterator[None]:
     so the gateway's command bus, and the settings it was built with, are there already)."""
     bus = getattr(app.state, "command_bus", None)
     settings: Settings = bus.settings if bus is not None else load_settings()
-    hub = DeskHub(settings, load_alerts_settings())
+    hub = DeskHub(settings, load_alerts_settings(), getattr(app.state, "victims", None))
     await hub.start()
     app.state.desk_hub = hub
     try:
