@@ -31,6 +31,8 @@ WORKERS: dict[str, str] = {
     "audit": "services.audit.agents",
     "retention": "services.retention.agents",
     "indicators": "services.indicators.agents",
+    "evidence": "services.evidence.agents",
+    "messaging": "services.messaging.agents",
 }
 """Process roles that are faust workers, and the module whose ``build(settings)`` makes the app."""
 
@@ -39,6 +41,7 @@ SERVICE_COMMANDS = (
     "services.release.cli",
     "services.audit.cli",
     "services.indicators.cli",
+    "services.evidence.cli",
 )
 """Modules with ``add_commands(subparsers)`` for service-specific administration."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from neo4j import AsyncDriver
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,17 +23,19 @@ from services.indicators.store import read_facts, read_notes
 from services.kit.identity import Principal
 from services.kit.web import (
     ApiError,
+    Authorize,
     Bus,
-    Caller,
+    JitMember,
     build_command,
     command_envelope,
     dispatch,
-    member_of,
     refuse,
-    require_role,
 )
 
 router = APIRouter(tags=["indicators"])
+
+Coordinator = Annotated[Principal, Depends(Authorize(*sorted(WRITER_ROLES)))]
+"""A coordinator of the route's JIT, as the directory says."""
 
 DEFAULT_PERIOD = timedelta(days=90)
 MAX_PERIOD = timedelta(days=5 * 366)
@@ -119,7 +121,7 @@ async def shown_indicators(
 )
 async def get_indicators(
     jit: JitId,
-    principal: Caller,
+    principal: JitMember,
     request: Request,
     start: From = None,
     to: To = None,
@@ -157,14 +159,12 @@ async def write_evaluation_note(
     jit: JitId,
     section: Section,
     body: NoteIn,
-    principal: Caller,
+    principal: Coordinator,
     bus: Bus,
     request: Request,
 ) -> JSONResponse:
     """Stored as a command (``interlock.evaluation.write_note``) and its event; writing again
     replaces the text. Coordinators only."""
-    member_of(request, principal, jit)
-    require_role(request, principal, *WRITER_ROLES)
     command = build_command(
         WriteEvaluationNote,
         actor=principal.actor(),
@@ -189,9 +189,8 @@ async def write_evaluation_note(
     summary="The coordinator's assessments of the evaluation report for a period",
 )
 async def get_evaluation_notes(
-    jit: JitId, first: FirstDay, last: LastDay, principal: Caller, request: Request
+    jit: JitId, first: FirstDay, last: LastDay, principal: JitMember, request: Request
 ) -> dict[str, Any]:
     """The latest text of each part of the report of ``[from, to]``, with who wrote it."""
-    member_of(request, principal, jit)
     found = await read_notes(graph(request), jit, first.isoformat(), last.isoformat())
     return {"items": found}

@@ -67,10 +67,10 @@ class Platform:
         )
 
     def wait_ready(self, roles: Iterable[str], timeout: float | None = None) -> None:
-        """Wait until every role is ready: 120 s, or ``INTERLOCK_TEST_READY_SECONDS`` on a
+        """Wait until every role is ready: 300 s, or ``INTERLOCK_TEST_READY_SECONDS`` on a
         machine shared with other suites (a start-up bound, not a speed assertion)."""
         if timeout is None:
-            timeout = float(os.environ.get("INTERLOCK_TEST_READY_SECONDS", "120"))
+            timeout = float(os.environ.get("INTERLOCK_TEST_READY_SECONDS", "300"))
         deadline = time.monotonic() + timeout
         for role in roles:
             while True:
@@ -130,6 +130,8 @@ def platform_env(
             "INTERLOCK_GATEWAY_PORT": str(free_port()),
             "INTERLOCK_JWT_KEY_FILE": str(run_dir / "jwt-signing.json"),
             "INTERLOCK_READY_DIR": str(run_dir / "ready"),
+            "INTERLOCK_EVIDENCE_DIR": str(run_dir / "evidence"),
+            "INTERLOCK_EVIDENCE_JIT_MAX_BYTES": '{"jit-evidence-small": 1000000}',
             "INTERLOCK_LOG_LEVEL": "info",
             "INTERLOCK_COMMAND_TIMEOUT_SECONDS": "10",
             "INTERLOCK_RETENTION_CHECK_SECONDS": "1",
