@@ -96,6 +96,8 @@ CLEAR = {
     "interlock.retention.subject_erased": IDS,
     "interlock.audit.recorded": "the audit chain: ids and justifications, kept by law",
     "interlock.message.thread_read": "a read mark: who, which team, up to which message",
+    "interlock.evaluation.note_written": "the coordinator's assessment of the JIT's work for "
+    "an evaluation report: no personal data by rule (the form says so)",
 }
 """Type → why it travels in the clear."""
 
