@@ -95,6 +95,7 @@ from services.kit.streams import (
     publish,
     raw_topic,
 )
+from services.kit.victims import Victims
 
 log = get_logger()
 
@@ -715,7 +716,10 @@ class Webhooks:
     def __init__(self, writer: AlertWriter, alerts: AlertsSettings, directory: Directory) -> None:
         self.writer = writer
         self.directory = directory
-        self.sender = WebhookSender(alerts, source=SOURCE, publish=writer.publish_confirmed)
+        self.victims = Victims(writer.settings, name="alerts-webhook-victims").start()
+        self.sender = WebhookSender(
+            alerts, source=SOURCE, publish=writer.publish_confirmed, victims=self.victims
+        )
         self.slots = asyncio.Semaphore(alerts.webhook_concurrency)
         self.raised = RaisedAlerts()
         self.seen = SeenEvents()

@@ -1,5 +1,5 @@
 """Team-scoped read API over the graph: every handler checks the caller's JIT membership and
-passes the caller's team (and, for a later issue, the purpose of the read) to the views.
+passes the caller's team and member to the views.
 
 The hit and alert lists can be read *fresh*: the handler first waits (briefly, ``wait``) until
 the projection has written every record that was on the event topic when the request came, so
@@ -34,7 +34,7 @@ from services.kit.disclosure import Viewer
 from services.kit.kafka import watermarks
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
-from services.kit.web import ApiError, Caller, member_of
+from services.kit.web import ApiError, JitMember
 from services.projection.export import ExportError, ftm_entities
 from services.projection.lag import projection_group
 from services.projection.stix import StixExportError, stix_bundle
@@ -66,13 +66,6 @@ router = APIRouter(tags=["views"], lifespan=_topic_ends)
 
 T = TypeVar("T")
 
-Purpose = Annotated[
-    str | None,
-    Query(
-        max_length=500,
-        description="Why personal data is read. Optional now; a later release will require it.",
-    ),
-]
 Since = Annotated[datetime | None, Query(description="From this time (ISO 8601; UTC if no zone).")]
 Until = Annotated[
     datetime | None, Query(description="Before this time (ISO 8601; UTC if no zone).")
@@ -234,22 +227,20 @@ async def get_lead(
     jit: str,
     lead_id: str,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     wait: Wait = 0.0,
-    purpose: Purpose = None,
 ) -> dict[str, Any]:
     """The lead with the persons, identifiers and links your team may see; 404 if it may not.
 
     With ``wait``, a lead submitted a moment ago is read whole: its events are all on the topic
     once its submission was answered 201, and the read waits until the projection wrote them.
     """
-    member_of(request, principal, jit)
     if wait:
         await fresh(request, LEAD_EVENTS, wait)
     lead = await guarded(
         request,
         principal.team,
-        views(request).lead(team=principal.team, jit=jit, lead_id=lead_id, purpose=purpose),
+        views(request).lead(team=principal.team, jit=jit, lead_id=lead_id, member=principal.member),
     )
     if lead is None:
         raise ApiError(404, f"no lead {lead_id} visible to team {principal.team} in JIT {jit}")
@@ -260,7 +251,7 @@ async def get_lead(
 async def list_leads(
     jit: str,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     status: Annotated[list[LeadStatus] | None, Query()] = None,
     source: Annotated[list[SourceType] | None, Query()] = None,
     reliability: Annotated[list[SourceReliability] | None, Query()] = None,
@@ -269,11 +260,9 @@ async def list_leads(
     received_until: Until = None,
     q: Annotated[str | None, Query(max_length=200, description="Text in the summary.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    purpose: Purpose = None,
 ) -> dict[str, Any]:
     """Leads of the JIT visible to your team, newest first, filtered by status, source, grading,
     date received and text."""
-    member_of(request, principal, jit)
     items = await guarded(
         request,
         principal.team,
@@ -288,7 +277,6 @@ async def list_leads(
             received_until=aware(received_until),
             text=q,
             limit=limit,
-            purpose=purpose,
         ),
     )
     return {"items": items, "count": len(items)}
@@ -296,15 +284,14 @@ async def list_leads(
 
 @router.get("/jits/{jit}/tasks/{task_id}", summary="A task your team may see")
 async def get_task(
-    jit: str, task_id: str, request: Request, principal: Caller, purpose: Purpose = None
+    jit: str, task_id: str, request: Request, principal: JitMember
 ) -> dict[str, Any]:
     """The task and the leads, entities and operations it links that your team may see; 404 if
     your team may not see it."""
-    member_of(request, principal, jit)
     task = await guarded(
         request,
         principal.team,
-        views(request).task(team=principal.team, jit=jit, task_id=task_id, purpose=purpose),
+        views(request).task(team=principal.team, jit=jit, task_id=task_id, member=principal.member),
     )
     if task is None:
         raise ApiError(404, f"no task {task_id} visible to team {principal.team} in JIT {jit}")
@@ -315,7 +302,7 @@ async def get_task(
 async def list_tasks(
     jit: str,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     view: Annotated[
         Literal["mine", "team", "requested", "overdue"] | None,
         Query(
@@ -325,10 +312,8 @@ async def list_tasks(
     ] = None,
     status: Annotated[list[TaskStatus] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    purpose: Purpose = None,
 ) -> dict[str, Any]:
     """Tasks of the JIT visible to your team, newest first."""
-    member_of(request, principal, jit)
     items = await guarded(
         request,
         principal.team,
@@ -339,7 +324,6 @@ async def list_tasks(
             view=view,
             status=[s.value for s in status] if status else None,
             limit=limit,
-            purpose=purpose,
         ),
     )
     return {"items": items, "count": len(items)}
@@ -353,7 +337,7 @@ HitId = Annotated[str, Path(pattern=UUID_PATTERN, description="The hit's id.")]
 async def list_hits(
     jit: str,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     status: Annotated[
         list[HitStatus] | None,
         Query(description="confirmed (same identifier or person key) or possible (fuzzy)."),
@@ -364,12 +348,10 @@ async def list_hits(
     since: Since = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     wait: Wait = 2.0,
-    purpose: Purpose = None,
 ) -> dict[str, Any]:
     """Hits of the JIT where your team holds one of the two targets, newest first: both sides
     with their desk contacts, whether each side released or declined its details (and what it
     released), and which of your own records matched. Hits of other teams are never listed."""
-    member_of(request, principal, jit)
     unknown = sorted(set(kind or ()) - HIT_KINDS)
     if unknown:
         message = f"not a kind of hit: {', '.join(unknown)}"
@@ -385,7 +367,7 @@ async def list_hits(
             kind=kind,
             since=aware(since),
             limit=limit,
-            purpose=purpose,
+            member=principal.member,
         ),
     )
     return {"items": items, "count": len(items), "projection": freshness.report()}
@@ -396,19 +378,17 @@ async def get_hit(
     jit: str,
     hit_id: HitId,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     wait: Wait = 0.0,
-    purpose: Purpose = None,
 ) -> dict[str, Any]:
     """The hit as your side sees it; 404 if there is no such hit or your team is not one of its
     two sides (the answer is the same, so nothing is learnt from it)."""
-    member_of(request, principal, jit)
     if wait:
         await fresh(request, DECONFLICTION_EVENTS, wait)
     hit = await guarded(
         request,
         principal.team,
-        views(request).hit(team=principal.team, jit=jit, hit_id=hit_id, purpose=purpose),
+        views(request).hit(team=principal.team, jit=jit, hit_id=hit_id, member=principal.member),
     )
     if hit is None:
         raise ApiError(404, f"no hit {hit_id} visible to team {principal.team} in JIT {jit}")
@@ -422,7 +402,7 @@ AlertState = Literal["open", "raised", "escalated", "acknowledged", "resolved", 
 async def list_alerts(
     jit: str,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     state: Annotated[
         list[AlertState] | None,
         Query(
@@ -434,7 +414,6 @@ async def list_alerts(
     since: Since = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     wait: Wait = 2.0,
-    purpose: Purpose = None,
 ) -> dict[str, Any]:
     """Alerts of the JIT that your desk's live stream pages you for (routed to your team, or
     escalated to the coordinator's step while your team is a target or the coordinator), newest
@@ -444,7 +423,6 @@ async def list_alerts(
     ``cursor`` is a desk stream ``Last-Event-ID`` (or ``after``) that continues exactly where
     this list ends, so a desk can show the list, then go live without a gap.
     """
-    member_of(request, principal, jit)
     wanted: set[str] = set(state or ("open",))
     states: tuple[str, ...] | None = None
     if "all" not in wanted:
@@ -462,7 +440,7 @@ async def list_alerts(
             severity=[s.value for s in severity] if severity else None,
             since=aware(since),
             limit=limit,
-            purpose=purpose,
+            member=principal.member,
         ),
     )
     return {
@@ -475,15 +453,16 @@ async def list_alerts(
 
 @router.get("/jits/{jit}/persons/{person_id}", summary="A person's card")
 async def person_card(
-    jit: str, person_id: str, request: Request, principal: Caller, purpose: Purpose = None
+    jit: str, person_id: str, request: Request, principal: JitMember
 ) -> dict[str, Any]:
     """The person (a pseudonym if a victim of another team) with the identifiers, leads,
     operations, tasks, deconfliction hits and alerts your team may see."""
-    member_of(request, principal, jit)
     card = await guarded(
         request,
         principal.team,
-        views(request).card(team=principal.team, jit=jit, person_id=person_id, purpose=purpose),
+        views(request).card(
+            team=principal.team, jit=jit, person_id=person_id, member=principal.member
+        ),
     )
     if card is None:
         raise ApiError(404, f"no person {person_id} visible to team {principal.team} in JIT {jit}")
@@ -495,13 +474,11 @@ async def person_network(
     jit: str,
     person_id: str,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     depth: Annotated[int, Query(ge=1, le=3)] = 2,
     max_nodes: Annotated[int, Query(ge=1, le=1000)] = 300,
-    purpose: Purpose = None,
 ) -> dict[str, Any]:
     """Nodes and edges within ``depth`` hops, over what your team may see, for a graph view."""
-    member_of(request, principal, jit)
     graph = await guarded(
         request,
         principal.team,
@@ -511,7 +488,7 @@ async def person_network(
             person_id=person_id,
             depth=depth,
             max_nodes=max_nodes,
-            purpose=purpose,
+            member=principal.member,
         ),
     )
     if graph is None:
@@ -523,14 +500,12 @@ async def person_network(
 async def shortest_path(
     jit: str,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     source: Annotated[str, Query(alias="from", description="A person id.")],
     target: Annotated[str, Query(alias="to", description="A person id.")],
     max_length: Annotated[int, Query(ge=1, le=8)] = 8,
-    purpose: Purpose = None,
 ) -> dict[str, Any]:
     """The shortest chain of what your team may see between two persons; 404 if there is none."""
-    member_of(request, principal, jit)
     found = await guarded(
         request,
         principal.team,
@@ -540,7 +515,7 @@ async def shortest_path(
             from_id=source,
             to_id=target,
             max_length=max_length,
-            purpose=purpose,
+            member=principal.member,
         ),
     )
     if found is None:
@@ -552,7 +527,7 @@ async def shortest_path(
 async def list_operations(
     jit: str,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     since: Since = None,
     until: Until = None,
     min_lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
@@ -564,11 +539,9 @@ async def list_operations(
     radius_m: Annotated[float | None, Query(gt=0, le=1_000_000)] = None,
     include_cancelled: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
-    purpose: Purpose = None,
 ) -> dict[str, Any]:
     """Operations your team may see whose window meets [since, until] and whose place meets a
     bounding box (min_lat, min_lon, max_lat, max_lon) or a circle (lat, lon, radius_m)."""
-    member_of(request, principal, jit)
     box = (min_lat, min_lon, max_lat, max_lon)
     if any(v is not None for v in box) and any(v is None for v in box):
         raise ApiError(
@@ -603,7 +576,7 @@ async def list_operations(
             area=area,
             include_cancelled=include_cancelled,
             limit=limit,
-            purpose=purpose,
+            member=principal.member,
         ),
     )
     return {"items": items, "count": len(items)}
@@ -613,7 +586,7 @@ async def list_operations(
 async def timeline(
     jit: str,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     since: Since = None,
     until: Until = None,
     kind: Annotated[
@@ -622,10 +595,8 @@ async def timeline(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     order: Annotated[str, Query(pattern="^(asc|desc)$")] = "desc",
-    purpose: Purpose = None,
 ) -> dict[str, Any]:
     """The JIT's events your team may see, newest first (``order=asc`` for oldest first)."""
-    member_of(request, principal, jit)
     items = await guarded(
         request,
         principal.team,
@@ -637,7 +608,7 @@ async def timeline(
             kinds=kind,
             limit=limit,
             newest_first=order == "desc",
-            purpose=purpose,
+            member=principal.member,
         ),
     )
     return {"items": items, "count": len(items)}
@@ -647,18 +618,18 @@ async def timeline(
 async def search(
     jit: str,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     q: Annotated[str, Query(min_length=2, max_length=200)],
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
-    purpose: Purpose = None,
 ) -> dict[str, Any]:
     """Persons, identifiers, organisations and places your team may see whose names (in any
     script or its Latin transliteration) or values match ``q``."""
-    member_of(request, principal, jit)
     items = await guarded(
         request,
         principal.team,
-        views(request).search(team=principal.team, jit=jit, text=q, limit=limit, purpose=purpose),
+        views(request).search(
+            team=principal.team, jit=jit, text=q, limit=limit, member=principal.member
+        ),
     )
     return {"items": items, "count": len(items)}
 
@@ -668,16 +639,13 @@ async def search(
     summary="What your team sees, as FollowTheMoney entities",
     response_class=StreamingResponse,
 )
-async def export_ftm(
-    jit: str, request: Request, principal: Caller, purpose: Purpose = None
-) -> StreamingResponse:
+async def export_ftm(jit: str, request: Request, principal: JitMember) -> StreamingResponse:
     """Newline-delimited FollowTheMoney entities (each validated against its schema) of the
     persons, identifiers, organisations, places, leads and operations your team may see."""
-    member_of(request, principal, jit)
     graph = await guarded(
         request,
         principal.team,
-        views(request).visible_graph(team=principal.team, jit=jit, purpose=purpose),
+        views(request).visible_graph(team=principal.team, jit=jit, member=principal.member),
     )
     skipped: list[str] = []
     try:

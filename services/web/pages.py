@@ -172,6 +172,13 @@ def _session(request: Request, jit: str | None = None) -> tuple[Viewer, Gateway]
     return viewer, Gateway(request.app, viewer)
 
 
+def jit_teams(request: Request, jit: str, *, but: str | None = None) -> list[str]:
+    """The JIT's teams from the directory: what a form offers to share with, never free text."""
+    directory = getattr(request.app.state, "directory", None)
+    teams = directory.book.teams_of(jit) if directory is not None else frozenset()
+    return sorted(t for t in teams if t != but)
+
+
 async def _form(request: Request) -> dict[str, str]:
     """An urlencoded form body (the UI needs no multipart)."""
     raw = (await request.body()).decode("utf-8", errors="replace")
@@ -468,6 +475,7 @@ async def lead_form(jit: str, request: Request) -> Response:
         viewer,
         jit=jit,
         section="new-lead",
+        teams=jit_teams(request, jit, but=viewer.team),
         idempotency_key=f"ui-{uuid.uuid4()}",
         kinds=[k.value for k in IdentifierKind],
         roles=[r.value for r in PersonRole],

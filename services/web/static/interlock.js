@@ -72,6 +72,10 @@
         setPath(body, input.name, pos);
         return;
       }
+      if (input.dataset.type === "each") {
+        body[input.name] = (body[input.name] || []).concat([value]);
+        return;
+      }
       setPath(body, input.name, convert(input, value));
     });
     return compact(body);
