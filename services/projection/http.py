@@ -674,18 +674,15 @@ async def export_ftm(jit: str, request: Request, principal: JitMember) -> Stream
     response_class=Response,
     responses={200: {"content": {STIX_MEDIA_TYPE: {}}}},
 )
-async def export_stix(
-    jit: str, request: Request, principal: Caller, purpose: Purpose = None
-) -> Response:
+async def export_stix(jit: str, request: Request, principal: JitMember) -> Response:
     """A STIX 2.1 bundle (for MISP and OpenCTI) of the persons, identifiers, organisations,
     places, leads and operations your team may see, each object marked with its TLP 2.0 label
     and handling code; records the disclosure policy keeps out of your exports (another team's
     H2) are not in it. The mapping is in docs/national-systems.md."""
-    member_of(request, principal, jit)
     graph = await guarded(
         request,
         principal.team,
-        views(request).visible_graph(team=principal.team, jit=jit, purpose=purpose),
+        views(request).visible_graph(team=principal.team, jit=jit, member=principal.member),
     )
     viewer = Viewer(
         team=principal.team,
