@@ -204,6 +204,10 @@ def victim_marker(entity_id: str) -> str:
     return f"[victim V-{victim_pseudonym(entity_id).removeprefix('Victim ')}]"
 
 
+MARKER = re.compile(r"\[victim V-[0-9A-Za-z]+\]")
+"""A victim marker in redacted text: not content, so search never matches inside it."""
+
+
 @dataclass(frozen=True)
 class Victim:
     """A person recorded as a victim, with what identifies her, and who may know who she is."""
@@ -400,7 +404,10 @@ class Redactor:
         wanted = _search_key(query)
         if not wanted:
             return False
-        return any(text and wanted in _search_key(self.redact(text) or "") for text in texts)
+        return any(
+            text and wanted in _search_key(MARKER.sub(" ", self.redact(text) or ""))
+            for text in texts
+        )
 
 
 def _only_gap(between: str) -> bool:
