@@ -14,10 +14,9 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.alerts.http import router as alerts_router
+from services import roles
 from services.audit.http import Consulted
 from services.audit.http import install as install_audit
-from services.deconfliction.http import router as deconfliction_router
 from services.kit.commands import CommandBus
 from services.kit.graphdb import async_driver
 from services.kit.identity import Issuer, Verifier
@@ -25,13 +24,8 @@ from services.kit.kafka import Publisher
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
 from services.kit.web import ApiError, problem
-from services.leads.http import router as leads_router
-from services.projection.http import router as views_router
 from services.projection.views import GraphViews
-from services.release.http import router as feeds_router
-from services.retention.http import router as retention_router
 from services.retention.policies import PolicyBook
-from services.tasking.http import router as tasking_router
 from services.web.access import CookieCsrfGuard
 from services.web.pages import mount_static
 from services.web.pages import router as web_router
@@ -138,13 +132,8 @@ def create_app(settings: Settings) -> FastAPI:
             return JSONResponse({"status": "pending", "correlation_id": correlation_id}, 202)
         return outcome_response(outcome, {"correlation_id": correlation_id})
 
-    app.include_router(leads_router)
-    app.include_router(alerts_router)
-    app.include_router(views_router, dependencies=[Consulted])
-    app.include_router(feeds_router)
-    app.include_router(tasking_router)
-    app.include_router(deconfliction_router)
-    app.include_router(retention_router)
+    for role, router in roles.routers():
+        app.include_router(router, dependencies=[Consulted] if role.audited else [])
     app.include_router(web_router)
     mount_static(app)
     app.add_middleware(CookieCsrfGuard)

@@ -1,0 +1,179 @@
+"""The process roles, written once: what each role runs, serves and is tested by.
+
+The CLI (``interlock <role>``), the supervisor (``interlock run-all``), the gateway (its routers),
+provisioning and the test groups all read this table, so a new service is one entry here plus its
+folder under ``services/``. Modules are named, not imported: reading the table loads no service.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from events import topics as t
+from events.topics import TopicSpec
+
+if TYPE_CHECKING:
+    import faust
+    from fastapi import APIRouter
+
+    from services.kit.settings import Settings
+
+
+@dataclass(frozen=True)
+class ProcessRole:
+    """One service: its worker, its HTTP router on the gateway, its admin commands, its tests."""
+
+    name: str
+    worker: str | None = None
+    """Module whose ``build(settings) -> faust.App`` makes the role's worker."""
+    router: str | None = None
+    """``module:attribute`` of the FastAPI router the gateway mounts for the service."""
+    audited: bool = False
+    """Reads through the router are recorded as consultations by the audit service."""
+    topics: tuple[TopicSpec, ...] = ()
+    """The topics the worker reads, where they are a fixed set (projection and release read
+    every event topic of the catalogue); provisioning creates them with the catalogue's."""
+    commands: str | None = None
+    """Module with ``add_commands(subparsers)``: the service's administration commands."""
+    test_group: str | None = None
+    """The integration test folder that exercises the role against real Kafka and Neo4j."""
+
+    def build(self, settings: Settings) -> faust.App:
+        """The role's faust app (a role without a worker has none)."""
+        if self.worker is None:
+            raise LookupError(f"{self.name} has no worker")
+        app: faust.App = importlib.import_module(self.worker).build(settings)
+        return app
+
+    def load_router(self) -> APIRouter:
+        if self.router is None:
+            raise LookupError(f"{self.name} has no router")
+        module, _, attribute = self.router.partition(":")
+        router: APIRouter = getattr(importlib.import_module(module), attribute)
+        return router
+
+
+ROLES: tuple[ProcessRole, ...] = (
+    ProcessRole(
+        "leads",
+        worker="services.leads.agents",
+        topics=(t.LEAD_COMMANDS, t.RETENTION_EVENTS),
+        router="services.leads.http:router",
+        test_group="tests/integration/leads",
+    ),
+    ProcessRole(
+        "alerts",
+        worker="services.alerts.agents",
+        topics=(
+            t.ALERT_COMMANDS,
+            t.ALERT_EVENTS,
+            t.LEAD_EVENTS,
+            t.TASK_EVENTS,
+            t.DECONFLICTION_EVENTS,
+            t.DIRECTORY,
+        ),
+        router="services.alerts.http:router",
+        test_group="tests/integration/alerts",
+    ),
+    ProcessRole(
+        "projection",
+        worker="services.projection.agents",
+        router="services.projection.http:router",
+        audited=True,
+        commands="services.projection.cli",
+        test_group="tests/integration/projection",
+    ),
+    ProcessRole(
+        "release",
+        worker="services.release.agents",
+        router="services.release.http:router",
+        commands="services.release.cli",
+        test_group="tests/integration/release",
+    ),
+    ProcessRole(
+        "tasking",
+        worker="services.tasking.agents",
+        topics=(t.TASK_COMMANDS, t.RETENTION_EVENTS),
+        router="services.tasking.http:router",
+        test_group="tests/integration/tasking",
+    ),
+    ProcessRole(
+        "deconfliction",
+        worker="services.deconfliction.agents",
+        topics=(
+            t.LEAD_EVENTS,
+            t.DECONFLICTION_COMMANDS,
+            t.DECONFLICTION_INDEX,
+            t.DECONFLICTION_HITS,
+            t.RETENTION_EVENTS,
+            t.DIRECTORY,
+        ),
+        router="services.deconfliction.http:router",
+        test_group="tests/integration/deconfliction",
+    ),
+    ProcessRole(
+        "audit",
+        worker="services.audit.agents",
+        topics=(
+            t.LEAD_EVENTS,
+            t.DECONFLICTION_EVENTS,
+            t.TASK_EVENTS,
+            t.ALERT_EVENTS,
+            t.RETENTION_EVENTS,
+            t.AUDIT,
+        ),
+        commands="services.audit.cli",
+        test_group="tests/integration/audit",
+    ),
+    ProcessRole(
+        "retention",
+        worker="services.retention.agents",
+        topics=(t.LEAD_EVENTS, t.TASK_EVENTS, t.DECONFLICTION_EVENTS, t.RETENTION_COMMANDS),
+        router="services.retention.http:router",
+        test_group="tests/integration/retention",
+    ),
+)
+"""Every service, in the order the gateway mounts their routers."""
+
+GATEWAY = "gateway"
+"""The HTTP gateway: a process role of its own that mounts the services' routers."""
+
+ADMIN_COMMANDS = ("services.admin", "services.demo", "services.contracts")
+"""Modules with ``add_commands(subparsers)`` that belong to no one service."""
+
+
+def role(name: str) -> ProcessRole:
+    for entry in ROLES:
+        if entry.name == name:
+            return entry
+    raise LookupError(f"no process role {name!r}")
+
+
+def workers() -> tuple[str, ...]:
+    """The roles that run a faust worker."""
+    return tuple(r.name for r in ROLES if r.worker is not None)
+
+
+def process_roles() -> tuple[str, ...]:
+    """Every process ``interlock run-all`` starts: the workers and the gateway."""
+    return (*workers(), GATEWAY)
+
+
+def routers() -> list[tuple[ProcessRole, APIRouter]]:
+    """The services' routers, in mounting order, with the role that serves each."""
+    return [(r, r.load_router()) for r in ROLES if r.router is not None]
+
+
+def topics() -> tuple[TopicSpec, ...]:
+    """Every topic to provision: the catalogue's and those the roles read, once each."""
+    seen: dict[str, TopicSpec] = {spec.name: spec for spec in t.ALL_TOPICS}
+    for entry in ROLES:
+        for spec in entry.topics:
+            seen.setdefault(spec.name, spec)
+    return tuple(seen.values())
+
+
+def command_modules() -> tuple[str, ...]:
+    return (*ADMIN_COMMANDS, *(r.commands for r in ROLES if r.commands is not None))

@@ -1,0 +1,60 @@
+"""The role registry is the one list of services the CLI, supervisor, gateway and tests read."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+from fastapi import APIRouter
+
+from services import roles
+from services.cli import _parser
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_worker_role_builds_from_its_module() -> None:
+    """Each worker role names a module with a ``build(settings)`` factory."""
+    for entry in roles.ROLES:
+        if entry.worker is not None:
+            assert callable(importlib.import_module(entry.worker).build), entry.name
+
+
+def test_every_router_resolves() -> None:
+    """Each role's ``module:attribute`` names a FastAPI router."""
+    for entry, router in roles.routers():
+        assert isinstance(router, APIRouter), entry.name
+
+
+def test_the_cli_starts_every_process_role() -> None:
+    """``interlock <role>`` exists for every worker and the gateway, read from the registry."""
+    parser = _parser()
+    for name in roles.process_roles():
+        assert parser.parse_args([name]).command == name
+
+
+def test_every_role_test_group_runs_in_make_test() -> None:
+    """``make test`` runs each role's integration folder (TEST_GROUPS in the Makefile)."""
+    makefile = (ROOT / "Makefile").read_text()
+    groups = re.search(r"^TEST_GROUPS := (.*?)(?:\n(?!\t)(?=\S)|\n\n)", makefile, re.M | re.S)
+    assert groups is not None
+    listed = set(re.split(r"[\s+\\]+", groups.group(1)))
+    for entry in roles.ROLES:
+        assert entry.test_group is not None, entry.name
+        assert (ROOT / entry.test_group).is_dir(), entry.test_group
+        assert entry.test_group in listed, entry.test_group
+
+
+def test_provisioning_creates_every_topic_a_role_reads() -> None:
+    """The topics to provision include each one a role's worker reads."""
+    provisioned = {spec.name for spec in roles.topics()}
+    for entry in roles.ROLES:
+        assert {spec.name for spec in entry.topics} <= provisioned, entry.name
+
+
+def test_unknown_role_is_named() -> None:
+    """Asking for a role that is not registered says which."""
+    with pytest.raises(LookupError, match="nope"):
+        roles.role("nope")
