@@ -76,12 +76,12 @@ from events.topics import (
     LEAD_EVENTS,
     TASK_EVENTS,
 )
-from services.alerts import domain
+from services.alerts import domain, routing
 from services.alerts.delivery import RaisedAlerts, SeenEvents, WebhookSender, webhook_teams
-from services.alerts.directory import Directory
 from services.alerts.domain import AlertState, AlertStatus, DedupEntry, dedup_subject
 from services.alerts.routing import DeskRule, DirectoryView, desk_rule_subject
 from services.alerts.settings import AlertsSettings, load_alerts_settings
+from services.kit.directory import DirectoryView as Directory
 from services.kit.kafka import DeliveryFailed
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
@@ -423,9 +423,9 @@ class AlertWriter:
 
     async def _view(self, jit: str, teams: Iterable[str]) -> DirectoryView | None:
         teams = tuple(teams)
-        if not self.directory.knows(jit, teams):
-            await self.directory.sync(self.alerts.directory_wait_seconds)
-        return self.directory.view(jit)
+        if not routing.knows(self.directory.book, jit, teams):
+            await asyncio.to_thread(self.directory.catch_up, self.alerts.directory_wait_seconds)
+        return routing.jit_view(self.directory.book, jit)
 
     # sending ---------------------------------------------------------------------------------
 
@@ -737,7 +737,7 @@ class Webhooks:
         targets = [
             (team, url)
             for team in sorted(webhook_teams(cause))
-            if (url := self.directory.webhook_url(team)) is not None
+            if (url := routing.webhook_url(self.directory.book, team)) is not None
         ]
         if not targets:
             return False
@@ -785,7 +785,7 @@ def build(settings: Settings, alerts: AlertsSettings | None = None) -> faust.App
         broker_session_timeout=alerts.session_timeout_seconds,
         broker_heartbeat_interval=min(3.0, alerts.session_timeout_seconds / 3),
     )
-    directory = Directory(settings)
+    directory = Directory(settings, name="alerts")
     directory.start()
     writer = AlertWriter(app, settings, alerts, directory)
     causes = Causes(writer)

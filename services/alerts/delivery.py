@@ -56,10 +56,9 @@ from events.alerts import (
 from events.codec import InvalidEvent, decode, follow
 from events.envelope import Envelope, Payload
 from events.topics import ALERT_EVENTS
-from services.alerts.directory import take
 from services.alerts.settings import AlertsSettings
 from services.alerts.signing import host_of, sign
-from services.kit.kafka import watermarks
+from services.kit.kafka import take, watermarks
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
 

@@ -78,7 +78,7 @@ from events.topics import (
     RETENTION_EVENTS,
 )
 from services.deconfliction import domain
-from services.deconfliction.directory import Directory
+from services.deconfliction.contacts import Contacts
 from services.deconfliction.domain import (
     HitState,
     OperationIndex,
@@ -186,7 +186,7 @@ class DeconflictionWorker:
         self.keys = TokenKeys(
             settings.deconfliction_secret.get_secret_value().encode("utf-8"), config.key_ring()
         )
-        self.directory = Directory(settings)
+        self.directory = Contacts(settings)
         self.dead = DeadLetters(app, settings, app.conf.id)
         self.token_to_holders = self._table("token_to_holders")
         self.block_to_persons = self._table("block_to_persons")

@@ -35,7 +35,36 @@ OutgoingRecord = tuple[str, bytes | None, bytes, int | None]
 
 
 class DeliveryFailed(RuntimeError):
-    """The broker did not confirm a record: the caller must not report success."""
+    """The broker did not confirm a record: the caller must not report success.
+
+    ``retriable`` is False when the broker refused the record for good (too large, not
+    authorised, invalid): sending it again cannot succeed.
+    """
+
+    def __init__(self, message: str, *, retriable: bool = True) -> None:
+        super().__init__(message)
+        self.retriable = retriable
+
+
+REFUSALS = frozenset(
+    {
+        KafkaError.MSG_SIZE_TOO_LARGE,
+        KafkaError.INVALID_MSG,
+        KafkaError.INVALID_MSG_SIZE,
+        KafkaError.RECORD_LIST_TOO_LARGE,
+        KafkaError.TOPIC_AUTHORIZATION_FAILED,
+        KafkaError.CLUSTER_AUTHORIZATION_FAILED,
+        KafkaError.INVALID_RECORD,
+        KafkaError.POLICY_VIOLATION,
+        KafkaError._INVALID_ARG,
+    }
+)
+"""Delivery errors that retrying cannot mend (delivery reports carry no retriable flag)."""
+
+
+def refused(err: KafkaError) -> bool:
+    """Whether a delivery error is the broker's refusal for good of the record."""
+    return err.code() in REFUSALS
 
 
 def watermarks(
@@ -205,7 +234,7 @@ class _Confirmation:
                     return
                 outcome: Exception | None = None
             else:
-                outcome = DeliveryFailed(f"{msg.topic()}: {err.str()}")
+                outcome = DeliveryFailed(f"{msg.topic()}: {err.str()}", retriable=not refused(err))
             self._settled = True
         self._loop.call_soon_threadsafe(_settle, self.future, outcome)
 
@@ -339,3 +368,15 @@ def dead_letter_record(
 
 def dead_letter_topic(settings: Settings) -> str:
     return settings.topic(DEAD_LETTER.name)
+
+
+def take(consumer: Consumer, most: int, wait: float) -> list[Message]:
+    """What has arrived, up to ``most`` records, waiting at most ``wait`` s for the first.
+
+    ``Consumer.consume`` waits out its whole timeout unless the batch fills, which would add up
+    to ``wait`` to every page's latency; ``poll`` returns with the first record.
+    """
+    first = consumer.poll(wait)
+    if first is None:
+        return []
+    return [first, *consumer.consume(num_messages=most - 1, timeout=0)]
