@@ -10,7 +10,7 @@ import asyncio
 import base64
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -198,15 +198,31 @@ class Publisher:
             raise DeliveryFailed("; ".join(errors) or f"{remaining} records not delivered")
 
     def publish_raw(self, topic: str, key: bytes | None, value: bytes) -> None:
+        self.publish_records([(topic, key, value, None)])
+
+    def publish_records(self, records: Sequence[OutgoingRecord], timeout: float = 60) -> None:
+        """Write ``(topic, key, value, partition or None)`` records and wait until the broker
+        has them all; :class:`DeliveryFailed` (retriable or not) names what it refused."""
         errors: list[str] = []
+        refusals: list[bool] = []
 
         def done(err: KafkaError | None, msg: Message) -> None:
             if err is not None:
-                errors.append(err.str())
+                errors.append(f"{msg.topic()}: {err.str()}")
+                refusals.append(refused(err))
 
-        self._produce(topic, key, value, done)
-        if self._producer.flush(30) or errors:
-            raise DeliveryFailed("; ".join(errors) or "record not delivered")
+        for topic, key, value, partition in records:
+            self._produce(topic, key, value, done, partition)
+        remaining = self._producer.flush(timeout)
+        if remaining or errors:
+            raise DeliveryFailed(
+                "; ".join(errors[:3]) or f"{remaining} records not delivered",
+                retriable=not any(refusals),
+            )
+
+    def record_of(self, envelope: Envelope) -> OutgoingRecord:
+        """An envelope as a record to its catalogued topic, keyed as the catalogue says."""
+        return self.topic_of(envelope), partition_key(envelope), encode(envelope), None
 
     def _poll_forever(self) -> None:
         while not self._stop.is_set():
@@ -415,3 +431,60 @@ def take(consumer: Consumer, most: int, wait: float) -> list[Message]:
     if first is None:
         return []
     return [first, *consumer.consume(num_messages=most - 1, timeout=0)]
+
+
+def ensure_topics(
+    settings: Settings,
+    specs: Mapping[str, TopicSpec],
+    *,
+    admin: AdminClient | None = None,
+    timeout: float = 30,
+) -> list[str]:
+    """Create the named topics (each after its spec) that do not exist yet, led; returns the
+    names created."""
+    wanted = [
+        NewTopic(
+            name,
+            num_partitions=min(spec.partitions, settings.partitions),
+            replication_factor=-1,
+            config=spec.config(),
+        )
+        for name, spec in specs.items()
+    ]
+    created = create_topics(settings, wanted, timeout=timeout, admin=admin)
+    if created:
+        log.info("topics created", topics=created)
+    return created
+
+
+def read_tail(settings: Settings, topic: str, count: int, *, group: str) -> list[bytes]:
+    """The values of the last ``count`` records of a one-partition topic, oldest first."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap,
+            "group.id": group,
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+        }
+    )
+    values: list[bytes] = []
+    try:
+        low, high = watermarks(consumer, topic, 0, timeout=120)
+        if high <= low:
+            return values
+        consumer.assign([TopicPartition(topic, 0, max(low, high - count))])
+        while True:
+            msg = consumer.poll(1.0)
+            if msg is None:
+                continue
+            error = msg.error()
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
+                    break
+                raise RuntimeError(f"reading {topic}: {error.str()}")
+            values.append(msg.value() or b"")
+            if (msg.offset() or 0) >= high - 1:
+                break
+    finally:
+        consumer.close()
+    return values
