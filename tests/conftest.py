@@ -13,12 +13,18 @@ from pathlib import Path
 from typing import NoReturn, TypeVar
 
 import pytest
+from hypothesis import settings
 
 from services.kit.identity import Issuer
 from tests.support import infra
 from tests.support.platform import Platform, platform_env
 
 T = TypeVar("T")
+
+settings.register_profile("interlock", deadline=None)
+settings.load_profile("interlock")
+"""Property tests check behaviour, not speed: no per-example deadline (a loaded machine made the
+default 200 ms deadline fail tests that were right)."""
 
 
 def _unavailable(what: str, reason: str) -> NoReturn:
