@@ -7,7 +7,18 @@ string, a topic name or a key choice is written exactly once. The entry and look
 
 from __future__ import annotations
 
-from events import alerts, audit, deconfliction, directory, leads, outcomes, retention, tasking
+from events import (
+    alerts,
+    audit,
+    deconfliction,
+    directory,
+    evidence,
+    leads,
+    messaging,
+    outcomes,
+    retention,
+    tasking,
+)
 from events.registry import Catalogue, CatalogueEntry, KeyField, UnknownType
 
 __all__ = ["CATALOGUE", "Catalogue", "CatalogueEntry", "KeyField", "UnknownType"]
@@ -20,6 +31,8 @@ CATALOGUE = Catalogue(
         *deconfliction.ENTRIES,
         *alerts.ENTRIES,
         *tasking.ENTRIES,
+        *evidence.ENTRIES,
+        *messaging.ENTRIES,
         *retention.ENTRIES,
         *audit.ENTRIES,
     ]

@@ -104,6 +104,27 @@ TASK_COMMANDS = TopicSpec(
     retention_ms=COMMAND_RETENTION_MS,
 )
 TASK_EVENTS = TopicSpec("interlock.tasking.events", "Task lifecycle, keyed by task id.")
+EVIDENCE_COMMANDS = TopicSpec(
+    "interlock.evidence.commands",
+    "Evidence registrations and custody acts (view, download, share, transfer, export, erase), "
+    "keyed by evidence id. Kept 7 days: the sealed events they cause are the record.",
+    retention_ms=COMMAND_RETENTION_MS,
+)
+EVIDENCE_EVENTS = TopicSpec(
+    "interlock.evidence.events",
+    "Evidence registered and every act of its chain of custody, keyed by evidence id; the files "
+    "themselves live sealed in the blob store, never on Kafka.",
+)
+MESSAGE_COMMANDS = TopicSpec(
+    "interlock.messaging.commands",
+    "Posts, edits, deletions and read marks, keyed by thread id. Kept 7 days: message text is in "
+    "the clear here, and the sealed events it causes are the record.",
+    retention_ms=COMMAND_RETENTION_MS,
+)
+MESSAGE_EVENTS = TopicSpec(
+    "interlock.messaging.events",
+    "Messages posted, edited and deleted (tombstones) and threads read, keyed by thread id.",
+)
 RETENTION_COMMANDS = TopicSpec(
     "interlock.retention.commands",
     "Early erasure and extension requests and retention ticks, keyed by subject id; kept 7 days "
@@ -167,6 +188,10 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     ALERT_EVENTS,
     TASK_COMMANDS,
     TASK_EVENTS,
+    EVIDENCE_COMMANDS,
+    EVIDENCE_EVENTS,
+    MESSAGE_COMMANDS,
+    MESSAGE_EVENTS,
     RETENTION_COMMANDS,
     RETENTION_EVENTS,
     OUTCOMES,

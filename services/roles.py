@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from events import topics as t
 from events.topics import TopicSpec
 
 if TYPE_CHECKING:
     import faust
-    from fastapi import APIRouter
+    from fastapi import APIRouter, FastAPI
 
     from services.kit.settings import Settings
+
+
+class Stoppable(Protocol):
+    """What a service's gateway part returns: stopped when the gateway stops."""
+
+    def stop(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -28,10 +34,13 @@ class ProcessRole:
     name: str
     worker: str | None = None
     """Module whose ``build(settings) -> faust.App`` makes the role's worker."""
-    router: str | None = None
-    """``module:attribute`` of the FastAPI router the gateway mounts for the service."""
-    audited: bool = False
-    """Reads through the router are recorded as consultations by the audit service."""
+    routers: tuple[str, ...] = ()
+    """``module:attribute`` of each FastAPI router the gateway mounts for the service."""
+    consulted: tuple[str, ...] = ()
+    """Routers whose reads the audit service records as consultations (justified reads)."""
+    on_gateway: str | None = None
+    """``module:function`` taking ``(app, settings)`` that wires, in the gateway's lifespan, what
+    the service's routers need (read models, stores); it returns what to stop with the gateway."""
     topics: tuple[TopicSpec, ...] = ()
     """The topics the worker reads, where they are a fixed set (projection and release read
     every event topic of the catalogue); provisioning creates them with the catalogue's."""
@@ -47,12 +56,18 @@ class ProcessRole:
         app: faust.App = importlib.import_module(self.worker).build(settings)
         return app
 
-    def load_router(self) -> APIRouter:
-        if self.router is None:
-            raise LookupError(f"{self.name} has no router")
-        module, _, attribute = self.router.partition(":")
-        router: APIRouter = getattr(importlib.import_module(module), attribute)
-        return router
+    def start_on_gateway(self, app: FastAPI, settings: Settings) -> Stoppable | None:
+        """Wire the service's part of the gateway (None for a service that needs none)."""
+        if self.on_gateway is None:
+            return None
+        part: Stoppable = _load(self.on_gateway)(app, settings)
+        return part
+
+
+def _load(reference: str) -> Any:
+    """The object a ``module:attribute`` reference names."""
+    module, _, attribute = reference.partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 ROLES: tuple[ProcessRole, ...] = (
@@ -60,7 +75,7 @@ ROLES: tuple[ProcessRole, ...] = (
         "leads",
         worker="services.leads.agents",
         topics=(t.LEAD_COMMANDS, t.RETENTION_EVENTS),
-        router="services.leads.http:router",
+        routers=("services.leads.http:router",),
         test_group="tests/integration/leads",
     ),
     ProcessRole(
@@ -74,21 +89,20 @@ ROLES: tuple[ProcessRole, ...] = (
             t.DECONFLICTION_EVENTS,
             t.DIRECTORY,
         ),
-        router="services.alerts.http:router",
+        routers=("services.alerts.http:router",),
         test_group="tests/integration/alerts",
     ),
     ProcessRole(
         "projection",
         worker="services.projection.agents",
-        router="services.projection.http:router",
-        audited=True,
+        consulted=("services.projection.http:router",),
         commands="services.projection.cli",
         test_group="tests/integration/projection",
     ),
     ProcessRole(
         "release",
         worker="services.release.agents",
-        router="services.release.http:router",
+        routers=("services.release.http:router",),
         commands="services.release.cli",
         test_group="tests/integration/release",
     ),
@@ -96,7 +110,7 @@ ROLES: tuple[ProcessRole, ...] = (
         "tasking",
         worker="services.tasking.agents",
         topics=(t.TASK_COMMANDS, t.RETENTION_EVENTS),
-        router="services.tasking.http:router",
+        routers=("services.tasking.http:router",),
         test_group="tests/integration/tasking",
     ),
     ProcessRole(
@@ -110,7 +124,7 @@ ROLES: tuple[ProcessRole, ...] = (
             t.RETENTION_EVENTS,
             t.DIRECTORY,
         ),
-        router="services.deconfliction.http:router",
+        routers=("services.deconfliction.http:router",),
         test_group="tests/integration/deconfliction",
     ),
     ProcessRole(
@@ -131,7 +145,7 @@ ROLES: tuple[ProcessRole, ...] = (
         "retention",
         worker="services.retention.agents",
         topics=(t.LEAD_EVENTS, t.TASK_EVENTS, t.DECONFLICTION_EVENTS, t.RETENTION_COMMANDS),
-        router="services.retention.http:router",
+        routers=("services.retention.http:router",),
         test_group="tests/integration/retention",
     ),
 )
@@ -161,9 +175,14 @@ def process_roles() -> tuple[str, ...]:
     return (*workers(), GATEWAY)
 
 
-def routers() -> list[tuple[ProcessRole, APIRouter]]:
-    """The services' routers, in mounting order, with the role that serves each."""
-    return [(r, r.load_router()) for r in ROLES if r.router is not None]
+def routers() -> list[tuple[APIRouter, bool]]:
+    """The services' routers in mounting order, each with whether its reads are consultations."""
+    return [
+        (_load(reference), consulted)
+        for entry in ROLES
+        for references, consulted in ((entry.routers, False), (entry.consulted, True))
+        for reference in references
+    ]
 
 
 def topics() -> tuple[TopicSpec, ...]:

@@ -158,6 +158,8 @@ REQUIRES_JUSTIFICATION = frozenset(
         "/jits/{jit}/paths",
         "/jits/{jit}/search",
         "/jits/{jit}/export.ftm",
+        "/jits/{jit}/threads/{thread_id}",
+        "/jits/{jit}/threads/{thread_id}/stream",
     }
 )
 """Reads of personal data that are refused without a stated purpose (lead detail, suspect card,

@@ -49,10 +49,13 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.views = GraphViews(driver)
         app.state.retention_policies = PolicyBook(settings)
         app.state.retention_policies.start()
+        parts = [p for r in roles.ROLES if (p := r.start_on_gateway(app, settings)) is not None]
         log.info("gateway ready", port=settings.gateway_port)
         try:
             yield
         finally:
+            for part in reversed(parts):
+                part.stop()
             bus.stop()
             publisher.close()
             await driver.close()
@@ -132,8 +135,8 @@ def create_app(settings: Settings) -> FastAPI:
             return JSONResponse({"status": "pending", "correlation_id": correlation_id}, 202)
         return outcome_response(outcome, {"correlation_id": correlation_id})
 
-    for role, router in roles.routers():
-        app.include_router(router, dependencies=[Consulted] if role.audited else [])
+    for router, consulted in roles.routers():
+        app.include_router(router, dependencies=[Consulted] if consulted else [])
     app.include_router(web_router)
     mount_static(app)
     app.add_middleware(CookieCsrfGuard)

@@ -317,7 +317,8 @@ async def comment_on_task(
     principal: Caller,
     bus: Bus,
 ) -> JSONResponse:
-    """Add a remark to a task (requesting or receiving team); 201 with the event id."""
+    """Add a remark to a task (requesting or receiving team); 201 with the event id. Comments
+    are read in the task's thread, ``GET /jits/{jit}/threads/task:{task_id}``."""
     member_of(request, principal, jit)
     command = build_command(CommentOnTask, actor=principal.actor(), task_id=task_id, text=body.text)
     return await _send(

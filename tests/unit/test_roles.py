@@ -23,9 +23,20 @@ def test_every_worker_role_builds_from_its_module() -> None:
 
 
 def test_every_router_resolves() -> None:
-    """Each role's ``module:attribute`` names a FastAPI router."""
-    for entry, router in roles.routers():
-        assert isinstance(router, APIRouter), entry.name
+    """Each role's ``module:attribute`` names a FastAPI router, and each is mounted once."""
+    mounted = roles.routers()
+    for router, _ in mounted:
+        assert isinstance(router, APIRouter)
+    assert len({id(router) for router, _ in mounted}) == len(mounted)
+    assert len(mounted) == sum(len(r.routers) + len(r.consulted) for r in roles.ROLES)
+
+
+def test_every_gateway_part_resolves() -> None:
+    """Each role's ``on_gateway`` names a callable the gateway's lifespan can call."""
+    for entry in roles.ROLES:
+        if entry.on_gateway is not None:
+            module, _, attribute = entry.on_gateway.partition(":")
+            assert callable(getattr(importlib.import_module(module), attribute)), entry.name
 
 
 def test_the_cli_starts_every_process_role() -> None:
