@@ -30,7 +30,6 @@ import random
 import re
 import threading
 import time
-import uuid
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +38,6 @@ from functools import cached_property
 from typing import Any
 
 import httpx
-from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from events.alerts import (
     AlertAcknowledged,
@@ -60,6 +58,7 @@ from services.alerts.settings import AlertsSettings
 from services.alerts.signing import host_of, sign
 from services.kit.kafka import take, watermarks
 from services.kit.logging import get_logger
+from services.kit.logs import Consumer, KafkaException, TopicPartition, log_consumer
 from services.kit.settings import Settings
 
 log = get_logger()
@@ -319,18 +318,9 @@ class DeskHub:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def _consumer(self, **extra: Any) -> Consumer:
-        return Consumer(
-            {
-                "bootstrap.servers": self.settings.kafka_bootstrap,
-                "group.id": f"gateway-desks-{uuid.uuid4()}",
-                "enable.auto.commit": False,
-                "enable.auto.offset.store": False,
-                "auto.offset.reset": "earliest",
-                "fetch.wait.max.ms": 5,
-                "fetch.min.bytes": 1,
-                **extra,
-            }
+    def _consumer(self) -> Consumer:
+        return log_consumer(
+            self.settings, "gateway-desks", **{"fetch.wait.max.ms": 5, "fetch.min.bytes": 1}
         )
 
     async def start(self, within: float = 30) -> None:

@@ -37,9 +37,9 @@ from events.topics import (
 )
 from services.audit import domain
 from services.audit.chain import Head, append
-from services.kit import kafka
 from services.kit.kafka import OutgoingRecord, Publisher
 from services.kit.logging import get_logger
+from services.kit.logs import read_partition
 from services.kit.readers import Message, PatternReader
 from services.kit.settings import Settings
 from services.kit.streams import DeadLetters, create_app, decode_or_explain, raw_topic
@@ -80,11 +80,12 @@ def read_tail(settings: Settings, size: int = RECENT_IDS) -> tuple[Head, RecentI
     """The chain's head and its last ``size`` record ids, read from the chain topic."""
     recent = RecentIds(size)
     head = Head()
-    values = kafka.read_tail(
+    values = read_partition(
         settings,
         settings.topic(AUDIT_CHAIN.name),
-        size,
-        group=settings.topic("interlock-audit-head"),
+        last=size,
+        group="interlock-audit-head",
+        timeout=120,
     )
     for value in values:
         link = ChainLink.model_validate_json(value)

@@ -455,36 +455,3 @@ def ensure_topics(
     if created:
         log.info("topics created", topics=created)
     return created
-
-
-def read_tail(settings: Settings, topic: str, count: int, *, group: str) -> list[bytes]:
-    """The values of the last ``count`` records of a one-partition topic, oldest first."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": settings.kafka_bootstrap,
-            "group.id": group,
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-        }
-    )
-    values: list[bytes] = []
-    try:
-        low, high = watermarks(consumer, topic, 0, timeout=120)
-        if high <= low:
-            return values
-        consumer.assign([TopicPartition(topic, 0, max(low, high - count))])
-        while True:
-            msg = consumer.poll(1.0)
-            if msg is None:
-                continue
-            error = msg.error()
-            if error is not None:
-                if error.code() == KafkaError._PARTITION_EOF:
-                    break
-                raise RuntimeError(f"reading {topic}: {error.str()}")
-            values.append(msg.value() or b"")
-            if (msg.offset() or 0) >= high - 1:
-                break
-    finally:
-        consumer.close()
-    return values
