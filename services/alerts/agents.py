@@ -74,10 +74,11 @@ from events.topics import (
     TASK_EVENTS,
 )
 from services.alerts import domain, routing
-from services.alerts.delivery import RaisedAlerts, SeenEvents, WebhookSender, webhook_teams
+from services.alerts.delivery import RaisedAlerts, SeenEvents, webhook_teams
 from services.alerts.domain import AlertState, AlertStatus, DedupEntry, dedup_subject
 from services.alerts.routing import DeskRule, DirectoryView, desk_rule_subject
 from services.alerts.settings import AlertsSettings, load_alerts_settings
+from services.alerts.webhooks import WebhookSender
 from services.kit.directory import DirectoryView as Directory
 from services.kit.logging import get_logger
 from services.kit.runtime import POLICY, in_batches
