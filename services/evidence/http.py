@@ -50,6 +50,7 @@ from services.evidence.uploads import Arrived, Declared, UploadError, Uploads
 from services.kit.commands import CommandBus
 from services.kit.disclosure import Viewer
 from services.kit.identity import Principal
+from services.kit.victims import Victims
 from services.kit.web import ApiError, Bus, Caller, command_envelope, member_of, problem
 
 router = APIRouter(tags=["evidence"])
@@ -149,6 +150,22 @@ def _item(request: Request, principal: Principal, jit: str, evidence_id: str) ->
     if item is None or item.jit != jit or not item.visible_to(viewer(principal)):
         raise ApiError(404, f"no evidence {evidence_id}")
     return item
+
+
+TEXT_FIELDS = ("filename", "description", "exhibit_ref")
+"""An item's free text, written by its originator: where a victim's data is redacted."""
+
+
+def _victims(request: Request) -> Victims:
+    victims: Victims = request.app.state.victims
+    return victims
+
+
+def _shown(request: Request, item: Item, principal: Principal) -> dict[str, Any]:
+    """The item as the caller may read it: its summary, with victims' data replaced by their
+    pseudonym in its free text where the disclosure policy hides them from the caller's team."""
+    book = _victims(request).book(item.jit, (item.originator, *item.releasable_to))
+    return book.redactor(viewer(principal)).redact_all(item.summary(), TEXT_FIELDS)
 
 
 def viewer(principal: Principal) -> Viewer:
@@ -374,7 +391,7 @@ async def list_evidence(
     """The JIT's items the caller's team may see, or those of one lead, task or operation."""
     member_of(request, principal, jit)
     items = [
-        i.summary()
+        _shown(request, i, principal)
         for i in _ledger(request).items(jit)
         if i.visible_to(viewer(principal))
         and (link_kind is None or i.registered.link_kind == link_kind)
@@ -398,7 +415,9 @@ async def get_evidence(
         ViewEvidence(actor=principal.actor(), evidence_id=evidence_id, justification=why),
     )
     item = _item(request, principal, jit, evidence_id)
-    return {**item.summary(), "custody_url": f"/jits/{jit}/evidence/{evidence_id}/custody"}
+    await asyncio.to_thread(_victims(request).catch_up)
+    shown = _shown(request, item, principal)
+    return {**shown, "custody_url": f"/jits/{jit}/evidence/{evidence_id}/custody"}
 
 
 @router.get("/jits/{jit}/evidence/{evidence_id}/custody", summary="The chain of custody")
@@ -465,7 +484,7 @@ async def _act(
     _item(request, principal, jit, evidence_id)
     outcome = await _decided(bus, request, principal, jit, command)
     item = _item(request, principal, jit, evidence_id)
-    return {**item.summary(), "events": list(outcome.events)}
+    return {**_shown(request, item, principal), "events": list(outcome.events)}
 
 
 @router.post("/jits/{jit}/evidence/{evidence_id}/share", summary="Share with more teams")
@@ -605,7 +624,9 @@ async def export_package(
     )
     items = [_item(request, principal, jit, i.evidence_id) for i in items]
     packed = [
-        package.PackedItem(entry=_entry(i), chunks=await asyncio.to_thread(_opened, request, i))
+        package.PackedItem(
+            entry=_entry(request, i, principal), chunks=await asyncio.to_thread(_opened, request, i)
+        )
         for i in items
     ]
     header = {
@@ -632,8 +653,8 @@ async def export_package(
     )
 
 
-def _entry(item: Item) -> dict[str, Any]:
-    summary = item.summary()
+def _entry(request: Request, item: Item, principal: Principal) -> dict[str, Any]:
+    summary = _shown(request, item, principal)
     keep = (
         "evidence_id", "filename", "media_type", "size", "sha256", "sha512", "exhibit_ref",
         "description", "link_kind", "link_id", "originator", "handling", "tlp", "marking",

@@ -23,6 +23,7 @@ from services.kit.identity import Issuer, Verifier
 from services.kit.kafka import Publisher
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
+from services.kit.victims import Victims
 from services.kit.web import ApiError, problem
 from services.projection.views import GraphViews
 from services.retention.policies import PolicyBook
@@ -49,6 +50,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.views = GraphViews(driver)
         app.state.retention_policies = PolicyBook(settings)
         app.state.retention_policies.start()
+        victims = Victims(settings, name="gateway-victims").start()
+        app.state.victims = victims
         parts = [p for r in roles.ROLES if (p := r.start_on_gateway(app, settings)) is not None]
         log.info("gateway ready", port=settings.gateway_port)
         try:
@@ -56,6 +59,7 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             for part in reversed(parts):
                 part.stop()
+            victims.stop()
             bus.stop()
             publisher.close()
             await driver.close()

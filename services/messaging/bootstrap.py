@@ -1,4 +1,5 @@
-"""The messaging routes' composition root inside the gateway: the read model and the directory."""
+"""The messaging routes' composition root inside the gateway: the read model and the directory
+(the victims read model is the gateway's, on ``app.state.victims``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from fastapi import FastAPI
 from services.kit.directory import DirectoryView
 from services.kit.keys import install_key_ring
 from services.kit.settings import Settings
+from services.kit.victims import Victims
 from services.messaging.ledger import Messages
 
 
@@ -15,7 +17,8 @@ class Messaging:
 
     def __init__(self, app: FastAPI, settings: Settings) -> None:
         install_key_ring(settings)
-        self.messages = Messages(settings).start()
+        victims: Victims = app.state.victims
+        self.messages = Messages(settings, victims).start()
         self.directory = DirectoryView(settings, name=f"{settings.topic_prefix}messaging")
         self.directory.start()
         app.state.messages = self.messages

@@ -1,8 +1,8 @@
 """The messaging read model: threads, their messages with every version, tombstones, read marks
-and mentions, folded from the messaging topic; and the victims of each JIT, folded from the lead
-topic, for the disclosure policy's redaction of message text. An erased subject (retention topic)
-takes its threads and the victims its lead recorded with it; only its id is kept, to refuse new
-messages about it.
+and mentions, folded from the messaging topic (task comments from the task topic). Message text
+is shown through the disclosure policy, with the victims of the gateway's
+:class:`services.kit.victims.Victims`. An erased subject (retention topic) takes its threads with
+it; only its id is kept, to refuse new messages about it.
 
 Every gateway follows both topics from their beginning, so any instance answers any read and any
 live stream. A live stream waits on an asyncio event that the reader thread sets when its thread
@@ -18,15 +18,14 @@ from datetime import datetime
 from typing import Any
 
 from events.codec import InvalidEvent, decode
-from events.identifiers import PersonRole
-from events.leads import EntityObserved
 from events.messaging import MessageDeleted, MessageEdited, MessagePosted, ThreadEvent, ThreadRead
 from events.retention import SubjectErased
 from events.tasking import TaskCommented
-from events.topics import LEAD_EVENTS, MESSAGE_EVENTS, RETENTION_EVENTS, TASK_EVENTS
+from events.topics import MESSAGE_EVENTS, RETENTION_EVENTS, TASK_EVENTS
 from services.kit.compacted import CompactedReader
-from services.kit.disclosure import Record, Victim, VictimBook, Viewer, may_see, regions_of
+from services.kit.disclosure import Record, Viewer, may_see
 from services.kit.settings import Settings
+from services.kit.victims import Victims
 
 
 @dataclass
@@ -67,22 +66,12 @@ class Thread:
         return may_see(viewer, Record.of(self.originator, self.audience))
 
 
-@dataclass
-class _Person:
-    team: str
-    lead_id: str
-    names: tuple[str, ...]
-    birth_date: Any
-    identifiers: list[tuple[str, str]] = field(default_factory=list)
-
-
 class Messages:
     """Threads by id and victims by JIT, kept current from the topics."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, victims: Victims) -> None:
         self._threads: dict[str, Thread] = {}
-        self._victims: dict[str, dict[str, _Person]] = {}
-        self._books: dict[str, VictimBook] = {}
+        self._victims = victims
         self._erased: set[tuple[str, str]] = set()
         """(JIT, subject id) of erased subjects: ids only, nothing of their data."""
         self._lock = threading.Lock()
@@ -99,12 +88,6 @@ class Messages:
             self._take_comment,
             name=f"{settings.topic_prefix}messaging-task-comments",
         )
-        self._leads = CompactedReader(
-            settings.kafka_bootstrap,
-            settings.topic(LEAD_EVENTS.name),
-            self._take_lead,
-            name=f"{settings.topic_prefix}messaging-victims",
-        )
         self._erasures = CompactedReader(
             settings.kafka_bootstrap,
             settings.topic(RETENTION_EVENTS.name),
@@ -115,14 +98,12 @@ class Messages:
     def start(self) -> Messages:
         self._reader.start()
         self._tasks.start()
-        self._leads.start()
         self._erasures.start()
         return self
 
     def stop(self) -> None:
         self._reader.stop()
         self._tasks.stop()
-        self._leads.stop()
         self._erasures.stop()
 
     def catch_up(self) -> bool:
@@ -132,7 +113,7 @@ class Messages:
         return self._tasks.catch_up()
 
     def catch_up_victims(self) -> bool:
-        return self._leads.catch_up()
+        return self._victims.catch_up()
 
     def catch_up_erasures(self) -> bool:
         return self._erasures.catch_up()
@@ -152,32 +133,10 @@ class Messages:
         with self._lock:
             return [t for t in self._threads.values() if t.jit == jit]
 
-    def victims(self, jit: str, teams: tuple[str, ...]) -> VictimBook:
-        """The JIT's victims, for redacting free text (rebuilt when a victim was added)."""
-        with self._lock:
-            book = self._books.get(jit)
-            if book is None:
-                people = self._victims.get(jit, {})
-                book = VictimBook(
-                    victims=tuple(
-                        Victim(
-                            entity_id=entity_id,
-                            team=p.team,
-                            names=p.names,
-                            birth_date=p.birth_date,
-                            identifiers=tuple(p.identifiers),
-                        )
-                        for entity_id, p in people.items()
-                    ),
-                    regions=regions_of(teams),
-                )
-                self._books[jit] = book
-            return book
-
     def view(self, thread: Thread, viewer: Viewer, *, after: int = 0) -> list[dict[str, Any]]:
         """The thread's messages the viewer may see, redacted and marked, changed after ``after``
         (an SSE position), oldest first."""
-        book = self.victims(thread.jit, thread.audience)
+        book = self._victims.book(thread.jit, thread.audience)
         redactor = book.redactor(viewer)
         with self._lock:
             changed = list(dict.fromkeys(thread.changes[after:])) if after else None
@@ -379,36 +338,6 @@ class Messages:
             for loop, waiter in self._waiters.get(thread_id, set()):
                 loop.call_soon_threadsafe(waiter.set)
 
-    def _take_lead(self, _key: bytes | None, value: bytes | None) -> None:
-        if value is None:
-            return
-        try:
-            envelope = decode(value)
-        except InvalidEvent:
-            return
-        if isinstance(envelope.data, EntityObserved):
-            self.observe(envelope.jit, envelope.originator, envelope.data)
-
-    def observe(self, jit: str, team: str, seen: EntityObserved) -> None:
-        """Remember a victim recorded by ``team`` in a lead of ``jit``, or her identifier."""
-        with self._lock:
-            people = self._victims.setdefault(jit, {})
-            if seen.person is not None and seen.role is PersonRole.VICTIM:
-                names = tuple(n for n in (seen.person.name, seen.person.latin_name) if n)
-                people[seen.entity_id] = _Person(
-                    team=team,
-                    lead_id=seen.lead_id,
-                    names=names,
-                    birth_date=seen.person.date_of_birth,
-                )
-            elif seen.identifier is not None and seen.person_entity_id in people:
-                people[seen.person_entity_id].identifiers.append(
-                    (seen.identifier.kind.value, seen.identifier.value)
-                )
-            else:
-                return
-            self._books.pop(jit, None)
-
     def _take_erasure(self, _key: bytes | None, value: bytes | None) -> None:
         if value is None:
             return
@@ -420,7 +349,7 @@ class Messages:
             self.erase(envelope.jit, envelope.data.subject_id)
 
     def erase(self, jit: str, subject_id: str) -> None:
-        """Forget the threads about an erased subject and the victims its lead recorded."""
+        """Forget the threads about an erased subject."""
         with self._lock:
             self._erased.add((jit, subject_id))
             for thread_id in [
@@ -431,7 +360,3 @@ class Messages:
                 del self._threads[thread_id]
                 for loop, waiter in self._waiters.get(thread_id, set()):
                     loop.call_soon_threadsafe(waiter.set)
-            people = self._victims.get(jit, {})
-            for entity_id in [e for e, p in people.items() if p.lead_id == subject_id]:
-                del people[entity_id]
-                self._books.pop(jit, None)

@@ -284,3 +284,43 @@ def test_verify_finds_a_sealed_file_that_was_altered(platform: Platform, issuer)
     target.write_bytes(bytes(raw))
     _, problems = verify_all(platform.settings, blobs)
     assert [p for p in problems if "tampered.bin" in p], problems
+
+
+def test_a_victim_named_in_an_items_text_is_redacted_for_a_partner(
+    platform: Platform, issuer
+) -> None:
+    """NL records Daria as a victim in a lead and describes a shared exhibit with her name and
+    phone: RO lists and views the item with her pseudonym in the description and file name, NL
+    reads its own words (the disclosure policy's redaction, as in every other channel)."""
+    from tests.support.api import eventually, lead_body
+
+    jit = new_jit()
+    nl, ro = members(platform, issuer, jit)
+    lead = nl.post(
+        f"/jits/{jit}/leads",
+        lead_body(
+            f"victim-{os.urandom(3).hex()}",
+            persons=[{"name": "Daria Vasilescu", "role": "victim"}],
+            identifiers=[{"kind": "phone", "value": "+40 721 555 987", "person": 0}],
+            releasable_to=[RO],
+        ),
+    )
+    assert lead.status_code == 201, lead.text
+    description = "Statement of Daria Vasilescu, reachable on 0721 555 987"
+    done = upload(
+        nl, jit, b"statement" * 10, filename="Daria Vasilescu statement.txt",
+        description=description, releasable_to=[RO], link_kind="lead",
+        link_id=lead.json()["lead_id"],
+    )  # fmt: skip
+    assert done.status_code == 201, done.text
+
+    def partners_view() -> dict | None:
+        items = ro.get(f"/jits/{jit}/evidence").json()["items"]
+        return items[0] if items and "Daria" not in items[0]["description"] else None
+
+    shown = eventually(partners_view)
+    assert "[victim" in shown["description"] and "555" not in shown["description"]
+    assert "Daria" not in shown["filename"]
+    viewed = ro.get(done.json()["url"])
+    assert viewed.status_code == 200 and "Vasilescu" not in viewed.text
+    assert nl.get(f"/jits/{jit}/evidence").json()["items"][0]["description"] == description

@@ -15,6 +15,7 @@ from events.leads import EntityObserved
 from events.messaging import MessageDeleted, MessageEdited, MessagePosted
 from services.kit.disclosure import Viewer
 from services.kit.settings import Settings
+from services.kit.victims import Victims
 from services.messaging import ledger as ledger_module
 from services.messaging.ledger import Messages
 
@@ -38,15 +39,16 @@ def posted(
 @pytest.fixture
 def messages() -> Messages:
     """A read model fed by hand (never started: no Kafka), with one victim recorded by NL."""
-    m = Messages(Settings())
+    victims = Victims(Settings())
+    m = Messages(Settings(), victims)
     victim = Person(name="Daria Vasilescu")
-    m.observe(
+    victims.observe(
         "jit-1",
         NL,
         EntityObserved(lead_id="l1", entity_id="p1", person=victim, role=PersonRole.VICTIM),
     )
     phone = Identifier(kind=IdentifierKind.PHONE, value="+40 721 555 987")
-    m.observe(
+    victims.observe(
         "jit-1",
         NL,
         EntityObserved(lead_id="l1", entity_id="i1", identifier=phone, person_entity_id="p1"),
@@ -116,16 +118,14 @@ def test_every_message_shown_is_asked_of_the_policy(
 
 
 def test_an_erased_subject_takes_its_threads_and_victims_with_it(messages: Messages) -> None:
-    """Erasing the lead forgets its thread (and a replayed event does not bring it back) and the
-    victim its lead recorded; only the erased id is kept."""
+    """Erasing the lead forgets its thread (and a replayed event does not bring it back); only the
+    erased id is kept."""
     lead_thread = "lead:l1"
     event = posted("m1", 1, "about the farm").model_copy(
         update={"thread_id": lead_thread, "subject_id": "l1"}
     )
     fold(messages, "e1", event)
     assert messages.thread(lead_thread) is not None
-    assert messages.victims("jit-1", (NL, RO)).victims
     messages.erase("jit-1", "l1")
     fold(messages, "e2", event.model_copy(update={"message_id": "m2", "seq": 2}))
     assert messages.thread(lead_thread) is None and messages.erased("jit-1", "l1")
-    assert not messages.victims("jit-1", (NL, RO)).victims
