@@ -148,6 +148,24 @@ ROLES: tuple[ProcessRole, ...] = (
         routers=("services.retention.http:router",),
         test_group="tests/integration/retention",
     ),
+    ProcessRole(
+        "evidence",
+        worker="services.evidence.agents",
+        topics=(t.EVIDENCE_COMMANDS,),
+        routers=("services.evidence.http:router",),
+        on_gateway="services.evidence.bootstrap:start_evidence",
+        commands="services.evidence.cli",
+        test_group="tests/integration/evidence",
+    ),
+    ProcessRole(
+        "messaging",
+        worker="services.messaging.agents",
+        topics=(t.MESSAGE_COMMANDS,),
+        routers=("services.messaging.http:router",),
+        consulted=("services.messaging.http:reads",),
+        on_gateway="services.messaging.bootstrap:Messaging",
+        test_group="tests/integration/messaging",
+    ),
 )
 """Every service, in the order the gateway mounts their routers."""
 

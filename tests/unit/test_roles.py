@@ -65,6 +65,15 @@ def test_provisioning_creates_every_topic_a_role_reads() -> None:
         assert {spec.name for spec in entry.topics} <= provisioned, entry.name
 
 
+def test_every_service_with_a_worker_or_a_router_is_a_role() -> None:
+    """A service folder with a worker (``agents.py``) or a router (``http.py``) is registered: a
+    service left out of the registry would be neither started nor mounted."""
+    registered = {entry.name for entry in roles.ROLES}
+    for folder in sorted((ROOT / "services").iterdir()):
+        if (folder / "agents.py").exists() or (folder / "http.py").exists():
+            assert folder.name in registered, folder.name
+
+
 def test_unknown_role_is_named() -> None:
     """Asking for a role that is not registered says which."""
     with pytest.raises(LookupError, match="nope"):
