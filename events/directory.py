@@ -11,8 +11,8 @@ from enum import StrEnum
 
 from pydantic import Field, HttpUrl, model_validator
 
-from events.catalogue import CatalogueEntry
 from events.envelope import ID_PATTERN, TEAM_PATTERN, Event
+from events.registry import CatalogueEntry
 from events.retention import MAX_KEEP_DAYS, MAX_REVIEW_DAYS, DataCategory
 from events.topics import DIRECTORY
 
