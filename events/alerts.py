@@ -259,7 +259,9 @@ class AlertEscalated(Event):
 
     One event per recipient: at the team-lead step one for each paged team that has a lead
     (``member``), at the coordinator step one for the coordinator team's ``desk``.
-    ``next_escalation_at`` is None when this is the last step.
+    ``next_escalation_at`` is when the next step, or the last step once more, is paged.
+    ``repeat`` is 0 when the step is first paged and counts the pages of the last step after
+    that, which go on at the re-page interval until someone acknowledges.
     """
 
     type = "interlock.alert.escalated"
@@ -275,6 +277,7 @@ class AlertEscalated(Event):
     at: datetime
     acknowledge_by: datetime
     next_escalation_at: datetime | None = None
+    repeat: int = Field(default=0, ge=0)
 
 
 class AlertDeduplicated(Event):

@@ -95,9 +95,11 @@ class EscalationPolicy:
     p2: timedelta = timedelta(minutes=15)
     p3: timedelta = timedelta(hours=1)
     dedup_window: timedelta = timedelta(minutes=10)
+    repage: timedelta = timedelta(minutes=5)
+    """How often the last step of the chain is paged again while nobody acknowledges."""
 
     def __post_init__(self) -> None:
-        for name in ("p1", "p2", "p3", "dedup_window"):
+        for name in ("p1", "p2", "p3", "dedup_window", "repage"):
             if getattr(self, name) <= timedelta(0):
                 raise ValueError(f"{name} must be positive")
 
@@ -113,6 +115,38 @@ class EscalationPolicy:
             case Severity.P4:
                 return None
         assert_never(severity)
+
+
+def describe_policy(policy: EscalationPolicy) -> dict[str, object]:
+    """The escalation rules as a desk officer reads them (the desk page and the API show this)."""
+    severities = []
+    for severity in Severity:
+        deadline = policy.deadline(severity)
+        severities.append(
+            {
+                "severity": severity.value,
+                "acknowledge_within_seconds": deadline.total_seconds() if deadline else None,
+                "escalates": deadline is not None,
+            }
+        )
+    return {
+        "severities": severities,
+        "chain": [
+            {
+                "step": DESK_STEP,
+                "who": "the desks of the target teams (their desk rules apply; "
+                "P1 officer safety and victim at risk always page)",
+            },
+            {"step": TEAM_LEAD_STEP, "who": "the team lead of each paged team that has one"},
+            {"step": COORDINATOR_STEP, "who": "the desk of the JIT's coordinator team"},
+        ],
+        "repage_seconds": policy.repage.total_seconds(),
+        "repage": "after the last step, its desk (or leads) are paged again at this interval "
+        "until someone acknowledges",
+        "dedup_window_seconds": policy.dedup_window.total_seconds(),
+        "each_step": "each step has the severity's full deadline from when it is paged; a step "
+        "with nobody to page is skipped",
+    }
 
 
 class AlertStatus(StrEnum):
@@ -164,6 +198,8 @@ class AlertState(BaseModel):
     step: int = Field(default=DESK_STEP, ge=DESK_STEP, le=COORDINATOR_STEP)
     acknowledge_by: datetime | None = None
     escalates_at: datetime | None = None
+    repeats: int = Field(default=0, ge=0)
+    """How often the last step was paged again (see :func:`due`)."""
     acknowledged_by: str | None = None
     acknowledged_team: str | None = None
     acknowledged_at: datetime | None = None
@@ -502,14 +538,26 @@ def _resolve(
     return [_addressed(alert, resolved)]
 
 
+def last_step(state: AlertState) -> int:
+    """The last step of the alert's chain that has someone to page."""
+    if state.coordinator_desk is not None:
+        return COORDINATOR_STEP
+    if state.team_leads:
+        return TEAM_LEAD_STEP
+    return DESK_STEP
+
+
 def due(
     state: AlertState | None, *, now: datetime, policy: EscalationPolicy
 ) -> list[Event | Addressed]:
-    """The escalation an unacknowledged alert owes at ``now``: its chain's next step, or nothing.
+    """The escalation an unacknowledged alert owes at ``now``: its chain's next step, or the
+    last step again.
 
     Each step gets a full deadline from when it is paged (``now``), not from when the previous
     one expired, so a step paged late after a restart still has its time to react. An alert
-    moves one step per call; a step with nobody to page is skipped.
+    moves one step per call; a step with nobody to page is skipped. Once the last step is
+    paged, the alert keeps paging it every ``policy.repage`` (``repeat`` counts up) until
+    someone acknowledges or resolves it.
     """
     _require_aware(now)
     if (
@@ -522,14 +570,19 @@ def due(
     deadline = policy.deadline(state.severity)
     if deadline is None:
         return []
-    step = state.step + 1
-    if step == TEAM_LEAD_STEP and not state.team_leads:
-        step = COORDINATOR_STEP
-    if step > COORDINATOR_STEP or (step == COORDINATOR_STEP and state.coordinator_desk is None):
+    last = last_step(state)
+    if last == DESK_STEP:
         return []
+    repeat = 0
+    if state.step >= last:
+        step, repeat = state.step, state.repeats + 1
+    else:
+        step = state.step + 1
+        if step == TEAM_LEAD_STEP and not state.team_leads:
+            step = COORDINATOR_STEP
     acknowledge_by = now + deadline
     if step == TEAM_LEAD_STEP:
-        next_at = acknowledge_by if state.coordinator_desk is not None else None
+        next_at = acknowledge_by if last == COORDINATOR_STEP else now + policy.repage
         return [
             _addressed(
                 state,
@@ -544,6 +597,7 @@ def due(
                     at=now,
                     acknowledge_by=acknowledge_by,
                     next_escalation_at=next_at,
+                    repeat=repeat,
                 ),
                 to={r.team},
             )
@@ -559,6 +613,8 @@ def due(
         category=state.category,
         at=now,
         acknowledge_by=acknowledge_by,
+        next_escalation_at=now + policy.repage,
+        repeat=repeat,
     )
     return [_addressed(state, escalated, to={*state.target_teams, state.coordinator_team})]
 
@@ -619,6 +675,7 @@ def evolve(state: AlertState | None, event: Event) -> AlertState:
         return state.model_copy(
             update={
                 "step": event.step,
+                "repeats": event.repeat,
                 "acknowledge_by": event.acknowledge_by,
                 "escalates_at": event.next_escalation_at,
                 "version": bumped,

@@ -33,7 +33,7 @@ from events.alerts import (
 from events.envelope import ID_PATTERN, TEAM_PATTERN
 from events.handling import Handling, HandlingCode, Tlp
 from services.alerts.delivery import Cursor, DeskHub
-from services.alerts.domain import alert_id_for
+from services.alerts.domain import alert_id_for, describe_policy
 from services.alerts.routing import desk_rule_subject
 from services.alerts.settings import load_alerts_settings
 from services.kit.logging import get_logger
@@ -218,6 +218,14 @@ async def set_desk_rule(
         request=request,
     )
     return await dispatch(bus, envelope, created=True, body={"jit": jit, "team": team})
+
+
+@router.get("/jits/{jit}/escalation", summary="The alert escalation rules")
+async def escalation_rules(jit: str, request: Request, principal: Caller) -> dict[str, Any]:
+    """How long each severity waits for an acknowledgement, who is paged at each step of the
+    chain, how often the last step is paged again, and the de-duplication window."""
+    member_of(request, principal, jit)
+    return describe_policy(load_alerts_settings().escalation_policy())
 
 
 @router.get(

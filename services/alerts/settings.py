@@ -25,6 +25,12 @@ class AlertsSettings(BaseSettings):
     p1_seconds: float = Field(default=300, gt=0, description="P1 acknowledgement deadline.")
     p2_seconds: float = Field(default=900, gt=0, description="P2 acknowledgement deadline.")
     p3_seconds: float = Field(default=3600, gt=0, description="P3 acknowledgement deadline.")
+    repage_seconds: float = Field(
+        default=300,
+        gt=0,
+        description="After the last escalation step, how often it is paged again until "
+        "someone acknowledges.",
+    )
     dedup_window_seconds: float = Field(
         default=600, gt=0, description="How long after its last sighting a repeat is folded."
     )
@@ -100,6 +106,7 @@ class AlertsSettings(BaseSettings):
             p2=timedelta(seconds=self.p2_seconds),
             p3=timedelta(seconds=self.p3_seconds),
             dedup_window=timedelta(seconds=self.dedup_window_seconds),
+            repage=timedelta(seconds=self.repage_seconds),
         )
 
     def retry_policy(self) -> RetryPolicy:

@@ -952,6 +952,7 @@ def alert_props(env: Envelope) -> list[Row]:
     elif isinstance(e, AlertEscalated):
         props = {
             "escalation_step": e.step,
+            "repages": e.repeat,
             "escalated_to": e.to.value,
             "escalated_at": e.at,
             "acknowledge_by": e.acknowledge_by,
@@ -996,7 +997,10 @@ def _alert_links(kind: LinkKind) -> Callable[[Envelope], list[Row]]:
 def alert_routed(env: Envelope) -> list[Row]:
     e = env.data
     assert isinstance(e, AlertRouted)
-    return [_edge(env, e.alert_id, e.team, props={"desk": e.desk, "basis": e.basis.value})]
+    props: Row = {"desk": e.desk, "basis": e.basis.value}
+    if e.team_lead is not None:
+        props["team_lead"] = e.team_lead
+    return [_edge(env, e.alert_id, e.team, props=props)]
 
 
 # --- directory
@@ -1098,8 +1102,10 @@ def _summary(env: Envelope) -> tuple[str, str, str] | None:
     if isinstance(e, AlertRaised):
         return ("Alert", e.alert_id, f"{e.severity.value} {e.category.value} alert raised")
     if isinstance(e, AlertAcknowledged | AlertResolved):
-        return ("Alert", e.alert_id, f"alert {verb} by {e.team}")
+        return ("Alert", e.alert_id, f"alert {verb} by {e.by} ({e.team})")
     if isinstance(e, AlertEscalated):
+        if e.repeat:
+            return ("Alert", e.alert_id, f"alert paged again ({e.repeat}) to {e.to.value}")
         return ("Alert", e.alert_id, f"alert escalated (step {e.step}) to {e.to.value}")
     if isinstance(e, AlertDeduplicated):
         return ("Alert", e.alert_id, f"alert repeated ({e.count} times)")

@@ -26,6 +26,7 @@ from fastapi.responses import StreamingResponse
 
 from events.alerts import Severity
 from events.deconfliction import PERSON_KIND, UUID_PATTERN, HitStatus
+from events.envelope import ID_PATTERN
 from events.identifiers import IdentifierKind
 from events.leads import InformationCredibility, LeadStatus, SourceReliability, SourceType
 from events.tasking import TaskStatus
@@ -467,6 +468,30 @@ async def list_alerts(
         "projection": freshness.report(),
         "cursor": freshness.cursor(),
     }
+
+
+@router.get("/jits/{jit}/alerts/{alert_id}", summary="One alert: yours, or one paging your desk")
+async def get_alert(
+    jit: str,
+    alert_id: Annotated[str, Path(pattern=ID_PATTERN)],
+    request: Request,
+    principal: Caller,
+    wait: Wait = 2.0,
+    purpose: Purpose = None,
+) -> dict[str, Any]:
+    """The alert as your desk sees it (the ``url`` that raising it answers): state, deadlines,
+    who is paged next, who acknowledged or resolved it, and its links by title; 404 when there
+    is no such alert or it neither pages your desk nor was raised by your team."""
+    member_of(request, principal, jit)
+    await fresh(request, ALERT_EVENTS, wait)
+    found = await guarded(
+        request,
+        principal.team,
+        views(request).alert(team=principal.team, jit=jit, alert_id=alert_id, purpose=purpose),
+    )
+    if found is None:
+        raise ApiError(404, f"no alert {alert_id} visible to team {principal.team} in JIT {jit}")
+    return found
 
 
 @router.get("/jits/{jit}/persons/{person_id}", summary="A person's card")

@@ -20,7 +20,9 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
+from events.alerts import Category
 from events.identifiers import Identifier, IdentifierKind, PersonRole
+from services.kit.errors import problems
 from services.kit.identity import Issuer
 from services.kit.logging import get_logger
 from services.web.access import (
@@ -60,6 +62,7 @@ HIT_PROBE = "00000000-0000-4000-8000-000000000000"
 """A well-formed hit id, to ask the router whether the release endpoint exists."""
 DESK_ROLES = ("desk_officer", "team_lead", "coordinator")
 """Who may watch a desk's live stream (the alerts router's rule)."""
+ALERT_CATEGORIES = tuple(c.value for c in Category)
 
 
 def mount_static(app: FastAPI) -> None:
@@ -104,6 +107,22 @@ def _ago(value: Any) -> str:
     return f"in {text}" if future else f"{text} ago"
 
 
+def _duration(seconds: Any) -> str:
+    """A span as people say it: ``5 min``, ``1 h``, ``1 h 30 min``, ``45 s``."""
+    try:
+        total = int(float(seconds))
+    except (TypeError, ValueError):
+        return ""
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours} h"] if hours else []
+    if minutes:
+        parts.append(f"{minutes} min")
+    if secs or not parts:
+        parts.append(f"{secs} s")
+    return " ".join(parts)
+
+
 def _iso(value: Any) -> str:
     when = _when(value)
     return when.isoformat() if when else ""
@@ -113,6 +132,7 @@ templates.env.filters["dt"] = _dt
 templates.env.filters["ago"] = _ago
 templates.env.filters["iso"] = _iso
 templates.env.filters["short"] = lambda value: str(value or "")[:8]
+templates.env.filters["duration"] = _duration
 templates.env.globals["quote"] = quote
 
 
@@ -344,8 +364,10 @@ async def validate_identifier(request: Request) -> HTMLResponse:
     try:
         identifier = Identifier.model_validate({"kind": kind, "value": value, "country": country})
     except ValidationError as exc:
-        messages = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()
+        rows = problems(exc.errors(include_url=False))
+        messages = " ".join(
+            r["message"] if r["field"] in {"value", "(body)"} else f"{r['label']}: {r['message']}"
+            for r in rows
         )
         return templates.TemplateResponse(
             request, "_validation.html", {"ok": False, "message": messages}
@@ -710,9 +732,10 @@ async def alert_desk(jit: str, request: Request, partial: str = "") -> Response:
     if isinstance(session, Response):
         return session
     viewer, gateway = session
-    alerts, handled = await asyncio.gather(
+    alerts, handled, rules = await asyncio.gather(
         gateway.get(f"/jits/{jit}/alerts", state="open", limit=200),
         gateway.get(f"/jits/{jit}/alerts", state=["acknowledged", "resolved"], limit=10, wait="0"),
+        gateway.get(f"/jits/{jit}/escalation") if not partial else _nothing(),
     )
     stream = f"/desks/{viewer.team}/alerts/stream"
     watches = viewer.principal.has_role(*DESK_ROLES)
@@ -737,7 +760,13 @@ async def alert_desk(jit: str, request: Request, partial: str = "") -> Response:
         watches=watches,
         now=datetime.now(UTC),
         is_open=_open_alert,
+        rules=rules.body if rules is not None and rules.ok else None,
+        categories=ALERT_CATEGORIES,
     )
+
+
+async def _nothing() -> None:
+    return None
 
 
 @router.get("/jits/{jit}/persons/{entity_id}")

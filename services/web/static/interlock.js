@@ -99,17 +99,38 @@
   }
 
   function showErrors(form, errors) {
+    // each field's error once, next to that field (the live check beside it gives way); what
+    // has no field on the form comes back to be said above it, with the field's name
     var unplaced = [];
     (errors || []).forEach(function (e) {
-      var field = String(e.field || "").replace(/^body\./, "");
+      var field = String(e.field || "").replace(/^(body|query|path)\./, "");
       var name = rowName(form, field);
-      var slot = form.querySelector('[data-error-for="' + name + '"]');
-      var input = form.querySelector('[name="' + name + '"]');
+      var slot = form.querySelector('[data-error-for="' + name + '"]') ||
+        form.querySelector('[data-error-for="' + name + '.value"]');
+      var input = form.querySelector('[name="' + name + '"]') || form.querySelector('[name="' + name + '.value"]');
       if (input) input.setAttribute("aria-invalid", "true");
-      if (slot) slot.textContent = e.message; else unplaced.push(field + ": " + e.message);
+      if (slot) {
+        if (slot.textContent) return;
+        slot.textContent = e.message;
+        var row = slot.closest(".entity-row");
+        var check = row && row.querySelector(".check");
+        if (check) check.textContent = "";
+      } else {
+        unplaced.push((e.label || field) + ": " + e.message);
+      }
     });
     return unplaced;
   }
+
+  // a corrected field's error goes as the user types
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!input.name || !input.hasAttribute || !input.hasAttribute("aria-invalid")) return;
+    input.removeAttribute("aria-invalid");
+    var form = input.closest("form");
+    var slot = form && form.querySelector('[data-error-for="' + input.name + '"]');
+    if (slot) slot.textContent = "";
+  });
 
   // --------------------------------------------------------------- commands
   function freshKeys(form) {
@@ -167,13 +188,21 @@
           announce("Your session has expired: sign in again.", "error");
           location.href = "/ui/login?next=" + encodeURIComponent(location.pathname + location.search);
         } else {
-          var unplaced = showErrors(form, data.errors);
-          var message = (data.error || ("Refused (" + response.status + ")"));
+          var errors = data.errors || [];
+          var unplaced = showErrors(form, errors);
+          var placed = errors.length - unplaced.length;
+          var verb = form.dataset.failure || "Not sent";
+          var message;
+          if (!errors.length) message = data.error || ("Refused (" + response.status + ")");
+          else if (!unplaced.length) message = verb + ": correct " + (placed === 1 ? "the field" : "the " + placed + " fields") + " marked below.";
+          else message = verb + ": " + unplaced.join(" ") + (placed ? " Also correct the fields marked below." : "");
           if (result) {
             result.className = "result error";
-            result.textContent = message + (unplaced.length ? " — " + unplaced.join("; ") : "");
+            result.textContent = message;
           }
-          announce(message, "error");
+          var first = form.querySelector("[aria-invalid=true]");
+          if (first) first.focus();
+          if (!result) announce(message, "error");
         }
       });
     }).catch(function (err) {
@@ -280,6 +309,7 @@
       var verb = el.dataset.verb || "escalates";
       var late = el.dataset.late || "escalation due";
       el.textContent = left >= 0 ? verb + " in " + text : late + " " + text + (el.dataset.late ? "" : " ago");
+      el.title = "at " + new Date(deadline).toISOString().slice(11, 16) + " UTC";
       el.classList.toggle("urgent", left < 60);
     });
   }
@@ -353,6 +383,7 @@
         var c = el("span", "countdown", "");
         c.dataset.deadline = deadline;
         if (!(event.next_escalation_at || alert.escalates_at)) { c.dataset.verb = "acknowledge"; c.dataset.late = "acknowledgement overdue by"; }
+        else if (event.team_lead) { c.dataset.verb = "escalates to your team lead " + event.team_lead; c.dataset.late = c.dataset.verb + ": due since"; }
         foot.appendChild(c);
       }
       var form = el("form", "inline");
@@ -383,20 +414,27 @@
       var foot2 = row.querySelector(".alert-foot");
       if (foot2) {
         foot2.textContent = "";
-        foot2.appendChild(el("span", "status", row.dataset.state + (event.team ? " by " + event.team : "")));
+        var who = event.by ? event.by + (event.team ? " (" + event.team + ")" : "") : (event.team || "");
+        foot2.appendChild(el("span", "status", row.dataset.state + (who ? " by " + who : "")));
       }
       return "updated";
     } else if (/escalated/.test(type) && event.step && row.classList.contains("open")) {
-      if (Number(event.step) <= Number(row.dataset.step || 0)) return added ? "added" : "";
+      var repeat = Number(event.repeat || 0);
+      var before = Number(row.dataset.step || 0) * 1000 + Number(row.dataset.repeat || 0);
+      if (Number(event.step) * 1000 + repeat <= before) return added ? "added" : "";
       row.dataset.step = String(event.step);
+      row.dataset.repeat = String(repeat);
       row.dataset.state = "escalated";
       var badge = row.querySelector(".badge.warn") || row.querySelector(".alert-head").appendChild(el("span", "badge warn", ""));
-      badge.textContent = "escalated step " + event.step;
+      badge.textContent = "escalated step " + event.step + (repeat ? ", paged again ×" + repeat : "");
       var countdown = row.querySelector(".countdown");
       var next = event.next_escalation_at || event.acknowledge_by;
       if (countdown && next) {
         countdown.dataset.deadline = next;
-        if (event.next_escalation_at) { delete countdown.dataset.verb; delete countdown.dataset.late; }
+        if (event.next_escalation_at) {
+          countdown.dataset.verb = event.to === "coordinator_desk" ? "pages the coordinator desk of " + event.team + " again" : "escalates further";
+          countdown.dataset.late = countdown.dataset.verb + ": due since";
+        }
         else { countdown.dataset.verb = "acknowledge"; countdown.dataset.late = "acknowledgement overdue by"; }
       }
       tick();
