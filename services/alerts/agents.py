@@ -45,15 +45,18 @@ from confluent_kafka import KafkaException
 from faust.exceptions import ProducerSendError
 
 from events.alerts import (
+    JIT_WIDE,
     AcknowledgeAlert,
     AlertLink,
     AlertRaised,
     Category,
+    DeskEscalationSet,
     DeskRuleSet,
     EscalateAlert,
     LinkKind,
     RaiseAlert,
     ResolveAlert,
+    SetDeskEscalation,
     SetDeskRule,
     Severity,
 )
@@ -287,8 +290,8 @@ def raises_for(cause: Envelope) -> list[Envelope]:
                 category=Category.TASK_OVERDUE,
                 targets=[data.responsible_team],
                 summary=(
-                    f"Task {data.task_id} missed its {data.deadline.value} deadline "
-                    f"({data.due_at:%Y-%m-%d %H:%M} UTC)."
+                    f"Task {domain.overdue_task_name(data.title, data.task_id)} missed its "
+                    f"{data.deadline.value} deadline ({data.due_at:%Y-%m-%d %H:%M} UTC)."
                 ),
                 links=[AlertLink(kind=LinkKind.TASK, id=data.task_id)],
                 dedup_key=f"taskoverdue:{data.task_id}:{data.deadline.value}",
@@ -542,14 +545,16 @@ class AlertWriter:
                 f"actor team {command.actor.team} is not the command's originator "
                 f"{cause.originator}",
             )
-        if isinstance(command, RaiseAlert | SetDeskRule) and command.jit != cause.jit:
+        if isinstance(command, RaiseAlert | SetDeskRule | SetDeskEscalation) and (
+            command.jit != cause.jit
+        ):
             message = f"the command's JIT {command.jit} is not the envelope's {cause.jit}"
             raise Rejected(422, message, (FieldError(field="jit", message=message),))
         if isinstance(command, RaiseAlert):
             directory = await self._view(cause.jit, command.target_teams)
             rules = {
                 team: rule
-                for team in command.target_teams
+                for team in (*command.target_teams, JIT_WIDE)
                 if (rule := self._rule(desk_rule_subject(cause.jit, team))) is not None
             }
             dedup = (
@@ -574,7 +579,7 @@ class AlertWriter:
                 policy=self.policy,
                 directory=None,
             )
-        if isinstance(command, SetDeskRule):
+        if isinstance(command, SetDeskRule | SetDeskEscalation):
             directory = await self._view(cause.jit, ())
             return domain.decide_rule(
                 self._rule(desk_rule_subject(cause.jit, command.team)),
@@ -616,7 +621,7 @@ class AlertWriter:
             addressed = item if isinstance(item, Addressed) else Addressed(item)
             event = addressed.event
             subject = addressed.subject or cause.subject
-            if isinstance(event, DeskRuleSet):
+            if isinstance(event, DeskRuleSet | DeskEscalationSet):
                 rule = domain.evolve_rule(
                     rules[subject] if subject in rules else self._rule(subject), event
                 )

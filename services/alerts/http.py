@@ -22,11 +22,14 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from events.alerts import (
     DEDUP_KEY_PATTERN,
+    JIT_WIDE,
     AcknowledgeAlert,
     AlertLink,
     Category,
+    EscalationTimes,
     RaiseAlert,
     ResolveAlert,
+    SetDeskEscalation,
     SetDeskRule,
     Severity,
 )
@@ -226,6 +229,39 @@ async def escalation_rules(jit: str, request: Request, principal: Caller) -> dic
     chain, how often the last step is paged again, and the de-duplication window."""
     member_of(request, principal, jit)
     return describe_policy(load_alerts_settings().escalation_policy())
+
+
+class EscalationIn(BaseModel):
+    """Escalation times for one desk, or the whole JIT (``team`` ``*``); ``times`` null goes
+    back to the default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    team: str = Field(
+        default=JIT_WIDE,
+        pattern=rf"^(?:{TEAM_PATTERN[1:-1]}|\*)$",
+        description="A member team's code, or * for every desk of the JIT without its own.",
+    )
+    times: EscalationTimes | None = None
+
+
+@router.put("/jits/{jit}/escalation", summary="Set escalation times (JIT coordinator)")
+async def set_escalation(
+    jit: str, body: EscalationIn, request: Request, principal: Caller, bus: Bus
+) -> JSONResponse:
+    """Set how long each step waits per severity and how often the last step is paged again,
+    for one desk or the whole JIT; only a coordinator of the JIT's coordinator team may."""
+    member_of(request, principal, jit)
+    command = SetDeskEscalation(actor=principal.actor(), jit=jit, team=body.team, times=body.times)
+    envelope = command_envelope(
+        command,
+        principal=principal,
+        jit=jit,
+        subject=desk_rule_subject(jit, body.team),
+        source=SOURCE,
+        request=request,
+    )
+    return await dispatch(bus, envelope, body={"jit": jit, "team": body.team})
 
 
 @router.get(

@@ -39,6 +39,7 @@ from events.alerts import (
     AlertRaised,
     AlertResolved,
     AlertRouted,
+    DeskEscalationSet,
     DeskRuleSet,
     LinkKind,
     WebhookDeliveryFailed,
@@ -138,6 +139,7 @@ UNIQUE_IDS = (
     "Activity",
     "JIT",
     "Team",
+    "DeskEscalation",
     "ProjectionCheckpoint",
 )
 """Labels whose ``id`` is unique: every MERGE is by one of these labels and its id."""
@@ -1003,6 +1005,22 @@ def alert_routed(env: Envelope) -> list[Row]:
     return [_edge(env, e.alert_id, e.team, props=props)]
 
 
+def desk_escalation_props(env: Envelope) -> list[Row]:
+    """A desk's (or the JIT's, team ``*``) escalation times; a reset removes them."""
+    e = env.data
+    assert isinstance(e, DeskEscalationSet)
+    times = e.times
+    props: Row = {
+        "team": e.team,
+        "p1_seconds": times.p1_seconds if times else None,
+        "p2_seconds": times.p2_seconds if times else None,
+        "p3_seconds": times.p3_seconds if times else None,
+        "repage_seconds": times.repage_seconds if times else None,
+        "set_by": e.by,
+    }
+    return _own(env, f"{e.jit}/{e.team}", props)
+
+
 # --- directory
 
 
@@ -1370,6 +1388,9 @@ STATEMENTS: dict[str, tuple[Statement, ...]] = {
     AlertEscalated.type: _ALERT_EVENT,
     AlertResolved.type: _ALERT_EVENT,
     AlertDeduplicated.type: (Statement(ALERT_DEDUP, alert_dedup), ACTIVITY_ROWS),
+    DeskEscalationSet.type: (
+        Statement(upsert("DeskEscalation"), desk_escalation_props, gated=True),
+    ),
     JitRegistered.type: (Statement(JIT_UPSERT, jit_props, gated=True),),
     TeamRegistered.type: (Statement(team_upsert(""), team_props, gated=True),),
     DeskRegistered.type: (Statement(team_upsert("desk_"), desk_props, gated=True),),

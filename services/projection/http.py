@@ -470,6 +470,21 @@ async def list_alerts(
     }
 
 
+@router.get("/jits/{jit}/desks/escalation", summary="Escalation times set for the JIT's desks")
+async def desk_escalations(
+    jit: str, request: Request, principal: Caller, wait: Wait = 2.0
+) -> dict[str, Any]:
+    """The escalation times the JIT coordinator set for the whole JIT (``team`` ``*``) and for
+    single desks; a desk without its own runs on the JIT's, then on the service's defaults
+    (``GET /jits/{jit}/escalation``)."""
+    member_of(request, principal, jit)
+    await fresh(request, ALERT_EVENTS, wait)
+    items = await guarded(
+        request, principal.team, views(request).desk_escalations(team=principal.team, jit=jit)
+    )
+    return {"items": items, "count": len(items)}
+
+
 @router.get("/jits/{jit}/alerts/{alert_id}", summary="One alert: yours, or one paging your desk")
 async def get_alert(
     jit: str,

@@ -793,6 +793,19 @@ class GraphViews:
             for row in rows
         ]
 
+    async def desk_escalations(self, *, team: str, jit: str) -> list[dict[str, Any]]:
+        """The escalation times a coordinator set for the JIT (team ``*``) and its desks."""
+        rows = await self._read(
+            f"""
+            MATCH (n:DeskEscalation) WHERE n.jit = $jit AND {visible("n")}
+              AND n.p1_seconds IS NOT NULL
+            RETURN properties(n) AS setting ORDER BY n.team
+            """,
+            team=team,
+            jit=jit,
+        )
+        return [present(team, ["DeskEscalation"], row["setting"]) for row in rows]
+
     async def alert(
         self, *, team: str, jit: str, alert_id: str, purpose: str | None = None
     ) -> dict[str, Any] | None:

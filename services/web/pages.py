@@ -732,10 +732,11 @@ async def alert_desk(jit: str, request: Request, partial: str = "") -> Response:
     if isinstance(session, Response):
         return session
     viewer, gateway = session
-    alerts, handled, rules = await asyncio.gather(
+    alerts, handled, rules, overrides = await asyncio.gather(
         gateway.get(f"/jits/{jit}/alerts", state="open", limit=200),
         gateway.get(f"/jits/{jit}/alerts", state=["acknowledged", "resolved"], limit=10, wait="0"),
         gateway.get(f"/jits/{jit}/escalation") if not partial else _nothing(),
+        gateway.get(f"/jits/{jit}/desks/escalation") if not partial else _nothing(),
     )
     stream = f"/desks/{viewer.team}/alerts/stream"
     watches = viewer.principal.has_role(*DESK_ROLES)
@@ -761,6 +762,7 @@ async def alert_desk(jit: str, request: Request, partial: str = "") -> Response:
         now=datetime.now(UTC),
         is_open=_open_alert,
         rules=rules.body if rules is not None and rules.ok else None,
+        overrides=overrides.items() if overrides is not None else [],
         categories=ALERT_CATEGORIES,
     )
 

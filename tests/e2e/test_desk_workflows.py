@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -42,7 +43,7 @@ def test_a_bad_phone_is_said_once_in_plain_words_next_to_it(
     result = page.locator("[data-result]")
     expect(result).to_have_text("The lead was not submitted: correct the field marked below.")
     expect(phone.get_by_label("Value")).to_have_attribute("aria-invalid", "true")
-    expect(phone.locator(".field-error")).to_contain_text(
+    expect(phone.locator('.field-error[data-error-for$=".value"]')).to_have_text(
         "Not a valid phone number for Romania (RO): check the digits, or write it with its "
         "country code (+40 …)."
     )
@@ -106,7 +107,7 @@ def test_desk_shows_rules_next_desk_titles_and_names_the_acknowledging_officer(
     desk.reload()
     alert = desk.locator("li.alert", has_text=summary)
     expect(alert.locator(".countdown")).to_contain_text(
-        re.compile(r"escalates to the coordinator desk of NL-KLPD in \d+:\d\d"), timeout=LIVE
+        re.compile(r"escalates to your team lead joost\.bakker in \d+:\d\d"), timeout=LIVE
     )
     expect(alert.locator(".link-chip")).to_contain_text(lead_summary[:40])
     expect(alert.locator(".link-chip")).not_to_contain_text(lead_id)
@@ -147,6 +148,63 @@ def test_raise_an_alert_from_the_desk_pages_the_other_team(
     expect(form.locator("[data-result]")).to_contain_text("Alert raised", timeout=LIVE)
 
     expect(nl.locator("li.alert", has_text=summary)).to_be_visible(timeout=LIVE)
+
+
+def test_the_coordinator_sets_a_desks_escalation_times_and_alerts_follow_them(
+    open_as: Callable[..., Any], platform: Platform, issuer: Any, jit: str
+) -> None:
+    """The JIT coordinator (Amsterdam) gives Bucharest's desk a 2-minute P1 step in the UI;
+    Bucharest's desk shows the setting, a P1 to it must be acknowledged within 2 minutes, and a
+    Bucharest desk officer may not change the times (403)."""
+    coordinator = open_as("mila", "NL-KLPD", roles=("coordinator", "desk_officer"))
+    coordinator.goto(f"/ui/jits/{jit}/desk")
+    expect(coordinator.get_by_test_id("no-overrides")).to_be_visible()
+    panel = coordinator.get_by_test_id("set-escalation")
+    panel.locator("summary").click()
+    panel.get_by_label("For").fill("RO-DIICOT")
+    panel.get_by_label("P1 step, minutes").fill("0")
+    panel.get_by_role("button", name="Set the times").click()
+    expect(panel.locator('[data-error-for="times.p1_seconds"]')).to_have_text(
+        "Enter a number more than 0."
+    )
+    panel.get_by_label("P1 step, minutes").fill("2")
+    panel.get_by_label("Page again every, minutes").fill("1")
+    panel.get_by_role("button", name="Set the times").click()
+    expect(panel.locator("[data-result]")).to_contain_text("Escalation times set", timeout=LIVE)
+
+    ro_desk = open_as("radu", "RO-DIICOT", roles=("desk_officer",))
+    ro_desk.goto(f"/ui/jits/{jit}/desk")
+    row = ro_desk.get_by_test_id("escalation-overrides").locator("tr", has_text="RO-DIICOT desk")
+    expect(row).to_contain_text("2 min")
+    expect(row).to_contain_text("1 min")
+    expect(row).to_contain_text("mila")
+    expect(ro_desk.get_by_test_id("set-escalation")).to_have_count(0)
+
+    ro_api = Member(
+        platform.base_url, issuer, member="radu", team="RO-DIICOT", jits=(jit,),
+        roles=("desk_officer",),
+    )  # fmt: skip
+    refused = ro_api.http.put(
+        f"/jits/{jit}/escalation",
+        json={"team": "RO-DIICOT", "times": {
+            "p1_seconds": 1, "p2_seconds": 1, "p3_seconds": 1, "repage_seconds": 1}},
+    )  # fmt: skip
+    assert refused.status_code == 403, refused.text
+    raised = ro_api.post(
+        f"/jits/{jit}/alerts",
+        {
+            "severity": "P1",
+            "category": "officer_safety",
+            "target_teams": ["RO-DIICOT"],
+            "summary": f"Officer alone at a safe house ({uuid.uuid4().hex[:6]})",
+        },
+    )
+    assert raised.status_code in (201, 202), raised.text
+    alert = eventually(lambda: _found(ro_api.get(raised.json()["url"], **PURPOSE)), timeout=30)
+    granted = datetime.fromisoformat(alert["acknowledge_by"]) - datetime.fromisoformat(
+        alert["raised_at"]
+    )
+    assert granted == timedelta(minutes=2)
 
 
 def _found(response: Any, state: str | None = None) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@
   function convert(input, value) {
     var type = input.dataset.type;
     if (type === "number") { var n = Number(value); return isNaN(n) ? value : n; }
+    if (type === "minutes") { var m = Number(String(value).replace(",", ".")); return isNaN(m) ? value : Math.round(m * 60); }
     if (type === "int") { var i = parseInt(value, 10); return isNaN(i) ? value : i; }
     if (type === "datetime") { var d = new Date(value); return isNaN(d.getTime()) ? value : d.toISOString(); }
     if (type === "list") { return value.split(",").map(function (s) { return s.trim(); }).filter(Boolean); }
