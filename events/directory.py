@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import Field, HttpUrl, model_validator
 
@@ -76,6 +77,13 @@ class DeskRegistered(Event):
     email: str = Field(min_length=3, max_length=256)
     team_lead: str | None = Field(default=None, pattern=ID_PATTERN)
     webhook_url: HttpUrl | None = None
+    on_call: tuple[
+        Annotated[str, Field(min_length=3, max_length=256, pattern=r"^[^@\s]+@[^@\s]+$")], ...
+    ] = Field(
+        default=(),
+        max_length=20,
+        description="E-mail addresses paged when an alert waits on the desk; none: ``email``.",
+    )
 
 
 class MemberRegistered(Event):

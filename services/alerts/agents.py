@@ -83,6 +83,7 @@ from services.alerts import domain
 from services.alerts.delivery import RaisedAlerts, SeenEvents, WebhookSender, webhook_teams
 from services.alerts.directory import Directory
 from services.alerts.domain import AlertState, AlertStatus, DedupEntry, dedup_subject
+from services.alerts.mail import MailPager, MailPages
 from services.alerts.routing import DeskRule, DirectoryView, desk_rule_subject
 from services.alerts.settings import AlertsSettings, load_alerts_settings
 from services.kit.kafka import DeliveryFailed
@@ -795,6 +796,7 @@ def build(settings: Settings, alerts: AlertsSettings | None = None) -> faust.App
     writer = AlertWriter(app, settings, alerts, directory)
     causes = Causes(writer)
     webhooks = Webhooks(writer, alerts, directory)
+    mails = MailPages(MailPager(alerts, directory.on_call), writer.dead.send)
 
     async def apply_alert_commands(stream: faust.StreamT[bytes]) -> Any:
         batches = stream.take_events(alerts.command_batch_size, within=alerts.command_batch_seconds)
@@ -821,6 +823,14 @@ def build(settings: Settings, alerts: AlertsSettings | None = None) -> faust.App
             if not started:
                 event.ack()
 
+    async def mail_pages(stream: faust.StreamT[bytes]) -> Any:
+        async for event in _unacked(stream):
+            await mails.handle(event)
+
+    if alerts.smtp_host is not None:
+        app.agent(raw_topic(app, settings, ALERT_EVENTS), name=f"{app.conf.id}.mail-pages")(
+            mail_pages
+        )
     app.agent(raw_topic(app, settings, ALERT_COMMANDS), name=f"{app.conf.id}.alert-commands")(
         apply_alert_commands
     )

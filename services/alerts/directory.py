@@ -95,6 +95,15 @@ class Directory:
             desk = self._desks.get(team)
         return str(desk.webhook_url) if desk is not None and desk.webhook_url else None
 
+    def on_call(self, team: str) -> tuple[str, ...]:
+        """The addresses an e-mail page to the team's desk goes to: its on-call list, else the
+        desk's own address; none when the team has no desk."""
+        with self._lock:
+            desk = self._desks.get(team)
+        if desk is None:
+            return ()
+        return desk.on_call or (desk.email,)
+
     def knows(self, jit: str, teams: Iterable[str] = ()) -> bool:
         """Whether the view has the JIT, and a desk for each of ``teams`` that is a member."""
         with self._lock:
