@@ -47,7 +47,10 @@ TEST_GROUPS := tests/unit tests/integration/test_infra.py+tests/integration/test
 	tests/integration/audit+tests/integration/retention tests/integration/test_bench_quick.py
 # a+b: one pytest session, one platform; the alerts suite restarts its worker, so it goes last
 
-test: install ## the whole suite against real Kafka and Neo4j (started by the project)
+prerequisites: ## check the system packages (deploy/prerequisites.sh list); say what is missing and how to install it
+	@deploy/prerequisites.sh check
+
+test: prerequisites install ## the whole suite against real Kafka and Neo4j (started by the project)
 	@bash tests/run_groups.sh $(TEST_GROUPS)
 
 unit: install ## the fast tests only (no services)
@@ -84,4 +87,4 @@ bench-quick: install bench-infra-up ## a small, fast run of every benchmark (smo
 clean: infra-down ## stop infra and remove local data (keeps fetched jars)
 	rm -rf .data
 
-.PHONY: help install contract-tools ui-assets infra-up infra-down infra-status provision run test unit lint contracts contracts-check bench bench-quick bench-infra-up bench-infra-down clean
+.PHONY: help prerequisites install contract-tools ui-assets infra-up infra-down infra-status provision run test unit lint contracts contracts-check bench bench-quick bench-infra-up bench-infra-down clean

@@ -13,6 +13,11 @@ COMMAND_RETENTION_MS = 7 * DAY_MS
 """Commands are requests, not the record: what they caused is in the (sealed) event topics."""
 
 
+CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
+"""The ``content-type`` header of every record that is a CloudEvent: structured mode of the
+CloudEvents Kafka protocol binding (a receiver picks the mode from this header)."""
+
+
 @dataclass(frozen=True)
 class TopicSpec:
     """A topic and how it is kept."""
@@ -24,6 +29,14 @@ class TopicSpec:
     retention_ms: int = -1
     """-1 keeps records for ever: the event log is the system of record."""
     extra: tuple[tuple[str, str], ...] = ()
+    content_type: str = CLOUDEVENTS_CONTENT_TYPE
+    """What each record's value is, as its ``content-type`` header: a structured-mode CloudEvent
+    on every topic but the three internal ones that hold no events (dead letters, the audit
+    chain's links, wrapped keys)."""
+
+    @property
+    def carries_cloudevents(self) -> bool:
+        return self.content_type == CLOUDEVENTS_CONTENT_TYPE
 
     def config(self) -> dict[str, str]:
         cfg = {
@@ -113,6 +126,7 @@ DEAD_LETTER = TopicSpec(
     "Records no service could handle, with the reason; kept for inspection and replay.",
     partitions=1,
     retention_ms=30 * DAY_MS,
+    content_type="application/vnd.interlock.deadletter+json",
 )
 AUDIT = TopicSpec(
     "interlock.audit",
@@ -124,6 +138,7 @@ AUDIT_CHAIN = TopicSpec(
     "The append-only, hash-chained audit log written by the audit service alone (one partition, "
     "never compacted, kept for ever); read by `interlock audit verify` and the auditor's search.",
     partitions=1,
+    content_type="application/vnd.interlock.audit-link+json",
 )
 KEYS = TopicSpec(
     "interlock.keys",
@@ -136,6 +151,7 @@ KEYS = TopicSpec(
         ("min.cleanable.dirty.ratio", "0.01"),
         ("delete.retention.ms", str(DAY_MS)),
     ),
+    content_type="application/jose",
 )
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (

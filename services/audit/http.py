@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from pydantic import ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -31,7 +31,7 @@ from services.audit import domain
 from services.audit.limits import BodyLimit, RateLimit
 from services.audit.store import chain_values
 from services.kit.identity import Principal
-from services.kit.kafka import producer_config
+from services.kit.kafka import Producer, producer_config
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
 from services.kit.web import ApiError, Caller, member_of, require_role

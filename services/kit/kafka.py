@@ -14,13 +14,14 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+import confluent_kafka
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
 
 from events.codec import encode, partition_key
 from events.deadletter import DeadLetter
 from events.envelope import Envelope
-from events.topics import ALL_TOPICS, DEAD_LETTER, TopicSpec
+from events.topics import ALL_TOPICS, CLOUDEVENTS_CONTENT_TYPE, DEAD_LETTER, TopicSpec
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
 
@@ -67,6 +68,40 @@ def watermarks(
             if not transient or time.monotonic() >= deadline:
                 raise
             time.sleep(0.1)
+
+
+Headers = list[tuple[str, bytes]]
+
+CLOUDEVENT_HEADERS: Headers = [("content-type", CLOUDEVENTS_CONTENT_TYPE.encode())]
+"""Structured mode of the CloudEvents Kafka protocol binding: the value is the whole event."""
+
+_OTHER_CONTENT: tuple[tuple[str, Headers], ...] = tuple(
+    (spec.name, [("content-type", spec.content_type.encode())])
+    for spec in ALL_TOPICS
+    if not spec.carries_cloudevents
+)
+
+
+def record_headers(topic: str) -> Headers:
+    """The headers of every record Interlock writes to ``topic`` (prefixed or not): the
+    ``content-type`` its value is in. The one place a record's headers are chosen; every
+    producer (``Producer`` below, faust topics through ``services.kit.streams.raw_topic``)
+    asks it."""
+    for name, headers in _OTHER_CONTENT:
+        if topic.endswith(name):
+            return headers
+    return CLOUDEVENT_HEADERS
+
+
+class Producer(confluent_kafka.Producer):
+    """confluent-kafka's producer, writing each record with the headers its topic's records
+    carry (``record_headers``) unless the caller gives its own. Every producer in Interlock is
+    this one (a unit test fails on another)."""
+
+    def produce(self, topic: str, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("headers") is None:
+            kwargs["headers"] = record_headers(topic)
+        super().produce(topic, *args, **kwargs)
 
 
 def producer_config(settings: Settings, **extra: Any) -> dict[str, Any]:

@@ -19,7 +19,6 @@ import os
 import threading
 from collections.abc import Iterable
 
-from confluent_kafka import Producer
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from joserfc import jwe
@@ -31,7 +30,7 @@ from events.codec import sealed_subject
 from events.envelope import Envelope
 from events.topics import KEYS
 from services.kit.compacted import CompactedReader
-from services.kit.kafka import DeliveryFailed, producer_config
+from services.kit.kafka import DeliveryFailed, Producer, producer_config
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
 

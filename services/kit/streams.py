@@ -30,7 +30,14 @@ from events.envelope import Addressed, Command, Envelope, Event
 from events.outcomes import CommandAccepted, CommandRejected, FieldError, Rejected
 from events.retention import SubjectErased, SubjectKind
 from events.topics import RETENTION_EVENTS, TopicSpec
-from services.kit.kafka import Publisher, create_topics, dead_letter_record, dead_letter_topic
+from services.kit.kafka import (
+    Headers,
+    Publisher,
+    create_topics,
+    dead_letter_record,
+    dead_letter_topic,
+    record_headers,
+)
 from services.kit.keys import install_key_ring, prepare_keys
 from services.kit.logging import get_logger
 from services.kit.recovery import SeekFirstTableManager, SnapshotTransport
@@ -143,9 +150,25 @@ def _mark_ready(ready_dir: Path, service: str) -> None:
     (ready_dir / service).write_text(str(os.getpid()))
 
 
+class _Headed(faust.Schema):  # type: ignore[misc]  # faust ships no type hints
+    """Raw keys and values; a record sent gets its topic's headers (``record_headers``)."""
+
+    def __init__(self, headers: Headers) -> None:
+        super().__init__(key_serializer="raw", value_serializer="raw")
+        self.headers = headers
+
+    def on_dumps_value_prepare_headers(self, value: Any, headers: Any) -> Any:
+        if isinstance(headers, dict):
+            for name, content in self.headers:
+                headers.setdefault(name, content)
+            return headers
+        present = {name for name, _ in headers or ()}
+        return [*(headers or ()), *(h for h in self.headers if h[0] not in present)]
+
+
 def raw_topic(app: faust.App, settings: Settings, spec: TopicSpec | str) -> faust.TopicT:
     name = spec if isinstance(spec, str) else settings.topic(spec.name)
-    return app.topic(name, key_serializer="raw", value_serializer="raw", internal=False)
+    return app.topic(name, schema=_Headed(record_headers(name)), internal=False)
 
 
 @dataclass

@@ -33,7 +33,6 @@ from confluent_kafka import (
     Consumer,
     KafkaError,
     Message,
-    Producer,
     TopicPartition,
 )
 from confluent_kafka.admin import AdminClient
@@ -43,7 +42,7 @@ from events.codec import InvalidEvent, decode, encode, sealed_subject
 from events.envelope import Envelope
 from events.topics import DIRECTORY, feed_topic
 from services.kit.compacted import CompactedReader
-from services.kit.kafka import dead_letter_record, dead_letter_topic, producer_config
+from services.kit.kafka import Producer, dead_letter_record, dead_letter_topic, producer_config
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
 from services.kit.streams import DeadLetters, create_app, decode_or_explain, raw_topic
