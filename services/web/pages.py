@@ -18,10 +18,13 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from pydantic import ValidationError
 
 from events.alerts import Category
 from events.identifiers import Identifier, IdentifierKind, PersonRole
+from events.zones import CHOICES as ZONE_CHOICES
+from events.zones import UTC_ZONE, in_zone, zone_of_team
 from services.kit.errors import problems
 from services.kit.identity import Issuer
 from services.kit.logging import get_logger
@@ -85,10 +88,44 @@ def _when(value: Any) -> datetime | None:
     return None
 
 
-def _dt(value: Any) -> str:
-    """A timestamp as people read it: ``2026-03-02 14:05 UTC``."""
+ZONE_COOKIE = "interlock_zone"
+"""The zone a member chose to read and enter times in (else their team's country's)."""
+
+
+def viewer_zone(request: Request, viewer: Viewer | None) -> str:
+    """The zone the viewer reads times in: the one they chose, else their team's country's."""
+    chosen = request.cookies.get(ZONE_COOKIE, "")
+    if chosen in ZONE_CHOICES:
+        return chosen
+    return zone_of_team(viewer.team) if viewer is not None else UTC_ZONE
+
+
+def _local(value: Any, zone: str) -> str:
     when = _when(value)
-    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if when else (value or "")
+    if when is None:
+        return str(value or "")
+    shown = in_zone(when, zone)
+    if zone == UTC_ZONE:
+        return shown.strftime("%Y-%m-%d %H:%M UTC")
+    return shown.strftime("%Y-%m-%d %H:%M ") + (shown.tzname() or zone)
+
+
+@pass_context
+def _dt(context: Any, value: Any) -> str:
+    """A timestamp in the viewer's zone: ``2026-03-02 16:05 EET``."""
+    return _local(value, str(context.get("zone") or UTC_ZONE))
+
+
+@pass_context
+def _dtu(context: Any, value: Any) -> str:
+    """A timestamp in the viewer's zone with UTC beside it, where a wrong hour matters:
+    ``2026-03-02 16:05 EET (14:05 UTC)``."""
+    zone = str(context.get("zone") or UTC_ZONE)
+    local = _local(value, zone)
+    when = _when(value)
+    if when is None or zone == UTC_ZONE:
+        return local
+    return f"{local} ({when.astimezone(UTC):%H:%M} UTC)"
 
 
 def _ago(value: Any) -> str:
@@ -129,6 +166,7 @@ def _iso(value: Any) -> str:
 
 
 templates.env.filters["dt"] = _dt
+templates.env.filters["dtu"] = _dtu
 templates.env.filters["ago"] = _ago
 templates.env.filters["iso"] = _iso
 templates.env.filters["short"] = lambda value: str(value or "")[:8]
@@ -164,6 +202,8 @@ def render(
         "demo": demo_login_enabled(),
         "accounts": ACCOUNTS,
         "assets_ready": assets_ready(),
+        "zone": viewer_zone(request, viewer),
+        "zones": ZONE_CHOICES,
     }
     return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
 
@@ -337,6 +377,20 @@ async def state_purpose(request: Request) -> Response:
         secure=cookie_secure(),
         path="/",
     )
+    return response
+
+
+@router.post("/zone")
+async def choose_zone(request: Request) -> Response:
+    """Keep the zone the member reads and enters times in, for this browser."""
+    form = await _form(request)
+    target = _safe_next(form.get("next", "")) or "/ui"
+    zone = form.get("zone", "")
+    response = RedirectResponse(target, status_code=303)
+    if zone in ZONE_CHOICES:
+        response.set_cookie(
+            ZONE_COOKIE, zone, httponly=True, samesite="strict", secure=cookie_secure(), path="/"
+        )
     return response
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -214,3 +215,42 @@ def _found(response: Any, state: str | None = None) -> dict[str, Any] | None:
     if state is not None and body.get("state") != state:
         return None
     return body
+
+
+def test_bucharest_and_amsterdam_plan_in_their_own_zones_and_see_one_conflict(
+    open_as: Callable[..., Any], jit: str
+) -> None:
+    """A Bucharest and an Amsterdam member each type the same moment in their own zone (06:00
+    EET is 05:00 CET); the server stores one UTC time, both see the conflict, and each reads the
+    operation in their zone with the same UTC time beside it."""
+    moment = (datetime.now(UTC) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+
+    def plan(page: Any, zone: str, lat: str, lon: str) -> None:
+        page.goto(f"/ui/jits/{jit}/operations")
+        expect(page.get_by_label("Time zone")).to_have_value(zone)
+        wall = moment.astimezone(ZoneInfo(zone))
+        page.get_by_label("Kind").select_option("search")
+        page.get_by_label("Latitude").fill(lat)
+        page.get_by_label("Longitude").fill(lon)
+        page.get_by_label("Radius (m)").fill("300")
+        page.get_by_label("Starts").fill(wall.strftime("%Y-%m-%dT%H:%M"))
+        page.get_by_label("Ends").fill((wall + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
+        page.get_by_role("button", name="Plan operation").click()
+        expect(page.locator("#plan-form [data-result]")).to_contain_text(
+            "Operation planned", timeout=LIVE
+        )
+
+    ro = open_as("ioana", "RO-DIICOT")
+    plan(ro, "Europe/Bucharest", "51.3704", "6.1724")
+    nl = open_as("anna", "NL-KLPD")
+    plan(nl, "Europe/Amsterdam", "51.3710", "6.1730")
+    utc = f"({moment:%H:%M} UTC)"
+    for page, zone in ((ro, "Europe/Bucharest"), (nl, "Europe/Amsterdam")):
+        expect(page.get_by_test_id("conflicts")).to_contain_text(
+            "Officer-safety conflict", timeout=LIVE
+        )
+        page.reload()
+        local = moment.astimezone(ZoneInfo(zone))
+        expect(page.locator("main")).to_contain_text(
+            f"{local:%Y-%m-%d %H:%M} {local.tzname()} {utc}"
+        )

@@ -32,7 +32,7 @@ def member(platform: Platform, issuer: Any, jit: str, name: str, team: str, **kw
 
 
 def local(dt: datetime) -> str:
-    """A value for an <input type=datetime-local> (the browser's zone is UTC in these tests)."""
+    """A value for an <input type=datetime-local> whose form's zone picker is set to UTC."""
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
 
 
@@ -314,6 +314,7 @@ def test_move_a_task_across_the_board(open_as: Callable[..., Any], jit: str) -> 
     nl.get_by_label("To team").fill("RO-DIICOT")
     nl.get_by_label("Title").fill(title)
     nl.get_by_label("Description").fill("Who rents the farm near Constanța?")
+    nl.get_by_label("Time zone").select_option("UTC")
     nl.get_by_label("Due").fill(local(datetime.now(UTC) + timedelta(days=3)))
     nl.get_by_role("button", name="Request task").click()
     expect(nl.locator("#request-task [data-result]")).to_contain_text(
@@ -358,6 +359,7 @@ def test_two_conflicting_operations_show_the_conflict(
         page.get_by_label("Latitude").fill(lat)
         page.get_by_label("Longitude").fill(lon)
         page.get_by_label("Radius (m)").fill("400")
+        page.get_by_label("Time zone").select_option("UTC")
         page.get_by_label("Starts").fill(local(starts))
         page.get_by_label("Ends").fill(local(starts + timedelta(hours=3)))
         page.get_by_role("button", name="Plan operation").click()

@@ -20,10 +20,37 @@
     if (type === "number") { var n = Number(value); return isNaN(n) ? value : n; }
     if (type === "minutes") { var m = Number(String(value).replace(",", ".")); return isNaN(m) ? value : Math.round(m * 60); }
     if (type === "int") { var i = parseInt(value, 10); return isNaN(i) ? value : i; }
-    if (type === "datetime") { var d = new Date(value); return isNaN(d.getTime()) ? value : d.toISOString(); }
+    if (type === "datetime") {
+      var picker = input.dataset.zone && document.getElementById(input.dataset.zone);
+      if (picker && picker.value && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(value)) return zonedToUtc(value, picker.value) || value;
+      var d = new Date(value); return isNaN(d.getTime()) ? value : d.toISOString();
+    }
     if (type === "list") { return value.split(",").map(function (s) { return s.trim(); }).filter(Boolean); }
     return value;
   }
+
+  // a wall time typed in an explicit IANA zone → the UTC instant (ISO 8601), by the browser's
+  // own zone database (Intl), whatever zone the browser itself runs in
+  function zoneOffsetMinutes(date, zone) {
+    var parts = {};
+    new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit",
+      day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" })
+      .formatToParts(date).forEach(function (p) { parts[p.type] = p.value; });
+    var asUtc = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day),
+      Number(parts.hour), Number(parts.minute), Number(parts.second));
+    return Math.round((asUtc - Math.floor(date.getTime() / 1000) * 1000) / 60000);
+  }
+  function zonedToUtc(wall, zone) {
+    try {
+      var naive = new Date(wall.slice(0, 16) + ":00Z");
+      if (isNaN(naive.getTime())) return null;
+      var utc = new Date(naive.getTime() - zoneOffsetMinutes(naive, zone) * 60000);
+      var again = zoneOffsetMinutes(utc, zone);
+      utc = new Date(naive.getTime() - again * 60000);
+      return utc.toISOString();
+    } catch (e) { return null; }
+  }
+  window.interlockZonedToUtc = zonedToUtc;
 
   function setPath(target, path, value) {
     var parts = path.split(".");
@@ -279,6 +306,10 @@
     });
   }
   document.addEventListener("change", function (event) {
+    if (event.target.closest("[data-zone-switcher]")) {
+      event.target.closest("form").submit();
+      return;
+    }
     if (event.target.closest("[data-jit-switcher]")) {
       location.href = "/ui/jits/" + encodeURIComponent(event.target.value);
       return;
