@@ -41,8 +41,8 @@ provision: infra-up ## create topics and graph constraints (idempotent)
 run: install infra-up ## start everything with the demo JIT and live scenario; Ctrl-C stops
 	set -a; . $(INFRA_ENV); set +a; INTERLOCK_DEMO_LOGIN=true exec $(BIN)/interlock run-all --demo
 
-TEST_GROUPS := tests/unit tests/integration/test_infra.py+tests/integration/test_changelogs.py+tests/integration/test_walking_skeleton.py+tests/integration/test_key_ring.py \
-	tests/integration/leads+tests/integration/tasking tests/integration/projection+tests/integration/alerts \
+TEST_GROUPS := tests/unit tests/integration/test_infra.py+tests/integration/test_changelogs.py+tests/integration/test_walking_skeleton.py+tests/integration/test_key_ring.py+tests/integration/test_authorization.py \
+	tests/integration/leads+tests/integration/tasking+tests/integration/evidence+tests/integration/messaging tests/integration/projection+tests/integration/alerts \
 	tests/integration/deconfliction tests/integration/release+tests/e2e \
 	tests/integration/audit+tests/integration/retention tests/integration/test_bench_quick.py
 # a+b: one pytest session, one platform; the alerts suite restarts its worker, so it goes last
@@ -52,6 +52,10 @@ prerequisites: ## check the system packages (deploy/prerequisites.sh list); say 
 
 test: prerequisites install ## the whole suite against real Kafka and Neo4j (started by the project)
 	@bash tests/run_groups.sh $(TEST_GROUPS)
+
+test-long: install ## the long runs: a 2 GiB evidence upload and download within the memory budget
+	@INTERLOCK_TEST_UPLOAD_BYTES=2147483648 PYTEST_ARGS="-s" bash tests/run_groups.sh \
+		tests/integration/evidence/test_large_upload.py
 
 unit: install ## the fast tests only (no services)
 	$(BIN)/pytest tests/unit -q
@@ -87,4 +91,4 @@ bench-quick: install bench-infra-up ## a small, fast run of every benchmark (smo
 clean: infra-down ## stop infra and remove local data (keeps fetched jars)
 	rm -rf .data
 
-.PHONY: help prerequisites install contract-tools ui-assets infra-up infra-down infra-status provision run test unit lint contracts contracts-check bench bench-quick bench-infra-up bench-infra-down clean
+.PHONY: help prerequisites install contract-tools ui-assets infra-up infra-down infra-status provision run test test-long unit lint contracts contracts-check bench bench-quick bench-infra-up bench-infra-down clean

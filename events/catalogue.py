@@ -91,7 +91,18 @@ class Catalogue:
 
 
 def _entries() -> list[CatalogueEntry]:
-    from events import alerts, audit, deconfliction, directory, leads, outcomes, retention, tasking
+    from events import (
+        alerts,
+        audit,
+        deconfliction,
+        directory,
+        evidence,
+        leads,
+        messaging,
+        outcomes,
+        retention,
+        tasking,
+    )
 
     return [
         *directory.ENTRIES,
@@ -100,6 +111,8 @@ def _entries() -> list[CatalogueEntry]:
         *deconfliction.ENTRIES,
         *alerts.ENTRIES,
         *tasking.ENTRIES,
+        *evidence.ENTRIES,
+        *messaging.ENTRIES,
         *retention.ENTRIES,
         *audit.ENTRIES,
     ]

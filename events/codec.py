@@ -153,6 +153,7 @@ def envelop(
         releasable_to=frozenset(releasable_to),
         handling=label.code,
         tlp=label.tlp,
+        readers=frozenset(label.readers) or None,
         correlation_id=correlation_id,
         causation_id=causation_id,
         schema_version=entry.version,

@@ -531,8 +531,10 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
     CatalogueEntry(OperationPlanned, DECONFLICTION_EVENTS, sealed_by="operation_id"),
     CatalogueEntry(OperationMoved, DECONFLICTION_EVENTS, sealed_by="operation_id"),
     CatalogueEntry(OperationCancelled, DECONFLICTION_EVENTS, sealed_by="operation_id"),
-    CatalogueEntry(OperationConflictDetected, DECONFLICTION_EVENTS),
-    CatalogueEntry(OperationConflictResolutionRecorded, DECONFLICTION_EVENTS),
+    CatalogueEntry(OperationConflictDetected, DECONFLICTION_EVENTS, sealed_by="conflict_id"),
+    CatalogueEntry(
+        OperationConflictResolutionRecorded, DECONFLICTION_EVENTS, sealed_by="conflict_id"
+    ),
     CatalogueEntry(OperationConflictResolved, DECONFLICTION_EVENTS),
     CatalogueEntry(OperationConflictCleared, DECONFLICTION_EVENTS),
 )

@@ -101,6 +101,10 @@ class Envelope(BaseModel):
     releasable_to: frozenset[str] = Field(default=frozenset(), alias="releasableto")
     handling: HandlingCode = HandlingCode.H0
     tlp: Tlp = Tlp.AMBER
+    readers: frozenset[str] | None = Field(
+        default=None,
+        description="TLP:RED: the members of receiving teams who may read it (comma-separated).",
+    )
     correlation_id: str = Field(alias="correlationid", min_length=1, max_length=128)
     causation_id: str | None = Field(default=None, alias="causationid", max_length=128)
     schema_version: int = Field(default=1, alias="schemaversion", ge=1)
@@ -136,9 +140,20 @@ class Envelope(BaseModel):
     def _join_teams(self, value: frozenset[str]) -> str:
         return ",".join(sorted(value))
 
+    @field_validator("readers", mode="before")
+    @classmethod
+    def _split_readers(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return frozenset(m for m in value.split(",") if m) or None
+        return frozenset(value) or None if value is not None else None
+
+    @field_serializer("readers")
+    def _join_readers(self, value: frozenset[str] | None) -> str | None:
+        return ",".join(sorted(value)) if value else None
+
     @property
     def handling_label(self) -> Handling:
-        return Handling(code=self.handling, tlp=self.tlp)
+        return Handling(code=self.handling, tlp=self.tlp, readers=tuple(sorted(self.readers or ())))
 
     @property
     def audience(self) -> frozenset[str]:

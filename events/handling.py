@@ -37,6 +37,8 @@ class Handling(BaseModel):
 
     code: HandlingCode = HandlingCode.H0
     tlp: Tlp = Tlp.AMBER
+    readers: tuple[str, ...] = ()
+    """TLP:RED only: the members of the receiving teams the originator names as its readers."""
 
 
 def audience(originator: str, releasable_to: Iterable[str]) -> frozenset[str]:

@@ -104,6 +104,27 @@ TASK_COMMANDS = TopicSpec(
     retention_ms=COMMAND_RETENTION_MS,
 )
 TASK_EVENTS = TopicSpec("interlock.tasking.events", "Task lifecycle, keyed by task id.")
+EVIDENCE_COMMANDS = TopicSpec(
+    "interlock.evidence.commands",
+    "Evidence registrations and custody acts (view, download, share, transfer, export, erase), "
+    "keyed by evidence id. Kept 7 days: the sealed events they cause are the record.",
+    retention_ms=COMMAND_RETENTION_MS,
+)
+EVIDENCE_EVENTS = TopicSpec(
+    "interlock.evidence.events",
+    "Evidence registered and every act of its chain of custody, keyed by evidence id; the files "
+    "themselves live sealed in the blob store, never on Kafka.",
+)
+MESSAGE_COMMANDS = TopicSpec(
+    "interlock.messaging.commands",
+    "Posts, edits, deletions and read marks, keyed by thread id. Kept 7 days: message text is in "
+    "the clear here, and the sealed events it causes are the record.",
+    retention_ms=COMMAND_RETENTION_MS,
+)
+MESSAGE_EVENTS = TopicSpec(
+    "interlock.messaging.events",
+    "Messages posted, edited and deleted (tombstones) and threads read, keyed by thread id.",
+)
 RETENTION_COMMANDS = TopicSpec(
     "interlock.retention.commands",
     "Early erasure and extension requests and retention ticks, keyed by subject id; kept 7 days "
@@ -153,6 +174,15 @@ KEYS = TopicSpec(
     ),
     content_type="application/jose",
 )
+SHARES = TopicSpec(
+    "interlock.release.shares",
+    "Each lead's, task's and operation's sharing (originator, audience, TLP, handling, named "
+    "readers), keyed by its id; written and read by the release service alone, so that a feed "
+    "record's links to records its team may not see are dropped.",
+    partitions=1,
+    compacted=True,
+    content_type="application/vnd.interlock.share+json",
+)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     KEYS,
@@ -167,12 +197,17 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     ALERT_EVENTS,
     TASK_COMMANDS,
     TASK_EVENTS,
+    EVIDENCE_COMMANDS,
+    EVIDENCE_EVENTS,
+    MESSAGE_COMMANDS,
+    MESSAGE_EVENTS,
     RETENTION_COMMANDS,
     RETENTION_EVENTS,
     OUTCOMES,
     DEAD_LETTER,
     AUDIT,
     AUDIT_CHAIN,
+    SHARES,
 )
 
 FEED_PREFIX = "interlock.feed."

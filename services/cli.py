@@ -30,10 +30,17 @@ WORKERS: dict[str, str] = {
     "deconfliction": "services.deconfliction.agents",
     "audit": "services.audit.agents",
     "retention": "services.retention.agents",
+    "evidence": "services.evidence.agents",
+    "messaging": "services.messaging.agents",
 }
 """Process roles that are faust workers, and the module whose ``build(settings)`` makes the app."""
 
-SERVICE_COMMANDS = ("services.projection.cli", "services.release.cli", "services.audit.cli")
+SERVICE_COMMANDS = (
+    "services.projection.cli",
+    "services.release.cli",
+    "services.audit.cli",
+    "services.evidence.cli",
+)
 """Modules with ``add_commands(subparsers)`` for service-specific administration."""
 
 

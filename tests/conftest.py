@@ -88,6 +88,11 @@ def platform(kafka_bootstrap: str, neo4j_auth: tuple[str, str, str]) -> Iterator
 
 
 @pytest.fixture(scope="session")
-def issuer(platform: Platform) -> Issuer:
-    """The local token issuer the session's gateway trusts."""
-    return Issuer(platform.settings)
+def issuer(platform: Platform) -> Iterator[Issuer]:
+    """The local token issuer the session's gateway trusts; it registers in the directory every
+    member it issues a token to (the gateway admits no one the directory does not know)."""
+    from tests.support.directory import EnrollingIssuer
+
+    enrolling = EnrollingIssuer(platform.settings)
+    yield enrolling
+    enrolling.close()

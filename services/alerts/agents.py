@@ -99,6 +99,7 @@ from services.kit.streams import (
     publish,
     raw_topic,
 )
+from services.kit.victims import Victims
 
 log = get_logger()
 
@@ -721,7 +722,10 @@ class Webhooks:
     def __init__(self, writer: AlertWriter, alerts: AlertsSettings, directory: Directory) -> None:
         self.writer = writer
         self.directory = directory
-        self.sender = WebhookSender(alerts, source=SOURCE, publish=writer.publish_confirmed)
+        self.victims = Victims(writer.settings, name="alerts-webhook-victims").start()
+        self.sender = WebhookSender(
+            alerts, source=SOURCE, publish=writer.publish_confirmed, victims=self.victims
+        )
         self.slots = asyncio.Semaphore(alerts.webhook_concurrency)
         self.raised = RaisedAlerts()
         self.seen = SeenEvents()
@@ -796,7 +800,9 @@ def build(settings: Settings, alerts: AlertsSettings | None = None) -> faust.App
     writer = AlertWriter(app, settings, alerts, directory)
     causes = Causes(writer)
     webhooks = Webhooks(writer, alerts, directory)
-    mails = MailPages(MailPager(alerts, directory.on_call), writer.dead.send)
+    mails = MailPages(
+        MailPager(alerts, directory.on_call, victims=webhooks.victims), writer.dead.send
+    )
 
     async def apply_alert_commands(stream: faust.StreamT[bytes]) -> Any:
         batches = stream.take_events(alerts.command_batch_size, within=alerts.command_batch_seconds)

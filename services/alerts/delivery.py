@@ -36,7 +36,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from confluent_kafka import Consumer, KafkaException, TopicPartition
@@ -59,6 +59,7 @@ from events.topics import ALERT_EVENTS
 from services.alerts.directory import take
 from services.alerts.settings import AlertsSettings
 from services.alerts.signing import host_of, sign
+from services.kit.disclosure import Record, VictimBook, Viewer, may_see
 from services.kit.kafka import watermarks
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
@@ -96,14 +97,47 @@ def webhook_teams(envelope: Envelope) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class RaisedAlert:
-    """What a page needs of the raise before it: who may see it, and its CloudEvent as JSON."""
+    """What a page needs of the raise before it: who may see it (as the disclosure policy reads
+    a record), and its CloudEvent as JSON."""
 
-    audience: frozenset[str]
+    record: Record
     cloudevent: str
+    jit: str = ""
 
     @classmethod
     def of(cls, envelope: Envelope) -> RaisedAlert:
-        return cls(envelope.audience, _dumps(envelope.to_wire()))
+        record = Record.of(
+            envelope.originator,
+            envelope.releasable_to,
+            tlp=envelope.tlp,
+            handling=envelope.handling,
+            readers=envelope.readers,
+        )
+        return cls(record, _dumps(envelope.to_wire()), envelope.jit)
+
+    @property
+    def audience(self) -> frozenset[str]:
+        return self.record.audience
+
+    def seen_by(self, team: str, victims: VictimBooks | None) -> str:
+        """The alert's CloudEvent as ``team`` may read it: victims it may not know, named in
+        the summary, replaced by their pseudonyms (the disclosure policy's redactor)."""
+        if victims is None or team == self.record.originator:
+            return self.cloudevent
+        wire = json.loads(self.cloudevent)
+        data = wire.get("data") or {}
+        summary = data.get("summary")
+        redacted = victims.book(self.jit, sorted(self.audience)).redactor(team).redact(summary)
+        if redacted == summary:
+            return self.cloudevent
+        wire["data"] = {**data, "summary": redacted}
+        return _dumps(wire)
+
+
+class VictimBooks(Protocol):
+    """Where a channel outside the graph gets the JIT's victims (services.kit.victims)."""
+
+    def book(self, jit: str, teams: tuple[str, ...] | list[str] = ()) -> VictimBook: ...
 
 
 class SeenEvents:
@@ -154,16 +188,22 @@ class RaisedAlerts:
             return self._items.get(alert_id)
 
 
-def desk_message(envelope: Envelope, raised: RaisedAlert | None, team: str) -> str:
-    """The JSON message a team's desk gets for ``envelope``, with the raised alert where the
-    team may see it."""
+def desk_message(
+    envelope: Envelope,
+    raised: RaisedAlert | None,
+    team: str,
+    victims: VictimBooks | None = None,
+) -> str:
+    """The JSON message a team's desk (its stream and its webhook) gets for ``envelope``, with
+    the raised alert where the disclosure policy lets the team's desk see it: a desk is the
+    team's, not a named member's, so a TLP:RED alert of another team is never attached."""
     event = _dumps(envelope.to_wire())
     if (
         raised is not None
         and isinstance(envelope.data, AlertRouted | AlertEscalated)
-        and team in raised.audience
+        and may_see(Viewer(team), raised.record)
     ):
-        return f'{{"event":{event},"alert":{raised.cloudevent}}}'
+        return f'{{"event":{event},"alert":{raised.seen_by(team, victims)}}}'
     return f'{{"event":{event}}}'
 
 
@@ -301,9 +341,12 @@ class DeskHub:
     its replay and the live messages it then receives fit together without a gap or overlap.
     """
 
-    def __init__(self, settings: Settings, alerts: AlertsSettings) -> None:
+    def __init__(
+        self, settings: Settings, alerts: AlertsSettings, victims: VictimBooks | None = None
+    ) -> None:
         self.settings = settings
         self.alerts = alerts
+        self.victims = victims
         self.topic = settings.topic(ALERT_EVENTS.name)
         self.partitions: list[int] = []
         self.positions: tuple[int, ...] = ()
@@ -475,7 +518,7 @@ class DeskHub:
                     after,
                     envelope.jit,
                     envelope.type,
-                    desk_message(envelope, raised, team),
+                    desk_message(envelope, raised, team, self.victims),
                 ),
             )
             for team in sorted(teams)
@@ -649,10 +692,12 @@ class WebhookSender:
         source: str,
         publish: Publish,
         rng: Callable[[], float] = random.random,
+        victims: VictimBooks | None = None,
     ) -> None:
         self.alerts = alerts
         self.source = source
         self.publish = publish
+        self.victims = victims
         self.policy = alerts.retry_policy()
         self.rng = rng
         self._client: httpx.AsyncClient | None = None
@@ -691,7 +736,7 @@ class WebhookSender:
         dead_letter: DeadLetter,
     ) -> bool:
         """Deliver one desk message to ``team``'s receiver; True once it answered 2xx."""
-        body = desk_message(cause, raised, team).encode()
+        body = desk_message(cause, raised, team, self.victims).encode()
         host = host_of(url)
         alert_id: str = cause.data.alert_id
         secret = self.alerts.webhook_secret_for(team)

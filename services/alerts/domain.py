@@ -555,7 +555,7 @@ def _acknowledge(
     actor = command.actor
     alert = _visible(state, actor, command.alert_id)
     if actor.team not in alert.acknowledgers:
-        raise Rejected(403, f"team {actor.team} is not a target of alert {alert.alert_id}")
+        raise Rejected(403, f"team {actor.team} is not a target of this alert")
     if not _has_role(actor, ACKNOWLEDGING_ROLES):
         raise Rejected(403, "acknowledging needs the desk_officer, team_lead or coordinator role")
     if alert.status is AlertStatus.ACKNOWLEDGED:

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Header, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -39,17 +39,18 @@ from services.alerts.delivery import Cursor, DeskHub
 from services.alerts.domain import alert_id_for, describe_policy
 from services.alerts.routing import desk_rule_subject
 from services.alerts.settings import load_alerts_settings
+from services.kit.identity import Principal
 from services.kit.logging import get_logger
 from services.kit.settings import Settings, load_settings
 from services.kit.web import (
     ApiError,
+    Authorize,
     Bus,
-    Caller,
+    JitMember,
     command_envelope,
     dispatch,
-    member_of,
     refuse,
-    require_role,
+    require_teams,
 )
 
 log = get_logger()
@@ -57,6 +58,8 @@ log = get_logger()
 SOURCE = "/interlock/gateway/alerts"
 DESK_ROLES = ("desk_officer", "team_lead", "coordinator")
 """Who may watch a desk's stream: the people an alert pages or escalates to."""
+DeskWatcher = Annotated[Principal, Depends(Authorize(*DESK_ROLES, jit=False))]
+"""A member who may watch their own team's desk."""
 RETRY_MS = 1_000
 """How soon an EventSource reconnects after the stream drops."""
 
@@ -67,7 +70,7 @@ async def _desk_hub(app: FastAPI) -> AsyncIterator[None]:
     so the gateway's command bus, and the settings it was built with, are there already)."""
     bus = getattr(app.state, "command_bus", None)
     settings: Settings = bus.settings if bus is not None else load_settings()
-    hub = DeskHub(settings, load_alerts_settings())
+    hub = DeskHub(settings, load_alerts_settings(), getattr(app.state, "victims", None))
     await hub.start()
     app.state.desk_hub = hub
     try:
@@ -131,11 +134,11 @@ def _alert_id(jit: str, alert_id: str) -> str:
 
 @router.post("/jits/{jit}/alerts", status_code=201, summary="Raise an alert")
 async def raise_alert(
-    jit: str, body: AlertIn, request: Request, principal: Caller, bus: Bus
+    jit: str, body: AlertIn, request: Request, principal: JitMember, bus: Bus
 ) -> JSONResponse:
     """Raise an alert for the desks of the target teams; 201 with its id, 200 when the same
     idempotency key was raised before, 422 naming a bad field."""
-    member_of(request, principal, jit)
+    require_teams(request, jit, {"body.target_teams": body.target_teams})
     key = body.idempotency_key or str(uuid.uuid4())
     alert_id = alert_id_for(f"{principal.team}/{principal.member}/{key}")
     handling = Handling(code=body.handling, tlp=body.tlp)
@@ -171,10 +174,9 @@ async def raise_alert(
 
 @router.post("/jits/{jit}/alerts/{alert_id}/acknowledge", summary="Acknowledge an alert")
 async def acknowledge_alert(
-    jit: str, alert_id: str, request: Request, principal: Caller, bus: Bus
+    jit: str, alert_id: str, request: Request, principal: JitMember, bus: Bus
 ) -> JSONResponse:
     """Take an alert on for the desk: stops its escalation; 409 when already acknowledged."""
-    member_of(request, principal, jit)
     command = AcknowledgeAlert(actor=principal.actor(), alert_id=_alert_id(jit, alert_id))
     envelope = command_envelope(
         command, principal=principal, jit=jit, subject=alert_id, source=SOURCE, request=request
@@ -184,10 +186,9 @@ async def acknowledge_alert(
 
 @router.post("/jits/{jit}/alerts/{alert_id}/resolve", summary="Resolve an alert")
 async def resolve_alert(
-    jit: str, alert_id: str, body: ResolveIn, request: Request, principal: Caller, bus: Bus
+    jit: str, alert_id: str, body: ResolveIn, request: Request, principal: JitMember, bus: Bus
 ) -> JSONResponse:
     """Close an alert with the reason; a repeat of its condition then raises a new one."""
-    member_of(request, principal, jit)
     command = ResolveAlert(
         actor=principal.actor(), alert_id=_alert_id(jit, alert_id), reason=body.reason
     )
@@ -199,10 +200,9 @@ async def resolve_alert(
 
 @router.put("/jits/{jit}/desks/{team}/rules", summary="Set a desk's alert rule")
 async def set_desk_rule(
-    jit: str, team: str, body: DeskRuleIn, request: Request, principal: Caller, bus: Bus
+    jit: str, team: str, body: DeskRuleIn, request: Request, principal: JitMember, bus: Bus
 ) -> JSONResponse:
     """Set which categories and severities page the team's desk in this JIT."""
-    member_of(request, principal, jit)
     if principal.team != team:
         raise refuse(request, principal, f"team {principal.team} may not set {team}'s desk rule")
     command = SetDeskRule(
@@ -224,10 +224,9 @@ async def set_desk_rule(
 
 
 @router.get("/jits/{jit}/escalation", summary="The alert escalation rules")
-async def escalation_rules(jit: str, request: Request, principal: Caller) -> dict[str, Any]:
+async def escalation_rules(jit: str, principal: JitMember) -> dict[str, Any]:
     """How long each severity waits for an acknowledgement, who is paged at each step of the
     chain, how often the last step is paged again, and the de-duplication window."""
-    member_of(request, principal, jit)
     return describe_policy(load_alerts_settings().escalation_policy())
 
 
@@ -247,11 +246,10 @@ class EscalationIn(BaseModel):
 
 @router.put("/jits/{jit}/escalation", summary="Set escalation times (JIT coordinator)")
 async def set_escalation(
-    jit: str, body: EscalationIn, request: Request, principal: Caller, bus: Bus
+    jit: str, body: EscalationIn, request: Request, principal: JitMember, bus: Bus
 ) -> JSONResponse:
     """Set how long each step waits per severity and how often the last step is paged again,
     for one desk or the whole JIT; only a coordinator of the JIT's coordinator team may."""
-    member_of(request, principal, jit)
     command = SetDeskEscalation(actor=principal.actor(), jit=jit, team=body.team, times=body.times)
     envelope = command_envelope(
         command,
@@ -272,7 +270,7 @@ async def set_escalation(
 async def desk_stream(
     team: str,
     request: Request,
-    principal: Caller,
+    principal: DeskWatcher,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
     after: Annotated[
         str | None,
@@ -292,7 +290,6 @@ async def desk_stream(
     """
     if principal.team != team:
         raise refuse(request, principal, f"team {principal.team} may not watch {team}'s desk")
-    require_role(request, principal, *DESK_ROLES)
     cursor: Cursor | None = None
     for text, field in ((last_event_id, "header.Last-Event-ID"), (after, "query.after")):
         if not text:

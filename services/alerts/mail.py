@@ -20,7 +20,7 @@ from typing import Any
 
 from events.alerts import AlertAcknowledged, AlertRaised, AlertResolved
 from events.envelope import Envelope
-from services.alerts.paging import MailPolicy, compose, mailed_desk
+from services.alerts.paging import MailPolicy, VictimBooks, compose, mailed_desk
 from services.alerts.settings import AlertsSettings
 from services.alerts.signing import RetryPolicy
 from services.kit.logging import get_logger
@@ -96,9 +96,11 @@ class MailPager:
         *,
         sender: SmtpSender | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        victims: VictimBooks | None = None,
     ) -> None:
         self.alerts = alerts
         self.addresses = addresses
+        self.victims = victims
         self.policy = MailPolicy(delay=alerts.mail_delay())
         self.sender = sender or SmtpSender(alerts)
         self.sleep = sleep
@@ -138,14 +140,6 @@ class MailPager:
             raised.data.severity if raised is not None else None
         )
         wait = self.policy.wait(severity).total_seconds() if severity is not None else 0.0
-        message = compose(
-            page=envelope,
-            raised=raised,
-            team=team,
-            addresses=addresses,
-            sender=self.alerts.smtp_sender,
-            desk_url=f"{self.alerts.desk_base_url.rstrip('/')}/ui/jits/{envelope.jit}/desk",
-        )
 
         async def send() -> bool:
             if wait > 0:
@@ -153,6 +147,16 @@ class MailPager:
                 if self.settled(alert_id):
                     log.info("desk e-mail not needed: acknowledged", alert_id=alert_id)
                     return False
+            # Composed when it leaves, so a victim recorded while it waited is redacted too.
+            message = compose(
+                page=envelope,
+                raised=raised,
+                team=team,
+                addresses=addresses,
+                sender=self.alerts.smtp_sender,
+                desk_url=f"{self.alerts.desk_base_url.rstrip('/')}/ui/jits/{envelope.jit}/desk",
+                victims=self.victims,
+            )
             return await self.sender.send(message, dead_letter)
 
         return send()

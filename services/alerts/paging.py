@@ -8,7 +8,9 @@ Which alert events page a desk by e-mail, when, and what the message says:
   acknowledgement or a resolution (a desk watching its tab has answered by then);
 - the message carries the alert's summary, deadline and marking only where the disclosure policy
   lets the team's desk take it out of the platform (an e-mail lands in a mailbox, another
-  system, like a feed); otherwise it says only that an alert waits on the desk.
+  system, like a feed); otherwise it says only that an alert waits on the desk. A victim another
+  team recorded, named in the summary, is replaced by its pseudonym (the disclosure policy's
+  redactor, from the JIT's victims), as on the desk stream.
 
 The sender (services/alerts/mail.py) does the SMTP, the retries and the dead letter.
 """
@@ -19,10 +21,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import Protocol
 
 from events.alerts import AlertEscalated, AlertRaised, AlertRouted, EscalationTarget, Severity
 from events.envelope import Envelope
-from services.kit.disclosure import Record, may_feed
+from services.kit.disclosure import Record, VictimBook, may_feed
+
+
+class VictimBooks(Protocol):
+    """Where the pages get the JIT's victims (services.kit.victims)."""
+
+    def book(self, jit: str, teams: tuple[str, ...] | list[str] = ()) -> VictimBook: ...
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,7 @@ def compose(
     addresses: tuple[str, ...],
     sender: str,
     desk_url: str,
+    victims: VictimBooks | None = None,
 ) -> EmailMessage:
     """The e-mail that pages ``team``'s desk for ``page``, as the disclosure policy allows."""
     message = EmailMessage()
@@ -78,6 +88,7 @@ def compose(
             raised.audience,
             tlp=raised.tlp.value,
             handling=raised.handling.value,
+            readers=raised.readers,
         )
         if raised is not None
         else None
@@ -90,7 +101,13 @@ def compose(
     )
     if isinstance(data, AlertRaised) and record is not None and may_feed(team, record):
         category = data.category.value.replace("_", " ")
-        message["Subject"] = f"[{data.severity.value} {category}] {data.summary[:120]}{step}"
+        summary = data.summary
+        if team != record.originator:
+            if victims is None:  # no victims to redact with: say nothing of the content
+                return _content_withheld(message, team, step, desk_url)
+            book = victims.book(data.jit, sorted(record.audience))
+            summary = book.redactor(team).redact(summary) or ""
+        message["Subject"] = f"[{data.severity.value} {category}] {summary[:120]}{step}"
         deadline = getattr(page.data, "acknowledge_by", None) or data.acknowledge_by
         message.set_content(
             f"An alert pages the {team} desk in JIT {data.jit}{step}.\n\n"
@@ -99,10 +116,14 @@ def compose(
             f"Raised: {_when(data.raised_at)} by {data.raising_team}\n"
             f"Acknowledge by: {_when(deadline)}\n"
             f"Marking: {record.marking.banner}\n\n"
-            f"{data.summary}\n\n"
+            f"{summary}\n\n"
             f"Acknowledge it on the desk: {desk_url}\n"
         )
         return message
+    return _content_withheld(message, team, step, desk_url)
+
+
+def _content_withheld(message: EmailMessage, team: str, step: str, desk_url: str) -> EmailMessage:
     message["Subject"] = f"[Interlock] An alert waits on the {team} desk{step}"
     message.set_content(
         f"An alert pages the {team} desk. Its content may not leave Interlock by e-mail: "

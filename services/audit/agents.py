@@ -32,6 +32,7 @@ from events.topics import (
     AUDIT,
     AUDIT_CHAIN,
     DECONFLICTION_EVENTS,
+    EVIDENCE_EVENTS,
     FEED_PREFIX,
     LEAD_EVENTS,
     RETENTION_EVENTS,
@@ -46,7 +47,14 @@ from services.kit.streams import DeadLetters, create_app, decode_or_explain, raw
 
 log = get_logger()
 
-AUDITED_TOPICS = (LEAD_EVENTS, DECONFLICTION_EVENTS, TASK_EVENTS, ALERT_EVENTS, RETENTION_EVENTS)
+AUDITED_TOPICS = (
+    LEAD_EVENTS,
+    DECONFLICTION_EVENTS,
+    TASK_EVENTS,
+    ALERT_EVENTS,
+    RETENTION_EVENTS,
+    EVIDENCE_EVENTS,
+)
 BATCH = 500
 BATCH_WITHIN = 0.05
 RECENT_IDS = 20_000

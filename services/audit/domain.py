@@ -35,8 +35,18 @@ COLLECTION = frozenset(
         "interlock.task.requested",
         "interlock.operation.planned",
         "interlock.alert.raised",
+        "interlock.evidence.registered",
     }
 )
+CONSULTATION = frozenset({"interlock.evidence.viewed", "interlock.evidence.downloaded"})
+DISCLOSURE = frozenset(
+    {
+        "interlock.evidence.shared",
+        "interlock.evidence.transferred",
+        "interlock.evidence.exported",
+    }
+)
+"""Custody acts on evidence: reading a file is a consultation, passing it on a disclosure."""
 COMBINATION = frozenset(
     {
         "interlock.deconfliction.hit_detected",
@@ -45,7 +55,7 @@ COMBINATION = frozenset(
         "interlock.operation.conflict_detected",
     }
 )
-ERASURE = frozenset({"interlock.retention.subject_erased"})
+ERASURE = frozenset({"interlock.retention.subject_erased", "interlock.evidence.erased"})
 NOT_AUDITED = frozenset(
     {
         "interlock.retention.review_due",
@@ -79,6 +89,10 @@ def kind_of(event_type: str) -> AuditKind | None:
         return AuditKind.COMBINATION
     if event_type in ERASURE:
         return AuditKind.ERASURE
+    if event_type in CONSULTATION:
+        return AuditKind.CONSULTATION
+    if event_type in DISCLOSURE:
+        return AuditKind.DISCLOSURE
     return AuditKind.ALTERATION
 
 
@@ -107,6 +121,9 @@ def _recipients(envelope: Envelope) -> tuple[str, ...]:
     to_team = getattr(envelope.data, "to_team", None)
     if isinstance(to_team, str):
         return (to_team,)
+    teams = getattr(envelope.data, "teams", None)
+    if isinstance(teams, tuple) and all(isinstance(t, str) for t in teams):
+        return teams
     return tuple(sorted(envelope.audience))
 
 
@@ -122,9 +139,27 @@ def derive(envelope: Envelope) -> AuditRecorded | None:
         team=envelope.originator,
         jit=envelope.jit,
         operation=envelope.type,
-        object_ids=object_ids(envelope),
-        recipients=_recipients(envelope) if kind is AuditKind.COMBINATION else (),
+        object_ids=(*object_ids(envelope), *_digests(envelope))[:MAX_IDS],
+        justification=_justification(envelope),
+        recipients=_recipients(envelope)
+        if kind in (AuditKind.COMBINATION, AuditKind.DISCLOSURE)
+        else (),
         cause_id=envelope.id,
+    )
+
+
+def _justification(envelope: Envelope) -> Justification | None:
+    """The purpose an act stated (custody acts on evidence carry one)."""
+    stated = getattr(envelope.data, "justification", None)
+    return stated if isinstance(stated, Justification) else None
+
+
+def _digests(envelope: Envelope) -> tuple[str, ...]:
+    """The content hashes an act was done on (evidence), as ``sha256:<hex>`` ids."""
+    return tuple(
+        f"{name}:{value}"
+        for name in ("sha256", "sha512")
+        if isinstance(value := getattr(envelope.data, name, None), str)
     )
 
 

@@ -34,7 +34,7 @@ from services.kit.identity import Principal
 from services.kit.kafka import Producer, producer_config
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
-from services.kit.web import ApiError, Caller, member_of, require_role
+from services.kit.web import ApiError, Authorize, JitMember
 
 log = get_logger()
 router = APIRouter(tags=["audit"])
@@ -42,6 +42,8 @@ router = APIRouter(tags=["audit"])
 CASE_HEADER = "X-Justification-Case"
 REASON_HEADER = "X-Justification-Reason"
 AUDITOR = "auditor"
+Auditor = Annotated[Principal, Depends(Authorize(AUDITOR))]
+"""An auditor of the route's JIT."""
 JIT_IN_PATH = re.compile(r"^/jits/([^/]+)")
 MISUSE_MARKS = ("expired", "invalid_claim", "aud", "iss")
 """Refusal reasons of a genuine token used where or when it must not be: token misuse."""
@@ -158,6 +160,8 @@ REQUIRES_JUSTIFICATION = frozenset(
         "/jits/{jit}/paths",
         "/jits/{jit}/search",
         "/jits/{jit}/export.ftm",
+        "/jits/{jit}/threads/{thread_id}",
+        "/jits/{jit}/threads/{thread_id}/stream",
     }
 )
 """Reads of personal data that are refused without a stated purpose (lead detail, suspect card,
@@ -172,7 +176,7 @@ def _template(request: Request) -> str:
 
 async def consultation(
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     case: CaseHeader = None,
     reason: ReasonHeader = None,
     purpose_case: CaseQuery = None,
@@ -277,7 +281,7 @@ def _links(settings: Settings) -> list[ChainLink]:
 async def search_audit(
     jit: str,
     request: Request,
-    principal: Caller,
+    principal: Auditor,
     member: Annotated[str | None, Query(max_length=128, description="Who did it.")] = None,
     kind: Annotated[AuditKind | None, Query(description="The operation.")] = None,
     since: Annotated[datetime | None, Query(alias="from", description="From (ISO 8601).")] = None,
@@ -286,8 +290,6 @@ async def search_audit(
 ) -> dict[str, Any]:
     """The JIT's audit records, oldest first, with their place in the chain; 403 unless the
     caller is an auditor of the JIT."""
-    require_role(request, principal, AUDITOR)
-    member_of(request, principal, jit)
     settings: Settings = request.app.state.audit_settings
     since = since.replace(tzinfo=UTC) if since and since.tzinfo is None else since
     until = until.replace(tzinfo=UTC) if until and until.tzinfo is None else until

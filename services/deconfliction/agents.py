@@ -88,6 +88,7 @@ from services.deconfliction.domain import (
 from services.deconfliction.settings import DeconflictionSettings, load_deconfliction_settings
 from services.deconfliction.tokens import TokenKeys
 from services.kit.kafka import DeliveryFailed
+from services.kit.keys import shred
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
 from services.kit.streams import (
@@ -657,7 +658,10 @@ class DeconflictionWorker:
     async def _forget_operation(self, event: faust.EventT, forget: ForgetOperation) -> None:
         """Take an erased operation out of its JIT's operation index. The entry is owned by the
         command topic's partition of the same number, so it is written from that partition
-        only: on any other (topics no longer co-partitioned) the command is dead-lettered."""
+        only: on any other (topics no longer co-partitioned) the command is dead-lettered.
+
+        Its conflicts' keys are destroyed before the index forgets them, so that a crash in
+        between replays the destruction instead of losing track of them."""
         entry = forget.jit.encode()
         owner = partition_of(entry, self._commands_partitions())
         if owner != event.message.partition:
@@ -670,6 +674,7 @@ class DeconflictionWorker:
             return
         async with self._operations:
             stored = state_from_json(OperationIndex, self.jit_to_operations.get(entry))
+            await shred(forget.jit, domain.conflicts_of(stored, forget.operation_id))
             new = domain.forget_operation(stored, jit=forget.jit, operation_id=forget.operation_id)
             if new != stored:
                 self.jit_to_operations[entry] = state_to_json(new)

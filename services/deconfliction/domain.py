@@ -612,7 +612,7 @@ def decide_hit(
         raise Rejected(404, f"no hit {command.hit_id}")
     team = command.actor.team
     if team not in state.teams:
-        raise Rejected(403, "only the two teams of a hit may release or decline its details")
+        raise Rejected(404, f"no hit {command.hit_id}")
     other = state.teams[1] if state.teams[0] == team else state.teams[0]
     if team in state.released_by:
         raise Rejected(409, f"{team} has already released its details of this hit")
@@ -842,7 +842,7 @@ def _owned(index: OperationIndex, operation_id: str, team: str) -> OperationReco
         _refuse_erased(index, operation_id)
         raise Rejected(404, f"no operation {operation_id}")
     if operation.team != team:
-        raise Rejected(403, "only the team that planned an operation may move or cancel it")
+        raise Rejected(404, f"no operation {operation_id}")
     if operation.cancelled:
         raise Rejected(409, f"operation {operation_id} is cancelled")
     return operation
@@ -942,7 +942,7 @@ def decide_operation(
     if conflict is None:
         raise Rejected(404, f"no operation conflict {command.conflict_id}")
     if team not in conflict.teams:
-        raise Rejected(403, "only the two teams of a conflict may resolve it")
+        raise Rejected(404, f"no operation conflict {command.conflict_id}")
     if conflict.status != "open":
         raise Rejected(409, f"the conflict is {conflict.status}")
     if team in conflict.resolved_by:
@@ -1067,6 +1067,16 @@ def prune(state: OperationIndex, *, now: datetime, keep_for: float = 86_400.0) -
             },
             "version": state.version + 1,
         }
+    )
+
+
+def conflicts_of(state: OperationIndex | None, operation_id: str) -> tuple[str, ...]:
+    """Every conflict an operation was ever in, open or not: their events are sealed with a key
+    of their own, destroyed when either operation is erased."""
+    if state is None:
+        return ()
+    return tuple(
+        sorted(c.conflict_id for c in state.conflicts.values() if operation_id in c.operation_ids)
     )
 
 

@@ -39,11 +39,10 @@ from events.identifiers import Identifier, Person
 from services.kit.identity import Principal
 from services.kit.web import (
     Bus,
-    Caller,
+    JitMember,
     build_command,
     command_envelope,
     dispatch,
-    member_of,
 )
 
 router = APIRouter(tags=["deconfliction"])
@@ -141,7 +140,6 @@ async def _send(
     body: dict[str, Any],
     created: bool = False,
 ) -> JSONResponse:
-    member_of(request, principal, jit)
     envelope = command_envelope(
         command, principal=principal, jit=jit, subject=subject, source=SOURCE, request=request
     )
@@ -154,7 +152,7 @@ async def _send(
     summary="Register identifiers and persons for target deconfliction",
 )
 async def register_identifiers(
-    jit: JitId, registration: RegistrationIn, request: Request, principal: Caller, bus: Bus
+    jit: JitId, registration: RegistrationIn, request: Request, principal: JitMember, bus: Bus
 ) -> JSONResponse:
     """Match your identifiers against other teams'; hits come as events to both teams' desks."""
     command = build_command(
@@ -182,7 +180,7 @@ async def register_identifiers(
     summary="Register blind tokens a national system computed",
 )
 async def register_blind_tokens(
-    jit: JitId, registration: BlindTokensIn, request: Request, principal: Caller, bus: Bus
+    jit: JitId, registration: BlindTokensIn, request: Request, principal: JitMember, bus: Bus
 ) -> JSONResponse:
     """Register tokens without sending raw values; 422 for a key version that is not live."""
     command = build_command(
@@ -209,7 +207,7 @@ async def release_hit_details(
     hit_id: HitId,
     details: ReleasedDetails,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
     """Tell the other team of the hit what you choose to; only the two teams see it."""
@@ -234,7 +232,7 @@ async def decline_hit_details(
     hit_id: HitId,
     body: DeclineIn,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
     """Say that your side's details stay with you; the other team is told."""
@@ -255,7 +253,7 @@ async def decline_hit_details(
 
 @router.post("/jits/{jit}/operations", status_code=201, summary="Plan an operation")
 async def plan_operation(
-    jit: JitId, operation: OperationIn, request: Request, principal: Caller, bus: Bus
+    jit: JitId, operation: OperationIn, request: Request, principal: JitMember, bus: Bus
 ) -> JSONResponse:
     """Plan an operation; it is checked at once against the JIT's other teams' operations."""
     operation_id = (
@@ -288,7 +286,7 @@ async def move_operation(
     operation_id: OperationId,
     body: MoveIn,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
     """Change its place or window; conflicts are re-checked (cleared or detected anew)."""
@@ -315,7 +313,7 @@ async def cancel_operation(
     operation_id: OperationId,
     body: CancelIn,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
     """Cancel it; its open conflicts are cleared."""
@@ -342,7 +340,7 @@ async def resolve_operation_conflict(
     conflict_id: ConflictId,
     body: ResolveIn,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
     """Record your team's resolution; the conflict is resolved once both teams have."""

@@ -18,15 +18,22 @@ from services.alerts.http import router as alerts_router
 from services.audit.http import Consulted
 from services.audit.http import install as install_audit
 from services.deconfliction.http import router as deconfliction_router
+from services.evidence.bootstrap import start_evidence
+from services.evidence.http import router as evidence_router
 from services.kit.commands import CommandBus
+from services.kit.directory import DirectoryView
 from services.kit.errors import problems, summary
 from services.kit.graphdb import async_driver
 from services.kit.identity import Issuer, Verifier
 from services.kit.kafka import Publisher
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
-from services.kit.web import ApiError, problem
+from services.kit.victims import Victims
+from services.kit.web import ApiError, Member, problem
 from services.leads.http import router as leads_router
+from services.messaging.bootstrap import Messaging
+from services.messaging.http import reads as message_reads
+from services.messaging.http import router as messaging_router
 from services.projection.http import router as views_router
 from services.projection.views import GraphViews
 from services.release.http import router as feeds_router
@@ -48,6 +55,9 @@ def create_app(settings: Settings) -> FastAPI:
         issuer = Issuer(settings)
         app.state.issuer = issuer
         app.state.verifier = Verifier(settings, issuer.jwks())
+        directory = DirectoryView(settings, name="gateway")
+        directory.start()
+        app.state.directory = directory
         publisher = Publisher(settings)
         bus = CommandBus(settings, publisher)
         await bus.start()
@@ -56,11 +66,21 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.views = GraphViews(driver)
         app.state.retention_policies = PolicyBook(settings)
         app.state.retention_policies.start()
+        if not await asyncio.to_thread(directory.wait_loaded, 60):
+            log.warning("the directory is not loaded yet; requests will wait for it")
+        victims = Victims(settings, name="gateway-victims").start()
+        app.state.victims = victims
+        evidence = start_evidence(app, settings)
+        messaging = Messaging(app, settings, victims)
         log.info("gateway ready", port=settings.gateway_port)
         try:
             yield
         finally:
+            evidence.stop()
+            messaging.stop()
+            victims.stop()
             bus.stop()
+            directory.stop()
             publisher.close()
             await driver.close()
 
@@ -124,10 +144,13 @@ def create_app(settings: Settings) -> FastAPI:
         tags=["commands"],
         summary="Outcome of a late command",
     )
-    async def command_status(correlation_id: str, request: Request) -> JSONResponse:
+    async def command_status(
+        correlation_id: str, request: Request, principal: Member
+    ) -> JSONResponse:
+        """The outcome of a command the caller's team sent; any other id answers as unknown."""
         from services.kit.web import outcome_response
 
-        outcome = request.app.state.command_bus.outcome(correlation_id)
+        outcome = request.app.state.command_bus.outcome(correlation_id, team=principal.team)
         if outcome is None:
             return JSONResponse({"status": "pending", "correlation_id": correlation_id}, 202)
         return outcome_response(outcome, {"correlation_id": correlation_id})
@@ -139,6 +162,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(tasking_router)
     app.include_router(deconfliction_router)
     app.include_router(retention_router)
+    app.include_router(evidence_router)
+    app.include_router(messaging_router)
+    app.include_router(message_reads, dependencies=[Consulted])
     app.include_router(web_router)
     mount_static(app)
     app.add_middleware(CookieCsrfGuard)

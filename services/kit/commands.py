@@ -35,7 +35,7 @@ class CommandBus:
         self.settings = settings
         self.publisher = publisher
         self._pending: dict[str, asyncio.Future[Outcome]] = {}
-        self._late: OrderedDict[str, Outcome] = OrderedDict()
+        self._late: OrderedDict[str, tuple[str, Outcome]] = OrderedDict()
         self._keep = keep
         self._stop = threading.Event()
         self._ready = threading.Event()
@@ -98,7 +98,7 @@ class CommandBus:
             fut = self._pending.pop(env.correlation_id, None)
             # The first outcome stands: a command replayed after a crash may be answered again
             # (a 409 for a task that the first run created), which must not overwrite it.
-            self._late.setdefault(env.correlation_id, outcome)
+            self._late.setdefault(env.correlation_id, (env.originator, outcome))
             while len(self._late) > self._keep:
                 self._late.popitem(last=False)
         if fut is not None and self._loop is not None:
@@ -123,9 +123,13 @@ class CommandBus:
             with self._lock:
                 self._pending.pop(command.correlation_id, None)
 
-    def outcome(self, correlation_id: str) -> Outcome | None:
+    def outcome(self, correlation_id: str, *, team: str) -> Outcome | None:
+        """The outcome of a command ``team`` sent; None for any other (unknown or another's)."""
         with self._lock:
-            return self._late.get(correlation_id)
+            found = self._late.get(correlation_id)
+        if found is None or found[0] != team:
+            return None
+        return found[1]
 
 
 def _resolve(fut: asyncio.Future[Any], outcome: Outcome) -> None:

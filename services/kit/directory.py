@@ -162,3 +162,17 @@ class DirectoryView:
         if unknown:
             await asyncio.to_thread(self.catch_up)
         return self._book
+
+
+class StaticDirectory:
+    """A directory that does not change: for pure unit tests of routes and for tools that load
+    the whole topic once. Answers like :class:`DirectoryView`."""
+
+    def __init__(self, book: DirectoryBook) -> None:
+        self.book = book
+
+    def catch_up(self, timeout: float = CATCH_UP_TIMEOUT) -> bool:
+        return True
+
+    async def fresh(self, *, jit: str | None = None, member: str | None = None) -> DirectoryBook:
+        return self.book

@@ -26,6 +26,10 @@ The rules (Directive (EU) 2016/680 in mind: data minimisation, purpose limitatio
    phone numbers in any written form (national or international, any spacing), e-mails, IBANs,
    document numbers and other identifiers with any separators. Search by any of these finds
    nothing for another team, because search matches the redacted text.
+5. **Links.** A record's links to leads, tasks and operations name only those the viewer may
+   see (:func:`visible_links`, :func:`fed_links`): a link never says that a hidden record exists.
+
+``docs/disclosure.md`` states the rules once, with the channel × rule table.
 """
 
 from __future__ import annotations
@@ -34,9 +38,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
+import jellyfish
 import phonenumbers
 
 from events.handling import HandlingCode, Tlp, victim_pseudonym
@@ -142,7 +147,7 @@ class Record:
         audience = props.get("audience")
         if audience is None:
             return None
-        originator = props.get("originator") or props.get("team")
+        originator = props.get("originator") or props.get("team") or props.get("raising_team")
         return Record(
             originator=str(originator) if originator else "",
             audience=frozenset(audience),
@@ -180,15 +185,27 @@ def may_feed(team: str, record: Record) -> bool:
     return may_see(Viewer.feed(team), record)
 
 
+def fed_links(team: str, links: Iterable[str], records: Mapping[str, Record]) -> tuple[str, ...]:
+    """The ids among ``links`` whose record ``team``'s feed may carry; unknown ids are dropped,
+    so a link to a record the feed never received does not even say that it exists."""
+    return tuple(link for link in links if link in records and may_feed(team, records[link]))
+
+
 # ------------------------------------------------------------------------------------ victims
 
 MIN_NAME_PART = 3
 """Name parts shorter than this are not redacted on their own (they would blank out words)."""
+MIN_FUZZY = 4
+"""Name parts shorter than this are matched exactly only, never by sound."""
 
 
 def victim_marker(entity_id: str) -> str:
     """The pseudonym that stands in free text where a victim's data was."""
     return f"[victim V-{victim_pseudonym(entity_id).removeprefix('Victim ')}]"
+
+
+MARKER = re.compile(r"\[victim V-[0-9A-Za-z]+\]")
+"""A victim marker in redacted text: not content, so search never matches inside it."""
 
 
 @dataclass(frozen=True)
@@ -211,8 +228,45 @@ class Victim:
         return victim_marker(self.entity_id)
 
 
+@lru_cache(maxsize=65_536)
+def _parts(word: str) -> tuple[str, ...]:
+    return name_parts(word)
+
+
 def _fold(word: str) -> str:
-    return "".join(name_parts(word))
+    return "".join(_parts(word))
+
+
+@lru_cache(maxsize=65_536)
+def _sound(part: str) -> str:
+    """A phonetic key, so that one name transliterated two ways is one name (ц/ts, ск/sc)."""
+    return str(jellyfish.metaphone(part))
+
+
+SIMILAR = 0.88
+"""Jaro-Winkler similarity above which two name parts are one name: with the same sound, or one
+letter apart in a part of six letters or more (Попович read as ``popovich`` is Popovici)."""
+
+
+def _same_name(part: str, known: str) -> bool:
+    if len(part) < MIN_FUZZY or jellyfish.jaro_winkler_similarity(part, known) < SIMILAR:
+        return False
+    if _sound(part) == _sound(known):
+        return True
+    return (
+        min(len(part), len(known)) >= 6 and jellyfish.damerau_levenshtein_distance(part, known) <= 1
+    )
+
+
+def _national_forms(phone: str) -> list[str]:
+    """A phone's national forms (``0`` and the national number, and the bare number), found even
+    where the matcher would not call the number valid."""
+    try:
+        number = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return []
+    national = str(number.national_number)
+    return [f"0{national}", national] if len(national) >= MIN_PHONE_DIGITS else []
 
 
 def _date_forms(day: date) -> set[str]:
@@ -224,6 +278,7 @@ def _date_forms(day: date) -> set[str]:
     return forms
 
 
+MIN_PHONE_DIGITS = 6
 _SEPARATORS = r"[\s.\-/_()]*"
 WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -267,11 +322,13 @@ class Redactor:
         """Identifier values with any separators, and birth dates in common written forms."""
         alternatives: list[tuple[str, str]] = []
         for victim in self.victims:
-            for _, value in victim.identifiers:
+            for kind, value in victim.identifiers:
                 if sum(c.isalnum() for c in value) >= 4:
                     alternatives.append((_loose(value), victim.marker))
                     if value.startswith("+"):
                         alternatives.append((_loose("00" + value[1:]), victim.marker))
+                if kind == "phone":
+                    alternatives += [(_loose(f), victim.marker) for f in _national_forms(value)]
             if victim.birth_date is not None:
                 forms = _date_forms(victim.birth_date)
                 alternatives += [(re.escape(f), victim.marker) for f in forms]
@@ -297,7 +354,7 @@ class Redactor:
         return self._redact_names(text)
 
     def _redact_phones(self, text: str) -> str:
-        if not self._phones:
+        if not self._phones or sum(c.isdigit() for c in text) < MIN_PHONE_DIGITS:
             return text
         spans: list[tuple[int, int, str]] = []
         for region in self.regions or ("ZZ",):
@@ -319,8 +376,10 @@ class Redactor:
             folded = _fold(match.group())
             marker = names.get(folded)
             if marker is None and len(folded) >= MIN_NAME_PART:
-                parts = name_parts(match.group())
+                parts = _parts(match.group())
                 marker = next((names[p] for p in parts if p in names), None)
+            if marker is None and len(folded) >= MIN_FUZZY:
+                marker = next((m for known, m in names.items() if _same_name(folded, known)), None)
             if marker is not None:
                 spans.append((match.start(), match.end(), marker))
         merged: list[tuple[int, int, str]] = []
@@ -345,7 +404,10 @@ class Redactor:
         wanted = _search_key(query)
         if not wanted:
             return False
-        return any(text and wanted in _search_key(self.redact(text) or "") for text in texts)
+        return any(
+            text and wanted in _search_key(MARKER.sub(" ", self.redact(text) or ""))
+            for text in texts
+        )
 
 
 def _only_gap(between: str) -> bool:
@@ -368,7 +430,7 @@ def _replace(text: str, spans: Sequence[tuple[int, int, str]]) -> str:
 
 def _search_key(text: str) -> str:
     """Text folded for search: lower case, any script in Latin letters, spacing collapsed."""
-    return " ".join(" ".join(name_parts(w)) for w in WORD.findall(text))
+    return " ".join(" ".join(_parts(w)) for w in WORD.findall(text))
 
 
 @dataclass(frozen=True)

@@ -206,6 +206,16 @@ async def prepare_keys(envelopes: Iterable[Envelope]) -> None:
         await asyncio.to_thread(ring.prepare, kids)
 
 
+async def shred(jit: str, subjects: Iterable[str]) -> None:
+    """Destroy the keys of a JIT's subjects, off the event loop: for a writer whose records are
+    sealed with a key of their own that dies with another subject (an operation's conflicts)."""
+    ring = sealing.installed()
+    if not isinstance(ring, KafkaKeyRing):
+        return
+    for subject in subjects:
+        await asyncio.to_thread(ring.destroy, sealing.key_id(jit, subject))
+
+
 _ring: KafkaKeyRing | None = None
 _ring_lock = threading.Lock()
 

@@ -3,8 +3,9 @@ command bus, and turning command outcomes into responses."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Request
@@ -17,6 +18,7 @@ from events.envelope import Command, Envelope, Payload
 from events.handling import Handling
 from events.outcomes import CommandAccepted, CommandRejected
 from services.kit.commands import CommandBus
+from services.kit.directory import DirectoryBook, DirectoryView, StaticDirectory
 from services.kit.errors import label_of, problems, summary
 from services.kit.identity import InvalidToken, Principal, Verifier
 from services.kit.logging import get_logger
@@ -95,18 +97,80 @@ def refuse(request: Request, principal: Principal, reason: str) -> ApiError:
     return ApiError(403, reason)
 
 
-def member_of(request: Request, principal: Principal, jit: str) -> None:
-    """403 unless the caller's team works in ``jit``."""
-    if jit not in principal.jits:
-        raise refuse(request, principal, f"team {principal.team} is not a member of JIT {jit}")
+def admitted(book: DirectoryBook, principal: Principal, jit: str | None) -> Principal | None:
+    """The caller as the directory knows them, or None when it does not admit them.
+
+    A token only says who the caller claims to be: the member must be registered, active and of
+    the token's team, and (for a JIT's route) the team a member team of the JIT and the JIT one of
+    the member's. Roles and JITs come from the directory, never from the token's claims.
+    """
+    member = book.member(principal.member)
+    if member is None or member.team != principal.team:
+        return None
+    jits = tuple(j for j in member.jits if book.is_member(principal.team, j))
+    if jit is not None and jit not in jits:
+        return None
+    roles = tuple(r.value for r in member.roles)
+    return principal.model_copy(update={"roles": roles, "jits": jits})
 
 
-def require_role(request: Request, principal: Principal, *roles: str) -> None:
-    if not principal.has_role(*roles):
-        raise refuse(request, principal, f"needs one of the roles {', '.join(roles)}")
+class Authorize:
+    """A route's one authorization rule, declared on the route as its dependency.
+
+    The caller's token is verified, then the caller is admitted by the directory (the compacted
+    topic, as :func:`admitted` reads it): on a route with ``{jit}``, the team must be a member
+    team of that JIT and the member one of its members; with ``roles``, the member must hold one
+    of them in the directory. A refusal is a 403 that names only the caller's own standing.
+    """
+
+    def __init__(self, *roles: str, jit: bool = True) -> None:
+        self.roles = roles
+        self.jit = jit
+
+    async def __call__(self, request: Request, principal: Caller) -> Principal:
+        jit = request.path_params.get("jit") if self.jit else None
+        if self.jit and not jit:
+            raise ApiError(500, "route declares a JIT rule but has no {jit}")
+        directory: DirectoryView | StaticDirectory = request.app.state.directory
+        book = await directory.fresh(jit=jit, member=principal.member)
+        granted = admitted(book, principal, jit)
+        if granted is None:
+            # The directory may be a moment behind a change that admits the caller: catch up once.
+            await asyncio.to_thread(directory.catch_up)
+            granted = admitted(directory.book, principal, jit)
+        if granted is None:
+            where = f"a member of JIT {jit}" if jit else "a registered member"
+            raise refuse(
+                request, principal, f"{principal.member} of {principal.team} is not {where}"
+            )
+        if self.roles and not granted.has_role(*self.roles):
+            raise refuse(request, principal, f"needs one of the roles {', '.join(self.roles)}")
+        request.state.principal = granted
+        return granted
+
+    def __repr__(self) -> str:
+        return f"Authorize(roles={self.roles}, jit={self.jit})"
+
+
+def rule_of(dependant: Any) -> Authorize | None:
+    """The :class:`Authorize` rule among a route's dependencies (searched depth-first), if any."""
+    for dep in getattr(dependant, "dependencies", ()):
+        if isinstance(dep.call, Authorize):
+            return dep.call
+        found = rule_of(dep)
+        if found is not None:
+            return found
+    return None
 
 
 Caller = Annotated[Principal, Depends(current_principal)]
+"""A verified token only: not a rule on its own (use :data:`JitMember` or :class:`Authorize`)."""
+
+JitMember = Annotated[Principal, Depends(Authorize())]
+"""The caller, admitted by the directory to the route's ``{jit}``."""
+
+Member = Annotated[Principal, Depends(Authorize(jit=False))]
+"""The caller, a registered and active member (routes without a JIT)."""
 
 
 def command_bus(request: Request) -> CommandBus:
@@ -126,6 +190,46 @@ def build_command(model: type[CommandT], **fields: Any) -> CommandT:
         raise ApiError(422, summary(rows), rows) from None
 
 
+def require_teams(request: Request, jit: str, fields: Mapping[str, Iterable[str]]) -> None:
+    """422 unless every team code in ``fields`` (field name → codes) is a team of ``jit``.
+
+    The message names each unknown code and the JIT's teams, so a typo is caught at once
+    instead of sharing a record with a team that does not exist.
+    """
+    directory: DirectoryView | StaticDirectory | None = getattr(
+        request.app.state, "directory", None
+    )
+    if directory is None:
+        raise ApiError(503, "the directory is not available; retry shortly")
+    wanted = {f: list(codes) for f, codes in fields.items()}
+    if any(directory.book.unknown_teams(jit, codes) for codes in wanted.values()):
+        directory.catch_up()
+    book = directory.book
+    listed = ", ".join(sorted(book.teams_of(jit))) or "(none: the JIT is not registered)"
+    errors = [
+        {"field": field, "message": f"{code} is not a team of {jit}: {listed}"}
+        for field, codes in wanted.items()
+        for code in book.unknown_teams(jit, codes)
+    ]
+    if errors:
+        raise ApiError(422, "; ".join(e["message"] for e in errors), errors)
+
+
+def require_readers(request: Request, readers: Iterable[str], teams: Iterable[str]) -> None:
+    """422 unless every named reader of a TLP:RED record is an active member of one of ``teams``
+    (the record's audience): naming someone outside it would widen nothing, and is a mistake."""
+    directory: DirectoryView | StaticDirectory = request.app.state.directory
+    allowed = set(teams)
+    errors = []
+    for reader in readers:
+        member = directory.book.member(reader)
+        if member is None or member.team not in allowed:
+            message = f"{reader} is not a member of a team the record is released to"
+            errors.append({"field": "body.readers", "message": message})
+    if errors:
+        raise ApiError(422, "; ".join(e["message"] for e in errors), errors)
+
+
 def command_envelope(
     payload: Payload,
     *,
@@ -137,6 +241,10 @@ def command_envelope(
     handling: Handling | None = None,
     request: Request | None = None,
 ) -> Envelope:
+    if request is not None and releasable_to:
+        require_teams(request, jit, {"body.releasable_to": releasable_to})
+    if request is not None and handling is not None and handling.readers:
+        require_readers(request, handling.readers, {principal.team, *releasable_to})
     correlation = (request.headers.get("x-correlation-id") if request else None) or str(
         uuid.uuid4()
     )

@@ -100,7 +100,8 @@ def decide(
 
 def _authorise(state: LeadState, actor: Actor) -> None:
     if actor.team != state.originator:
-        raise Rejected(403, f"only the originating team {state.originator} may triage this lead")
+        # Another team is told what an unknown id is told: neither its owner nor that it exists.
+        raise Rejected(404, f"no lead {state.lead_id}")
     if not TRIAGE_ROLES.intersection(actor.roles):
         raise Rejected(403, f"triage needs one of the roles {', '.join(sorted(TRIAGE_ROLES))}")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -24,7 +24,7 @@ from events.leads import (
     TriageLead,
     lead_id_for,
 )
-from services.kit.web import Bus, Caller, command_envelope, dispatch, member_of
+from services.kit.web import Bus, JitMember, command_envelope, dispatch
 
 router = APIRouter(tags=["leads"])
 
@@ -56,6 +56,12 @@ class LeadIn(BaseModel):
         default_factory=list,
         max_length=50,
         description="Teams that may see the lead besides yours; none by default.",
+    )
+    readers: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(
+        default_factory=list,
+        max_length=50,
+        description="TLP:RED only: the members of those teams who may read it (FIRST TLP 2.0: "
+        "RED is for named recipients). Without them a RED lead stays with your team.",
     )
 
     def releasable(self) -> list[str]:
@@ -95,10 +101,9 @@ class ReasonIn(BaseModel):
 
 @router.post("/jits/{jit}/leads", status_code=201, summary="Submit a lead")
 async def submit_lead(
-    jit: str, lead: LeadIn, request: Request, principal: Caller, bus: Bus
+    jit: str, lead: LeadIn, request: Request, principal: JitMember, bus: Bus
 ) -> JSONResponse:
     """Submit a lead: 201 with its id, 200 for a repeated idempotency key, 422 naming a field."""
-    member_of(request, principal, jit)
     lead_id = lead_id_for(principal.team, lead.idempotency_key)
     command = SubmitLead(
         actor=principal.actor(),
@@ -121,7 +126,11 @@ async def submit_lead(
         subject=lead_id,
         source=SOURCE,
         releasable_to=lead.releasable(),
-        handling=Handling(code=lead.handling, tlp=lead.tlp),
+        handling=Handling(
+            code=lead.handling,
+            tlp=lead.tlp,
+            readers=tuple(lead.readers) if lead.tlp is Tlp.RED else (),
+        ),
         request=request,
     )
     return await dispatch(
@@ -137,10 +146,9 @@ async def _transition(
     lead_id: str,
     command: TriageLead | ActionLead | CloseLead | DiscardLead,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
-    member_of(request, principal, jit)
     envelope = command_envelope(
         command,
         principal=principal,
@@ -158,7 +166,7 @@ async def triage_lead(
     lead_id: str,
     body: TriageIn,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
     """Assign and prioritise a new lead; 409 when its status does not allow it."""
@@ -177,7 +185,7 @@ async def action_lead(
     lead_id: str,
     body: ActionIn,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
     """Record that a task or an operation acts on the lead."""
@@ -196,7 +204,7 @@ async def close_lead(
     lead_id: str,
     body: ReasonIn,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
     """Close a triaged or actioned lead, with the reason."""
@@ -210,7 +218,7 @@ async def discard_lead(
     lead_id: str,
     body: ReasonIn,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
     """Discard a lead that is not worth acting on, with the reason."""

@@ -116,7 +116,9 @@ def ftm_entities(
             case "Lead":
                 note = out.get("Note", ids[ref])
                 out.set(note, "name", f"Lead {data['id']}")
-                out.set(note, "description", data.get("summary"))
+                marking = data.get("marking") or {}
+                banner = f"[{marking['banner']}] " if marking.get("banner") else ""
+                out.set(note, "description", banner + str(data.get("summary") or ""))
                 out.set(note, "publisher", data.get("originator"))
                 out.set(
                     note,
@@ -128,7 +130,10 @@ def ftm_entities(
                 out.set(event, "name", f"{str(data.get('kind', '')).replace('_', ' ')} operation")
                 out.set(event, "startDate", data.get("starts_at"))
                 out.set(event, "endDate", data.get("ends_at"))
-                out.set(event, "summary", f"{data.get('status')}, planned by {data.get('team')}")
+                marking = data.get("marking") or {}
+                banner = f"[{marking['banner']}] " if marking.get("banner") else ""
+                status = f"{data.get('status')}, planned by {data.get('team')}"
+                out.set(event, "summary", banner + status)
                 if data.get("latitude") is not None:
                     where = out.get("Address", _id(ref, "place"))
                     out.set(where, "full", f"within {data.get('radius_m')} m")

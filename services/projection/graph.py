@@ -437,6 +437,7 @@ def lead_props(env: Envelope) -> list[Row]:
             "status": LeadStatus.NEW.value,
             "handling": env.handling.value,
             "tlp": env.tlp.value,
+            "readers": sorted(env.readers or ()),
         }
     elif isinstance(e, LeadTriaged):
         props = {
@@ -631,6 +632,7 @@ def task_props(env: Envelope) -> list[Row]:
             "due_at": e.due_at,
             "handling": e.handling.code.value,
             "tlp": e.handling.tlp.value,
+            "readers": sorted(env.readers or ()),
             "legal_basis": details.legal_basis if isinstance(details, LegalAssistance) else None,
             "requested_measure": details.requested_measure
             if isinstance(details, LegalAssistance)
@@ -704,6 +706,7 @@ def operation_props(env: Envelope) -> list[Row]:
             "planned_at": e.planned_at,
             "handling": env.handling.value,
             "tlp": env.tlp.value,
+            "readers": sorted(env.readers or ()),
             **_place(e.place),
         }
     elif isinstance(e, OperationMoved):
@@ -943,6 +946,7 @@ def alert_props(env: Envelope) -> list[Row]:
             "coordinator_team": e.coordinator_team,
             "handling": e.handling.code.value,
             "tlp": e.handling.tlp.value,
+            "readers": sorted(env.readers or ()),
         }
     elif isinstance(e, AlertAcknowledged):
         props = {

@@ -1,5 +1,5 @@
 """Team-scoped read API over the graph: every handler checks the caller's JIT membership and
-passes the caller's team (and, for a later issue, the purpose of the read) to the views.
+passes the caller's team and member to the views.
 
 The hit and alert lists can be read *fresh*: the handler first waits (briefly, ``wait``) until
 the projection has written every record that was on the event topic when the request came, so
@@ -34,7 +34,7 @@ from events.topics import ALERT_EVENTS, DECONFLICTION_EVENTS, LEAD_EVENTS, Topic
 from services.kit.kafka import watermarks
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
-from services.kit.web import ApiError, Caller, member_of
+from services.kit.web import ApiError, JitMember
 from services.projection.export import ExportError, ftm_entities
 from services.projection.lag import projection_group
 from services.projection.views import (
@@ -63,13 +63,6 @@ router = APIRouter(tags=["views"], lifespan=_topic_ends)
 
 T = TypeVar("T")
 
-Purpose = Annotated[
-    str | None,
-    Query(
-        max_length=500,
-        description="Why personal data is read. Optional now; a later release will require it.",
-    ),
-]
 Since = Annotated[datetime | None, Query(description="From this time (ISO 8601; UTC if no zone).")]
 Until = Annotated[
     datetime | None, Query(description="Before this time (ISO 8601; UTC if no zone).")
@@ -231,22 +224,20 @@ async def get_lead(
     jit: str,
     lead_id: str,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     wait: Wait = 0.0,
-    purpose: Purpose = None,
 ) -> dict[str, Any]:
     """The lead with the persons, identifiers and links your team may see; 404 if it may not.
 
     With ``wait``, a lead submitted a moment ago is read whole: its events are all on the topic
     once its submission was answered 201, and the read waits until the projection wrote them.
     """
-    member_of(request, principal, jit)
     if wait:
         await fresh(request, LEAD_EVENTS, wait)
     lead = await guarded(
         request,
         principal.team,
-        views(request).lead(team=principal.team, jit=jit, lead_id=lead_id, purpose=purpose),
+        views(request).lead(team=principal.team, jit=jit, lead_id=lead_id, member=principal.member),
     )
     if lead is None:
         raise ApiError(404, f"no lead {lead_id} visible to team {principal.team} in JIT {jit}")
@@ -257,7 +248,7 @@ async def get_lead(
 async def list_leads(
     jit: str,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     status: Annotated[list[LeadStatus] | None, Query()] = None,
     source: Annotated[list[SourceType] | None, Query()] = None,
     reliability: Annotated[list[SourceReliability] | None, Query()] = None,
@@ -266,11 +257,9 @@ async def list_leads(
     received_until: Until = None,
     q: Annotated[str | None, Query(max_length=200, description="Text in the summary.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    purpose: Purpose = None,
 ) -> dict[str, Any]:
     """Leads of the JIT visible to your team, newest first, filtered by status, source, grading,
     date received and text."""
-    member_of(request, principal, jit)
     items = await guarded(
         request,
         principal.team,
@@ -285,7 +274,6 @@ async def list_leads(
             received_until=aware(received_until),
             text=q,
             limit=limit,
-            purpose=purpose,
         ),
     )
     return {"items": items, "count": len(items)}
@@ -293,15 +281,14 @@ async def list_leads(
 
 @router.get("/jits/{jit}/tasks/{task_id}", summary="A task your team may see")
 async def get_task(
-    jit: str, task_id: str, request: Request, principal: Caller, purpose: Purpose = None
+    jit: str, task_id: str, request: Request, principal: JitMember
 ) -> dict[str, Any]:
     """The task and the leads, entities and operations it links that your team may see; 404 if
     your team may not see it."""
-    member_of(request, principal, jit)
     task = await guarded(
         request,
         principal.team,
-        views(request).task(team=principal.team, jit=jit, task_id=task_id, purpose=purpose),
+        views(request).task(team=principal.team, jit=jit, task_id=task_id, member=principal.member),
     )
     if task is None:
         raise ApiError(404, f"no task {task_id} visible to team {principal.team} in JIT {jit}")
@@ -312,7 +299,7 @@ async def get_task(
 async def list_tasks(
     jit: str,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     view: Annotated[
         Literal["mine", "team", "requested", "overdue"] | None,
         Query(
@@ -322,10 +309,8 @@ async def list_tasks(
     ] = None,
     status: Annotated[list[TaskStatus] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    purpose: Purpose = None,
 ) -> dict[str, Any]:
     """Tasks of the JIT visible to your team, newest first."""
-    member_of(request, principal, jit)
     items = await guarded(
         request,
         principal.team,
@@ -336,7 +321,6 @@ async def list_tasks(
             view=view,
             status=[s.value for s in status] if status else None,
             limit=limit,
-            purpose=purpose,
         ),
     )
     return {"items": items, "count": len(items)}
@@ -350,7 +334,7 @@ HitId = Annotated[str, Path(pattern=UUID_PATTERN, description="The hit's id.")]
 async def list_hits(
     jit: str,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     status: Annotated[
         list[HitStatus] | None,
         Query(description="confirmed (same identifier or person key) or possible (fuzzy)."),
@@ -361,12 +345,10 @@ async def list_hits(
     since: Since = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     wait: Wait = 2.0,
-    purpose: Purpose = None,
 ) -> dict[str, Any]:
     """Hits of the JIT where your team holds one of the two targets, newest first: both sides
     with their desk contacts, whether each side released or declined its details (and what it
     released), and which of your own records matched. Hits of other teams are never listed."""
-    member_of(request, principal, jit)
     unknown = sorted(set(kind or ()) - HIT_KINDS)
     if unknown:
         message = f"not a kind of hit: {', '.join(unknown)}"
@@ -382,7 +364,7 @@ async def list_hits(
             kind=kind,
             since=aware(since),
             limit=limit,
-            purpose=purpose,
+            member=principal.member,
         ),
     )
     return {"items": items, "count": len(items), "projection": freshness.report()}
@@ -393,19 +375,17 @@ async def get_hit(
     jit: str,
     hit_id: HitId,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     wait: Wait = 0.0,
-    purpose: Purpose = None,
 ) -> dict[str, Any]:
     """The hit as your side sees it; 404 if there is no such hit or your team is not one of its
     two sides (the answer is the same, so nothing is learnt from it)."""
-    member_of(request, principal, jit)
     if wait:
         await fresh(request, DECONFLICTION_EVENTS, wait)
     hit = await guarded(
         request,
         principal.team,
-        views(request).hit(team=principal.team, jit=jit, hit_id=hit_id, purpose=purpose),
+        views(request).hit(team=principal.team, jit=jit, hit_id=hit_id, member=principal.member),
     )
     if hit is None:
         raise ApiError(404, f"no hit {hit_id} visible to team {principal.team} in JIT {jit}")
@@ -419,7 +399,7 @@ AlertState = Literal["open", "raised", "escalated", "acknowledged", "resolved", 
 async def list_alerts(
     jit: str,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     state: Annotated[
         list[AlertState] | None,
         Query(
@@ -431,7 +411,6 @@ async def list_alerts(
     since: Since = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     wait: Wait = 2.0,
-    purpose: Purpose = None,
 ) -> dict[str, Any]:
     """Alerts of the JIT that your desk's live stream pages you for (routed to your team, or
     escalated to the coordinator's step while your team is a target or the coordinator), newest
@@ -441,7 +420,6 @@ async def list_alerts(
     ``cursor`` is a desk stream ``Last-Event-ID`` (or ``after``) that continues exactly where
     this list ends, so a desk can show the list, then go live without a gap.
     """
-    member_of(request, principal, jit)
     wanted: set[str] = set(state or ("open",))
     states: tuple[str, ...] | None = None
     if "all" not in wanted:
@@ -459,7 +437,7 @@ async def list_alerts(
             severity=[s.value for s in severity] if severity else None,
             since=aware(since),
             limit=limit,
-            purpose=purpose,
+            member=principal.member,
         ),
     )
     return {
@@ -472,15 +450,16 @@ async def list_alerts(
 
 @router.get("/jits/{jit}/desks/escalation", summary="Escalation times set for the JIT's desks")
 async def desk_escalations(
-    jit: str, request: Request, principal: Caller, wait: Wait = 2.0
+    jit: str, request: Request, principal: JitMember, wait: Wait = 2.0
 ) -> dict[str, Any]:
     """The escalation times the JIT coordinator set for the whole JIT (``team`` ``*``) and for
     single desks; a desk without its own runs on the JIT's, then on the service's defaults
     (``GET /jits/{jit}/escalation``)."""
-    member_of(request, principal, jit)
     await fresh(request, ALERT_EVENTS, wait)
     items = await guarded(
-        request, principal.team, views(request).desk_escalations(team=principal.team, jit=jit)
+        request,
+        principal.team,
+        views(request).desk_escalations(team=principal.team, jit=jit, member=principal.member),
     )
     return {"items": items, "count": len(items)}
 
@@ -490,19 +469,19 @@ async def get_alert(
     jit: str,
     alert_id: Annotated[str, Path(pattern=ID_PATTERN)],
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     wait: Wait = 2.0,
-    purpose: Purpose = None,
 ) -> dict[str, Any]:
     """The alert as your desk sees it (the ``url`` that raising it answers): state, deadlines,
     who is paged next, who acknowledged or resolved it, and its links by title; 404 when there
     is no such alert or it neither pages your desk nor was raised by your team."""
-    member_of(request, principal, jit)
     await fresh(request, ALERT_EVENTS, wait)
     found = await guarded(
         request,
         principal.team,
-        views(request).alert(team=principal.team, jit=jit, alert_id=alert_id, purpose=purpose),
+        views(request).alert(
+            team=principal.team, jit=jit, alert_id=alert_id, member=principal.member
+        ),
     )
     if found is None:
         raise ApiError(404, f"no alert {alert_id} visible to team {principal.team} in JIT {jit}")
@@ -511,15 +490,16 @@ async def get_alert(
 
 @router.get("/jits/{jit}/persons/{person_id}", summary="A person's card")
 async def person_card(
-    jit: str, person_id: str, request: Request, principal: Caller, purpose: Purpose = None
+    jit: str, person_id: str, request: Request, principal: JitMember
 ) -> dict[str, Any]:
     """The person (a pseudonym if a victim of another team) with the identifiers, leads,
     operations, tasks, deconfliction hits and alerts your team may see."""
-    member_of(request, principal, jit)
     card = await guarded(
         request,
         principal.team,
-        views(request).card(team=principal.team, jit=jit, person_id=person_id, purpose=purpose),
+        views(request).card(
+            team=principal.team, jit=jit, person_id=person_id, member=principal.member
+        ),
     )
     if card is None:
         raise ApiError(404, f"no person {person_id} visible to team {principal.team} in JIT {jit}")
@@ -531,13 +511,11 @@ async def person_network(
     jit: str,
     person_id: str,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     depth: Annotated[int, Query(ge=1, le=3)] = 2,
     max_nodes: Annotated[int, Query(ge=1, le=1000)] = 300,
-    purpose: Purpose = None,
 ) -> dict[str, Any]:
     """Nodes and edges within ``depth`` hops, over what your team may see, for a graph view."""
-    member_of(request, principal, jit)
     graph = await guarded(
         request,
         principal.team,
@@ -547,7 +525,7 @@ async def person_network(
             person_id=person_id,
             depth=depth,
             max_nodes=max_nodes,
-            purpose=purpose,
+            member=principal.member,
         ),
     )
     if graph is None:
@@ -559,14 +537,12 @@ async def person_network(
 async def shortest_path(
     jit: str,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     source: Annotated[str, Query(alias="from", description="A person id.")],
     target: Annotated[str, Query(alias="to", description="A person id.")],
     max_length: Annotated[int, Query(ge=1, le=8)] = 8,
-    purpose: Purpose = None,
 ) -> dict[str, Any]:
     """The shortest chain of what your team may see between two persons; 404 if there is none."""
-    member_of(request, principal, jit)
     found = await guarded(
         request,
         principal.team,
@@ -576,7 +552,7 @@ async def shortest_path(
             from_id=source,
             to_id=target,
             max_length=max_length,
-            purpose=purpose,
+            member=principal.member,
         ),
     )
     if found is None:
@@ -588,7 +564,7 @@ async def shortest_path(
 async def list_operations(
     jit: str,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     since: Since = None,
     until: Until = None,
     min_lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
@@ -600,11 +576,9 @@ async def list_operations(
     radius_m: Annotated[float | None, Query(gt=0, le=1_000_000)] = None,
     include_cancelled: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
-    purpose: Purpose = None,
 ) -> dict[str, Any]:
     """Operations your team may see whose window meets [since, until] and whose place meets a
     bounding box (min_lat, min_lon, max_lat, max_lon) or a circle (lat, lon, radius_m)."""
-    member_of(request, principal, jit)
     box = (min_lat, min_lon, max_lat, max_lon)
     if any(v is not None for v in box) and any(v is None for v in box):
         raise ApiError(
@@ -639,7 +613,7 @@ async def list_operations(
             area=area,
             include_cancelled=include_cancelled,
             limit=limit,
-            purpose=purpose,
+            member=principal.member,
         ),
     )
     return {"items": items, "count": len(items)}
@@ -649,7 +623,7 @@ async def list_operations(
 async def timeline(
     jit: str,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     since: Since = None,
     until: Until = None,
     kind: Annotated[
@@ -658,10 +632,8 @@ async def timeline(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     order: Annotated[str, Query(pattern="^(asc|desc)$")] = "desc",
-    purpose: Purpose = None,
 ) -> dict[str, Any]:
     """The JIT's events your team may see, newest first (``order=asc`` for oldest first)."""
-    member_of(request, principal, jit)
     items = await guarded(
         request,
         principal.team,
@@ -673,7 +645,7 @@ async def timeline(
             kinds=kind,
             limit=limit,
             newest_first=order == "desc",
-            purpose=purpose,
+            member=principal.member,
         ),
     )
     return {"items": items, "count": len(items)}
@@ -683,18 +655,18 @@ async def timeline(
 async def search(
     jit: str,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     q: Annotated[str, Query(min_length=2, max_length=200)],
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
-    purpose: Purpose = None,
 ) -> dict[str, Any]:
     """Persons, identifiers, organisations and places your team may see whose names (in any
     script or its Latin transliteration) or values match ``q``."""
-    member_of(request, principal, jit)
     items = await guarded(
         request,
         principal.team,
-        views(request).search(team=principal.team, jit=jit, text=q, limit=limit, purpose=purpose),
+        views(request).search(
+            team=principal.team, jit=jit, text=q, limit=limit, member=principal.member
+        ),
     )
     return {"items": items, "count": len(items)}
 
@@ -704,16 +676,13 @@ async def search(
     summary="What your team sees, as FollowTheMoney entities",
     response_class=StreamingResponse,
 )
-async def export_ftm(
-    jit: str, request: Request, principal: Caller, purpose: Purpose = None
-) -> StreamingResponse:
+async def export_ftm(jit: str, request: Request, principal: JitMember) -> StreamingResponse:
     """Newline-delimited FollowTheMoney entities (each validated against its schema) of the
     persons, identifiers, organisations, places, leads and operations your team may see."""
-    member_of(request, principal, jit)
     graph = await guarded(
         request,
         principal.team,
-        views(request).visible_graph(team=principal.team, jit=jit, purpose=purpose),
+        views(request).visible_graph(team=principal.team, jit=jit, member=principal.member),
     )
     skipped: list[str] = []
     try:

@@ -10,10 +10,47 @@ record is shared with never leave this module.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from events.handling import victim_pseudonym
+from services.kit.disclosure import Marking, Record, Redactor, Viewer
+from services.kit.disclosure import may_see as policy_may_see
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who reads, and the redaction of the JIT's victims hidden from them (the policy's)."""
+
+    viewer: Viewer
+    redactor: Redactor = field(default_factory=Redactor)
+
+    @property
+    def team(self) -> str:
+        return self.viewer.team
+
+
+def scope_of(team: str | Scope) -> Scope:
+    return team if isinstance(team, Scope) else Scope(Viewer(team))
+
+
+TEXT: dict[str, tuple[str, ...]] = {
+    "Lead": ("summary", "closing_reason"),
+    "Task": (
+        "title", "description", "requested_measure", "decline_reason", "block_reason",
+        "result_summary", "cancel_reason", "stop_reason",
+    ),
+    "Alert": ("summary", "resolution_reason"),
+    "Operation": ("cancel_reason",),
+    "HitDetails": ("note", "reason"),
+    "RoleConflict": ("note",),
+    "Activity": ("summary",),
+}  # fmt: skip
+"""Free text each kind of node holds: the disclosure policy redacts it for every viewer."""
+
+MARKED = frozenset({"Lead", "Task", "Alert", "Operation"})
+"""Kinds that carry their own TLP and handling code, shown with every read of them."""
 
 
 class ScopeViolationError(RuntimeError):
@@ -32,10 +69,14 @@ def identity_visible(team: str, props: Mapping[str, Any]) -> bool:
     return not props.get("victim") or props.get("originator") == team
 
 
-def checked(team: str, element: Mapping[str, Any], what: str = "element") -> Mapping[str, Any]:
-    """``element``'s properties, after making sure ``team`` may see it."""
-    if not may_see(team, element.get("audience")):
-        raise ScopeViolationError(f"a view returned a {what} that team {team} may not see")
+def checked(
+    team: str | Scope, element: Mapping[str, Any], what: str = "element"
+) -> Mapping[str, Any]:
+    """``element``'s properties, after making sure the viewer may see it (the policy's rules)."""
+    scope = scope_of(team)
+    record = Record.of_props(element)
+    if record is None or not policy_may_see(scope.viewer, record):
+        raise ScopeViolationError(f"a view returned a {what} that team {scope.team} may not see")
     return element
 
 
@@ -134,11 +175,18 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def present(team: str, labels: Iterable[str], props: Mapping[str, Any]) -> dict[str, Any]:
-    """A node as ``team`` may see it: whitelisted fields; a hidden identity is a pseudonym."""
-    checked(team, props, "node")
+def present(team: str | Scope, labels: Iterable[str], props: Mapping[str, Any]) -> dict[str, Any]:
+    """A node as the viewer may see it: whitelisted fields, free text redacted by the disclosure
+    policy, its marking; a hidden identity is a pseudonym."""
+    scope = scope_of(team)
+    team = scope.team
+    checked(scope, props, "node")
     kind = kind_of(labels)
     shown = {f: plain(props.get(f)) for f in FIELDS.get(kind, ("id",)) if props.get(f) is not None}
+    if scope.redactor and props.get("originator", props.get("team")) != team:
+        shown = scope.redactor.redact_all(shown, TEXT.get(kind, ()))
+    if kind in MARKED:
+        shown["marking"] = Marking.of(props.get("tlp"), props.get("handling")).as_dict()
     if kind == "Person" and not identity_visible(team, props):
         pseudonym = victim_pseudonym(str(props["id"]))
         for f in PERSON_IDENTITY:
@@ -178,7 +226,9 @@ def node_ref(kind: str, node_id: str) -> str:
     return f"{kind}:{node_id}"
 
 
-def graph_node(team: str, labels: Iterable[str], props: Mapping[str, Any]) -> dict[str, Any]:
+def graph_node(
+    team: str | Scope, labels: Iterable[str], props: Mapping[str, Any]
+) -> dict[str, Any]:
     """A node shaped for a graph view: ``{id, ref, kind, label, data}``."""
     labels = list(labels)
     kind = kind_of(labels)
@@ -196,7 +246,7 @@ EDGE_FIELDS = ("key", "desk", "basis")
 
 
 def graph_edge(
-    team: str, rel_type: str, props: Mapping[str, Any], source: str, target: str
+    team: str | Scope, rel_type: str, props: Mapping[str, Any], source: str, target: str
 ) -> dict[str, Any]:
     """A relationship shaped for a graph view: ``{id, source, target, type, data}``."""
     checked(team, props, "relationship")

@@ -6,8 +6,11 @@ every path it follows, by ``$team IN x.audience`` (and a person's identity by it
 which raises ``ScopeViolationError`` for anything the team may not see and shows only whitelisted
 properties. Counts are computed from the checked elements, never by Cypher over unchecked ones.
 
-Every read also takes a ``purpose`` (why personal data is read); it is threaded through so that
-a later issue can require and record it without changing the signatures.
+Every read takes the viewing member too, and shows what it returns through the disclosure
+policy (``services.kit.disclosure``, applied by ``scoping.present``): TLP:RED records only to the
+members their originator named, victims' data redacted from every free text, each record's
+marking. Why personal data is read is checked and recorded by the audit's ``Consulted``
+dependency on the routes, not here.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from anyascii import anyascii
@@ -23,8 +26,10 @@ from neo4j import READ_ACCESS, AsyncDriver
 from neo4j.spatial import WGS84Point
 
 from events.identifiers import IdentifierKind, normalise
+from services.kit.disclosure import Record, Victim, VictimBook, Viewer, may_export, regions_of
 from services.projection.graph import FULLTEXT_INDEX
 from services.projection.scoping import (
+    Scope,
     ScopeViolationError,
     checked,
     graph_edge,
@@ -57,13 +62,44 @@ MAX_PATH = 8
 
 def visible(*names: str) -> str:
     """Cypher: the team may see every one of these nodes or relationships."""
-    return " AND ".join(f"$team IN {n}.audience" for n in names)
+    return " AND ".join(f"$team IN {n}.audience AND {RED_READER.format(v=n)}" for n in names)
+
+
+RED_READER = (
+    "(coalesce({v}.tlp, '') <> 'RED' OR $team IN [{v}.originator, {v}.team, {v}.raising_team] "
+    "OR $member IN coalesce({v}.readers, []))"
+)
+"""Cypher mirror of the disclosure policy's TLP:RED rule, so that a query returns only what
+:func:`services.kit.disclosure.may_see` then confirms for each element."""
+
+
+HIDDEN_VICTIMS = """
+MATCH (p:Person) WHERE p.jit = $jit AND p.victim = true
+  AND NOT $team IN coalesce(p.identity_audience, [])
+OPTIONAL MATCH (p)--(i:Identifier)
+WITH p, collect(DISTINCT [i.kind, i.value]) AS identifiers
+OPTIONAL MATCH (j:JIT {id: $jit})
+RETURN p.id AS id, p.originator AS originator, p.name AS name, p.latin_name AS latin_name,
+       p.date_of_birth AS date_of_birth, p.identity_audience AS identity_audience,
+       identifiers, coalesce(j.member_teams, []) AS teams
+"""
+"""The victims of a JIT whose identity the viewing team may not see, with what identifies them."""
+
+
+def _native_date(value: Any) -> date | None:
+    if value is None:
+        return None
+    native = getattr(value, "to_native", None)
+    result = native() if callable(native) else value
+    return result if isinstance(result, date) else None
 
 
 IN_JIT = "({v}.jit = $jit OR $jit IN coalesce({v}.jits, []))"
 
 PATH_VISIBLE = (
     "all(x IN nodes(path) WHERE $team IN x.audience AND "
+    + RED_READER.format(v="x")
+    + " AND "
     + IN_JIT.format(v="x")
     + ") AND all(r IN relationships(path) WHERE $team IN r.audience)"
 )
@@ -108,8 +144,8 @@ class Area:
 class Subgraph:
     """Nodes and relationships checked one by one for the viewing team, shaped for a graph view."""
 
-    def __init__(self, team: str) -> None:
-        self.team = team
+    def __init__(self, scope: Scope) -> None:
+        self.team = scope
         self.nodes: dict[str, dict[str, Any]] = {}
         self.refs: dict[str, str] = {}
         self.edges: dict[str, dict[str, Any]] = {}
@@ -240,14 +276,15 @@ LINK_KIND = {
 
 
 def hit_for(
-    team: str,
+    scope: Scope,
     props: Mapping[str, Any],
     details: Iterable[Mapping[str, Any]],
     ours: Iterable[Mapping[str, Any]],
 ) -> dict[str, Any]:
     """A hit as one of its sides sees it: both sides (team, desk, decision), the details each
     side released or declined, and the viewing team's own matched records."""
-    shown = present(team, ["DeconflictionHit"], props)
+    team = scope.team
+    shown = present(scope, ["DeconflictionHit"], props)
     sides: dict[str, dict[str, Any]] = {}
     for side in HIT_SIDES:
         desk = {f: shown.pop(f"{side}_desk_{f}", None) for f in DESK_FIELDS}
@@ -262,7 +299,7 @@ def hit_for(
     released: list[dict[str, Any]] = []
     for item in details:
         checked(team, item["rel"], "relationship")
-        shown_details = present(team, ["HitDetails"], item["props"])
+        shown_details = present(scope, ["HitDetails"], item["props"])
         if shown_details.get("hit_id") != shown["id"]:
             raise ScopeViolationError("hit details were returned for another hit")
         released.append(shown_details)
@@ -273,7 +310,7 @@ def hit_for(
     records: list[dict[str, Any]] = []
     for item in ours:
         checked(team, item["rel"], "relationship")
-        record = present(team, ["Registration"], item["props"])
+        record = present(scope, ["Registration"], item["props"])
         if record.get("team") != team:
             raise ScopeViolationError("a hit showed a registration of another team")
         records.append(record)
@@ -331,7 +368,7 @@ def next_escalation(
 
 
 def alert_for(
-    team: str,
+    scope: Scope,
     props: Mapping[str, Any],
     route: Mapping[str, Any] | None,
     state: str,
@@ -345,7 +382,8 @@ def alert_for(
 
     ``raised_here`` lets the team that raised an alert read it although it does not page its
     desk (the ``url`` a raise answers)."""
-    shown = present(team, ["Alert"], props)
+    team = scope.team
+    shown = present(scope, ["Alert"], props)
     step = int(props.get("escalation_step") or 0)
     escalated_here = step >= COORDINATOR_STEP and (
         team in (props.get("target_teams") or ()) or props.get("coordinator_team") == team
@@ -362,7 +400,7 @@ def alert_for(
     found: dict[tuple[str, str], dict[str, str]] = {}
     for item in links:
         checked(team, item["rel"], "relationship")
-        target = present(team, item["labels"], item["props"])
+        target = present(scope, item["labels"], item["props"])
         kind = LINK_KIND.get(kind_of(item["labels"]))
         if kind is not None:
             found[(kind, str(target["id"]))] = {
@@ -396,15 +434,39 @@ class GraphViews:
         async with self.driver.session(
             database=self.database, default_access_mode=READ_ACCESS
         ) as session:
+            params.setdefault("member", None)
             result = await session.run(query, params)
             return [record.data() async for record in result]
+
+    async def _scope(self, team: str, jit: str, member: str | None) -> Scope:
+        """The viewer and the disclosure policy's redaction of the JIT's victims hidden from them.
+
+        Read at every request, so a victim recorded a moment ago in any lead of the JIT is
+        redacted from every earlier record's free text too.
+        """
+        rows = await self._read(HIDDEN_VICTIMS, team=team, jit=jit)
+        victims = tuple(
+            Victim(
+                entity_id=str(r["id"]),
+                team=str(r["originator"] or ""),
+                names=tuple(n for n in (r["name"], r["latin_name"]) if n),
+                birth_date=_native_date(r["date_of_birth"]),
+                identifiers=tuple((str(k), str(v)) for k, v in r["identifiers"] if k and v),
+                identity_audience=frozenset(r["identity_audience"] or ()),
+            )
+            for r in rows
+        )
+        teams = rows[0]["teams"] if rows else []
+        book = VictimBook(victims, regions_of([team, *teams]))
+        return Scope(Viewer(team, member), book.redactor(team))
 
     # ---------------------------------------------------------------------------- leads
 
     async def lead(
-        self, *, team: str, jit: str, lead_id: str, purpose: str | None = None
+        self, *, team: str, jit: str, lead_id: str, member: str | None = None
     ) -> dict[str, Any] | None:
         """A lead with the persons, identifiers, places and links ``team`` may see, or None."""
+        scope = await self._scope(team, jit, member)
         rows = await self._read(
             f"""
             MATCH (l:Lead {{id: $lead_id}}) WHERE l.jit = $jit AND {visible("l")}
@@ -422,7 +484,7 @@ class GraphViews:
         )
         if not rows:
             return None
-        lead = present(team, ["Lead"], rows[0]["lead"])
+        lead = present(scope, ["Lead"], rows[0]["lead"])
         sections: dict[str, list[dict[str, Any]]] = {
             "persons": [],
             "identifiers": [],
@@ -442,7 +504,7 @@ class GraphViews:
         for item in rows[0]["around"]:
             checked(team, item["rel"], "relationship")
             kind = kind_of(item["labels"])
-            shown = present(team, item["labels"], item["props"])
+            shown = present(scope, item["labels"], item["props"])
             if item["type"] == "MENTIONS":
                 role = item["rel"].get("key")
                 shown["role"] = None if role == "none" else role
@@ -465,9 +527,10 @@ class GraphViews:
         received_until: datetime | None = None,
         text: str | None = None,
         limit: int = 100,
-        purpose: str | None = None,
+        member: str | None = None,
     ) -> list[dict[str, Any]]:
         """Leads of a JIT that ``team`` may see, newest first, filtered by triage and grading."""
+        scope = await self._scope(team, jit, member)
         rows = await self._read(
             f"""
             MATCH (l:Lead) WHERE l.jit = $jit AND {visible("l")}
@@ -491,14 +554,25 @@ class GraphViews:
             text=text.lower() if text else None,
             limit=limit,
         )
-        return [present(team, ["Lead"], r["lead"]) for r in rows]
+        shown = [present(scope, ["Lead"], r["lead"]) for r in rows]
+        if text:
+            # Text is matched again on what the viewer may read: a victim's name, number or a
+            # fragment of them finds nothing for a team her identity is hidden from.
+            shown = [
+                lead
+                for lead in shown
+                if lead.get("originator") == team
+                or scope.redactor.matches(text, lead.get("summary"))
+            ]
+        return shown
 
     # ---------------------------------------------------------------------------- tasks
 
     async def task(
-        self, *, team: str, jit: str, task_id: str, purpose: str | None = None
+        self, *, team: str, jit: str, task_id: str, member: str | None = None
     ) -> dict[str, Any] | None:
         """A task with the leads, entities and operations it links that ``team`` may see."""
+        scope = await self._scope(team, jit, member)
         rows = await self._read(
             f"""
             MATCH (t:Task {{id: $task_id}}) WHERE t.jit = $jit AND {visible("t")}
@@ -514,12 +588,12 @@ class GraphViews:
         )
         if not rows:
             return None
-        task = present(team, ["Task"], rows[0]["task"])
+        task = present(scope, ["Task"], rows[0]["task"])
         links: list[dict[str, Any]] = []
         for item in rows[0]["links"]:
             checked(team, item["rel"], "relationship")
             links.append(
-                {"kind": kind_of(item["labels"]), **present(team, item["labels"], item["props"])}
+                {"kind": kind_of(item["labels"]), **present(scope, item["labels"], item["props"])}
             )
         task["links"] = sorted(links, key=lambda i: (str(i["kind"]), str(i["id"])))
         return task
@@ -533,12 +607,12 @@ class GraphViews:
         view: str | None = None,
         status: Sequence[str] | None = None,
         limit: int = 100,
-        purpose: str | None = None,
     ) -> list[dict[str, Any]]:
         """Tasks of a JIT that ``team`` may see, newest first: all, or ``view`` ``mine`` (assigned
         to ``member``), ``team`` (asked of the team), ``requested`` (asked by the team) or
         ``overdue`` (a missed deadline still unmet: not accepted in time and still requested, or
         not completed in time and still open)."""
+        scope = await self._scope(team, jit, member)
         rows = await self._read(
             f"""
             MATCH (t:Task) WHERE t.jit = $jit AND {visible("t")}
@@ -561,27 +635,28 @@ class GraphViews:
             open=["requested", "accepted", "in_progress", "blocked"],
             limit=limit,
         )
-        return [present(team, ["Task"], r["task"]) for r in rows]
+        return [present(scope, ["Task"], r["task"]) for r in rows]
 
     # ----------------------------------------------------------------------- suspects
 
     async def card(
-        self, *, team: str, jit: str, person_id: str, purpose: str | None = None
+        self, *, team: str, jit: str, person_id: str, member: str | None = None
     ) -> dict[str, Any] | None:
         """A person and the identifiers, leads, operations, tasks, hits, alerts one may see.
 
         Each section is reached over paths whose every node and relationship the team may see,
         so nothing is listed through a link the team is not told of.
         """
+        scope = await self._scope(team, jit, member)
         rows = await self._read(CARD, team=team, jit=jit, person_id=person_id)
         if not rows:
             return None
-        person = present(team, ["Person"], rows[0]["person"])
+        person = present(scope, ["Person"], rows[0]["person"])
         sections: dict[str, dict[str, dict[str, Any]]] = {name: {} for name, _ in CARD_SECTIONS}
         for row in rows:
             if row["section"] is None:
                 continue
-            via = Subgraph(team)
+            via = Subgraph(scope)
             via.add_path(row["nodes"], row["rels"])
             end = via.nodes[via.refs[row["nodes"][-1]["eid"]]]
             sections[row["section"]].setdefault(end["id"], end["data"])
@@ -597,9 +672,10 @@ class GraphViews:
         person_id: str,
         depth: int = 2,
         max_nodes: int = 300,
-        purpose: str | None = None,
+        member: str | None = None,
     ) -> dict[str, Any] | None:
         """The graph around a person to ``depth`` hops, over what ``team`` may see only."""
+        scope = await self._scope(team, jit, member)
         depth = max(1, min(depth, MAX_DEPTH))
         start = await self._read(
             f"MATCH (x:Person {{id: $person_id}}) WHERE x.jit = $jit AND {visible('x')} "
@@ -610,7 +686,7 @@ class GraphViews:
         )
         if not start:
             return None
-        graph = Subgraph(team)
+        graph = Subgraph(scope)
         root = graph.add_node(start[0]["node"])
         frontier = [start[0]["node"]["eid"]]
         truncated = False
@@ -652,9 +728,10 @@ class GraphViews:
         from_id: str,
         to_id: str,
         max_length: int = MAX_PATH,
-        purpose: str | None = None,
+        member: str | None = None,
     ) -> dict[str, Any] | None:
         """The shortest path between two persons through what ``team`` may see; None if none."""
+        scope = await self._scope(team, jit, member)
         hops = max(1, min(int(max_length), MAX_PATH))
         rows = await self._read(
             f"""
@@ -673,7 +750,7 @@ class GraphViews:
         )
         if not rows:
             return None
-        graph = Subgraph(team)
+        graph = Subgraph(scope)
         graph.add_path(rows[0]["nodes"], rows[0]["rels"])
         order = [graph.refs[n["eid"]] for n in rows[0]["nodes"]]
         return graph.shape(path=order, length=len(order) - 1)
@@ -690,11 +767,12 @@ class GraphViews:
         since: datetime | None = None,
         hit_id: str | None = None,
         limit: int = 100,
-        purpose: str | None = None,
+        member: str | None = None,
     ) -> list[dict[str, Any]]:
         """Hits of a JIT that ``team`` is a side of, newest first, each with both sides' desk
         contacts, what each side decided about its details, and the team's own records that
         matched (never the other side's)."""
+        scope = await self._scope(team, jit, member)
         rows = await self._read(
             f"""
             MATCH (h:DeconflictionHit) WHERE {IN_JIT.format(v="h")} AND {visible("h")}
@@ -724,14 +802,14 @@ class GraphViews:
             since=since,
             limit=limit,
         )
-        return [hit_for(team, row["hit"], row["details"], row["ours"]) for row in rows]
+        return [hit_for(scope, row["hit"], row["details"], row["ours"]) for row in rows]
 
     async def hit(
-        self, *, team: str, jit: str, hit_id: str, purpose: str | None = None
+        self, *, team: str, jit: str, hit_id: str, member: str | None = None
     ) -> dict[str, Any] | None:
         """One hit, if ``team`` is one of its two sides; None otherwise (nothing tells it apart
         from a hit that does not exist)."""
-        found = await self.hits(team=team, jit=jit, hit_id=hit_id, limit=1, purpose=purpose)
+        found = await self.hits(team=team, jit=jit, hit_id=hit_id, limit=1, member=member)
         return found[0] if found else None
 
     # -------------------------------------------------------------------------- alerts
@@ -745,7 +823,7 @@ class GraphViews:
         severity: Sequence[str] | None = None,
         since: datetime | None = None,
         limit: int = 100,
-        purpose: str | None = None,
+        member: str | None = None,
     ) -> list[dict[str, Any]]:
         """Alerts of a JIT that page ``team``'s desk, newest first, in the given states.
 
@@ -754,6 +832,7 @@ class GraphViews:
         while the team is a target or the coordinator team. An alert the team only raised, or
         that its desk rule filtered out, is not on its desk.
         """
+        scope = await self._scope(team, jit, member)
         rows = await self._read(
             f"""
             MATCH (a:Alert) WHERE a.jit = $jit AND {visible("a")} AND a.raised_at IS NOT NULL
@@ -788,13 +867,16 @@ class GraphViews:
         )
         return [
             alert_for(
-                team, row["alert"], row["route"], row["state"], row["links"], leads=row["leads"]
+                scope, row["alert"], row["route"], row["state"], row["links"], leads=row["leads"]
             )
             for row in rows
         ]
 
-    async def desk_escalations(self, *, team: str, jit: str) -> list[dict[str, Any]]:
+    async def desk_escalations(
+        self, *, team: str, jit: str, member: str | None = None
+    ) -> list[dict[str, Any]]:
         """The escalation times a coordinator set for the JIT (team ``*``) and its desks."""
+        scope = await self._scope(team, jit, member)
         rows = await self._read(
             f"""
             MATCH (n:DeskEscalation) WHERE n.jit = $jit AND {visible("n")}
@@ -804,12 +886,18 @@ class GraphViews:
             team=team,
             jit=jit,
         )
-        return [present(team, ["DeskEscalation"], row["setting"]) for row in rows]
+        return [present(scope, ["DeskEscalation"], row["setting"]) for row in rows]
 
     async def alert(
-        self, *, team: str, jit: str, alert_id: str, purpose: str | None = None
+        self,
+        *,
+        team: str,
+        jit: str,
+        alert_id: str,
+        member: str | None = None,
     ) -> dict[str, Any] | None:
         """One alert ``team`` may see: one that pages its desk, or one it raised."""
+        scope = await self._scope(team, jit, member)
         rows = await self._read(
             f"""
             MATCH (a:Alert {{id: $alert_id}})
@@ -840,7 +928,7 @@ class GraphViews:
             return None
         row = rows[0]
         return alert_for(
-            team,
+            scope,
             row["alert"],
             row["route"],
             row["state"],
@@ -861,10 +949,11 @@ class GraphViews:
         area: Area | None = None,
         include_cancelled: bool = False,
         limit: int = 500,
-        purpose: str | None = None,
+        member: str | None = None,
     ) -> list[dict[str, Any]]:
         """Operations ``team`` may see whose window meets [since, until] and whose place meets
         the area, each with the operation conflicts the team may see."""
+        scope = await self._scope(team, jit, member)
         rows = await self._read(
             f"""
             MATCH (o:Operation) WHERE o.jit = $jit AND {visible("o")}
@@ -889,10 +978,10 @@ class GraphViews:
         )
         found = []
         for row in rows:
-            operation = present(team, ["Operation"], row["operation"])
+            operation = present(scope, ["Operation"], row["operation"])
             operation["conflicts"] = sorted(
                 (
-                    present(team, c["labels"], c["props"])
+                    present(scope, c["labels"], c["props"])
                     for c in row["conflicts"]
                     if checked(team, c["rel"], "relationship")
                 ),
@@ -911,9 +1000,10 @@ class GraphViews:
         kinds: Sequence[str] | None = None,
         limit: int = 200,
         newest_first: bool = True,
-        purpose: str | None = None,
+        member: str | None = None,
     ) -> list[dict[str, Any]]:
         """What happened in the JIT that ``team`` may see, by event time."""
+        scope = await self._scope(team, jit, member)
         order = "DESC" if newest_first else "ASC"
         rows = await self._read(
             f"""
@@ -929,18 +1019,19 @@ class GraphViews:
             kinds=list(kinds) if kinds else None,
             limit=limit,
         )
-        return [present(team, ["Activity"], r["activity"]) for r in rows]
+        return [present(scope, ["Activity"], r["activity"]) for r in rows]
 
     # -------------------------------------------------------------------------- search
 
     async def search(
-        self, *, team: str, jit: str, text: str, limit: int = 25, purpose: str | None = None
+        self, *, team: str, jit: str, text: str, limit: int = 25, member: str | None = None
     ) -> list[dict[str, Any]]:
         """Persons, identifiers, organisations and places whose names or values match ``text``.
 
         A person whose identity ``team`` may not see is never a hit: a pseudonym found by a name
         would give the name away.
         """
+        scope = await self._scope(team, jit, member)
         hits: dict[str, dict[str, Any]] = {}
         lucene = lucene_query(text)
         if lucene:
@@ -957,7 +1048,7 @@ class GraphViews:
                 lucene=lucene,
                 limit=limit,
             )
-            self._add_hits(team, hits, rows)
+            self._add_hits(scope, hits, rows)
         values = identifier_candidates(text)
         if values:
             rows = await self._read(
@@ -970,17 +1061,20 @@ class GraphViews:
                 values=values,
                 limit=limit,
             )
-            self._add_hits(team, hits, rows)
+            self._add_hits(scope, hits, rows)
         ranked = sorted(hits.values(), key=lambda h: (-h["score"], h["id"]))
         return ranked[:limit]
 
     @staticmethod
-    def _add_hits(team: str, hits: dict[str, dict[str, Any]], rows: list[dict[str, Any]]) -> None:
+    def _add_hits(
+        scope: Scope, hits: dict[str, dict[str, Any]], rows: list[dict[str, Any]]
+    ) -> None:
+        team = scope.team
         for row in rows:
             item = row["node"]
             if "Person" in item["labels"] and not identity_visible(team, item["props"]):
                 raise ScopeViolationError("a search matched a person whose identity is hidden")
-            node = graph_node(team, item["labels"], item["props"])
+            node = graph_node(scope, item["labels"], item["props"])
             score = float(row["score"])
             if node["id"] not in hits or hits[node["id"]]["score"] < score:
                 hits[node["id"]] = {**node, "score": score}
@@ -988,10 +1082,11 @@ class GraphViews:
     # -------------------------------------------------------------------------- export
 
     async def visible_graph(
-        self, *, team: str, jit: str, purpose: str | None = None
+        self, *, team: str, jit: str, member: str | None = None
     ) -> dict[str, Any]:
         """Everything of the JIT ``team`` may see among persons, identifiers, organisations,
         places, leads and operations, with the relationships between them (for export)."""
+        scope = await self._scope(team, jit, member)
         kinds = ["Person", "Identifier", "Organisation", "Location", "Lead", "Operation"]
         nodes = await self._read(
             "CALL () {\n"
@@ -1014,9 +1109,11 @@ class GraphViews:
             jit=jit,
             kinds=kinds,
         )
-        graph = Subgraph(team)
+        graph = Subgraph(scope)
         for row in nodes:
-            graph.add_node(row["node"])
+            record = Record.of_props(row["node"]["props"])
+            if record is not None and may_export(scope.viewer, record):
+                graph.add_node(row["node"])
         for row in rels:
             if row["rel"]["start"] in graph.refs and row["rel"]["end"] in graph.refs:
                 graph.add_edge(row["rel"])

@@ -42,6 +42,7 @@ from events.codec import InvalidEvent, decode, encode, sealed_subject
 from events.envelope import Envelope
 from events.topics import DIRECTORY, feed_topic
 from services.kit.compacted import CompactedReader
+from services.kit.disclosure import regions_of
 from services.kit.kafka import Producer, dead_letter_record, dead_letter_topic, producer_config
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
@@ -52,9 +53,11 @@ from services.release.policy import (
     admit_command,
     decide,
     fed_topics,
+    links_of,
     parse_team_command_topic,
     view_for,
 )
+from services.release.shares import ShareBook
 
 log = get_logger()
 
@@ -251,6 +254,7 @@ def build(settings: Settings) -> faust.App:
     """The release worker: sharing policy → per-team feeds; national systems' commands relayed."""
     app = create_app("release", settings)
     directory = DirectoryView(settings)
+    shares = ShareBook(settings)
     feeds = FeedTopics(settings)
     relay = CommandRelay(settings)
     dead = DeadLetters(app, settings, "release")
@@ -265,11 +269,13 @@ def build(settings: Settings) -> faust.App:
 
         async def on_start(self) -> None:
             await directory.loaded()
+            await shares.loaded()
             relay.start()
 
         async def on_stop(self) -> None:
             relay.stop()
             directory.stop()
+            shares.stop()
 
     app.service(Background)
 
@@ -289,6 +295,7 @@ def build(settings: Settings) -> faust.App:
     async def _release(batch: list[faust.EventT[bytes]]) -> None:
         """Write one batch's feed records; the batch is acknowledged only after this returns."""
         await directory.loaded()
+        await shares.loaded()
         decoded: list[tuple[faust.EventT[bytes], Envelope]] = []
         for event in batch:
             envelope, error, _ = decode_or_explain(event.value)
@@ -297,6 +304,8 @@ def build(settings: Settings) -> faust.App:
                 await dead.refuse(event, error)
             else:
                 decoded.append((event, envelope))
+        await shares.remember(env for _, env in decoded)
+        known = await shares.knowing(set().union(*(links_of(env) for _, env in decoded)))
         snapshot = directory.snapshot
         if any(decide(env, snapshot).withheld for _, env in decoded):
             await asyncio.to_thread(directory.catch_up)
@@ -312,8 +321,9 @@ def build(settings: Settings) -> faust.App:
                     jit=envelope.jit,
                     teams=sorted(decision.withheld),
                 )
+            regions = regions_of(snapshot.jits.get(envelope.jit, envelope.audience))
             for team in sorted(decision.teams):
-                view = view_for(envelope, team)
+                view = view_for(envelope, team, regions, known)
                 if view is None:
                     continue
                 value = event.value if view is envelope and not sealed else encode(view, seal=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
@@ -18,8 +18,10 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from services.kit.identity import Principal
 from services.kit.settings import Settings, load_settings
-from services.kit.web import ApiError, Caller, refuse
+from services.kit.web import ApiError, Member, refuse
 from services.release.reader import Cursor, FeedReader, InvalidCursorError
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 router = APIRouter(tags=["feeds"])
 
@@ -51,7 +53,7 @@ def _cursor(text: str | None, field: str) -> Cursor | None:
 async def feed_page(
     team: str,
     request: Request,
-    principal: Caller,
+    principal: Member,
     cursor: Annotated[
         str | None,
         Query(description="The `cursor` of the previous page; absent: from the start."),
@@ -74,6 +76,11 @@ async def feed_page(
             "query.since: give the UTC offset",
             [{"field": "query.since", "message": "a time with its UTC offset, e.g. …Z"}],
         )
+    if since is not None and not EPOCH <= since <= datetime.now(UTC) + timedelta(days=1):
+        message = "a time between 1970-01-01T00:00:00Z and tomorrow"
+        raise ApiError(
+            422, f"query.since: {message}", [{"field": "query.since", "message": message}]
+        )
     page = await asyncio.to_thread(reader.page, after, limit=limit, since=since, wait=wait)
     next_cursor = page.cursor.encode()
     body: dict[str, Any] = {
@@ -91,7 +98,7 @@ async def feed_page(
 async def feed_stream(
     team: str,
     request: Request,
-    principal: Caller,
+    principal: Member,
     cursor: Annotated[str | None, Query(description="Where to start; absent: the start.")] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> EventSourceResponse:

@@ -15,11 +15,18 @@ Rules, in order:
    deconfliction record names as a party carry their own JIT (a cross-JIT hit pairs teams of two
    JITs); a team the record names without a JIT was paired by the deconfliction service itself.
    A JIT the directory does not know admits nobody but the originator.
-5. Victims are pseudonymous outside the originating team: a victim's name, Latin name, date of
+5. ...and the disclosure policy lets that team's national system have it
+   (:func:`services.kit.disclosure.may_feed`): TLP:RED, AMBER+STRICT and H2 records go to no
+   other team's feed.
+6. Victims are pseudonymous outside the originating team: a victim's name, Latin name, date of
    birth and nationality become the pseudonym the graph and the web UI show; identifiers owned
    by a victim are withheld (an identifier's entity id is derived from its value, so even the id
-   would let a phone number be guessed back); the victim's names and identifier values are
-   withheld from the lead's free-text summary.
+   would let a phone number be guessed back); the victim's names, birth date and identifiers are
+   replaced in the lead's free-text summary by the disclosure policy's redactor, in any written
+   form (a phone in national or international form, any spacing; names in any script).
+7. A task's or an alert's links to leads, tasks and operations name only those the team's feed
+   may carry (:func:`services.kit.disclosure.fed_links`); the others are dropped, as the API
+   drops them.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from events.alerts import AlertRaised, LinkKind
 from events.catalogue import CATALOGUE, Catalogue
 from events.deconfliction import (
     DeconflictionDetailsDeclined,
@@ -39,12 +47,12 @@ from events.deconfliction import (
 )
 from events.directory import JitRegistered
 from events.envelope import TEAM_PATTERN, Command, Envelope
-from events.handling import Tlp, victim_pseudonym
-from events.identifiers import Person, PersonRole, name_parts
+from events.handling import victim_pseudonym
+from events.identifiers import Person, PersonRole
 from events.leads import EntityObserved, LeadSubmitted, person_entity_id
+from events.tasking import TaskRequested
 from events.topics import AUDIT, DEAD_LETTER, DIRECTORY, OUTCOMES, TopicSpec
-
-WITHHELD = "[withheld]"
+from services.kit.disclosure import Record, Redactor, Victim, fed_links, may_feed, regions_of
 
 NOT_FED: frozenset[str] = frozenset({DIRECTORY.name, OUTCOMES.name, DEAD_LETTER.name, AUDIT.name})
 """Topics no feed carries: the directory (officers' records, webhooks), command outcomes, dead
@@ -128,12 +136,16 @@ class Decision:
 def decide(envelope: Envelope, directory: Directory) -> Decision:
     """Which teams' feeds carry ``envelope`` (rules 1-4 of the module docstring)."""
     originator = envelope.originator
-    if envelope.tlp is Tlp.RED:
-        return Decision(frozenset({originator}))
+    record = Record.of(
+        originator, envelope.releasable_to, tlp=envelope.tlp, handling=envelope.handling
+    )
     named = parties(envelope)
     teams = {originator}
     withheld: set[str] = set()
     for team in (envelope.audience | later_grants(envelope)) - {originator}:
+        granted = Record(originator, record.audience | {team}, record.marking)
+        if not may_feed(team, granted):
+            continue
         jit = named.get(team, envelope.jit)
         if jit is None or directory.is_member(team, jit):
             teams.add(team)
@@ -151,17 +163,7 @@ def pseudonymous(person: Person, entity_id: str) -> Person:
     return Person(name=alias, latin_name=alias, role=PersonRole.VICTIM)
 
 
-def _redact(text: str, terms: Iterable[str]) -> str:
-    words = sorted({t for t in terms if len(t) >= 3}, key=len, reverse=True)
-    if not words:
-        return text
-    pattern = re.compile(
-        r"(?<!\w)(" + "|".join(re.escape(w) for w in words) + r")(?!\w)", re.IGNORECASE
-    )
-    return pattern.sub(WITHHELD, text)
-
-
-def _lead_for_other_team(lead: LeadSubmitted) -> LeadSubmitted:
+def _lead_for_other_team(lead: LeadSubmitted, regions: tuple[str, ...]) -> LeadSubmitted:
     victims = {i for i, p in enumerate(lead.persons) if p.role is PersonRole.VICTIM}
     if not victims:
         return lead
@@ -169,20 +171,36 @@ def _lead_for_other_team(lead: LeadSubmitted) -> LeadSubmitted:
         pseudonymous(p, person_entity_id(lead.lead_id, i)) if i in victims else p
         for i, p in enumerate(lead.persons)
     )
-    hidden = [i for i in lead.identifiers if i.person in victims]
     identifiers = tuple(i for i in lead.identifiers if i.person not in victims)
-    terms: set[str] = {i.value for i in hidden}
-    for index in victims:
-        person = lead.persons[index]
-        latin = person.latin_name or person.name
-        terms |= {person.name, latin, *person.name.split(), *latin.split(), *name_parts(latin)}
+    redactor = Redactor(tuple(victims_of(lead)), regions)
     return lead.model_copy(
         update={
             "persons": persons,
             "identifiers": identifiers,
-            "summary": _redact(lead.summary, terms),
+            "summary": redactor.redact(lead.summary) or lead.summary,
         }
     )
+
+
+def victims_of(lead: LeadSubmitted) -> list[Victim]:
+    """The victims a lead records, with what identifies each, for the disclosure policy."""
+    found = []
+    for index, person in enumerate(lead.persons):
+        if person.role is not PersonRole.VICTIM:
+            continue
+        entity_id = person_entity_id(lead.lead_id, index)
+        found.append(
+            Victim(
+                entity_id=entity_id,
+                team="",
+                names=tuple(n for n in (person.name, person.latin_name) if n),
+                birth_date=person.date_of_birth,
+                identifiers=tuple(
+                    (i.kind.value, i.value) for i in lead.identifiers if i.person == index
+                ),
+            )
+        )
+    return found
 
 
 def _observation_for_other_team(seen: EntityObserved) -> EntityObserved | None:
@@ -193,16 +211,59 @@ def _observation_for_other_team(seen: EntityObserved) -> EntityObserved | None:
     return None
 
 
-def view_for(envelope: Envelope, team: str) -> Envelope | None:
-    """What ``team`` sees of an event it may see; None when nothing of it may be shown."""
+LINKABLE = frozenset({LinkKind.LEAD, LinkKind.TASK, LinkKind.OPERATION})
+"""Alert link kinds that point at a record with an audience of its own."""
+
+
+def links_of(envelope: Envelope) -> frozenset[str]:
+    """The ids of leads, tasks and operations an event links to (rule 7)."""
+    data = envelope.data
+    if isinstance(data, TaskRequested):
+        return frozenset(data.links.leads) | frozenset(data.links.operations)
+    if isinstance(data, AlertRaised):
+        return frozenset(link.id for link in data.links if link.kind in LINKABLE)
+    return frozenset()
+
+
+def _links_for(data: object, team: str, shares: Mapping[str, Record]) -> object:
+    if isinstance(data, TaskRequested):
+        links = data.links.model_copy(
+            update={
+                "leads": fed_links(team, data.links.leads, shares),
+                "operations": fed_links(team, data.links.operations, shares),
+            }
+        )
+        return data if links == data.links else data.model_copy(update={"links": links})
+    if isinstance(data, AlertRaised):
+        kept = fed_links(team, [link.id for link in data.links if link.kind in LINKABLE], shares)
+        alert_links = tuple(
+            link for link in data.links if link.kind not in LINKABLE or link.id in kept
+        )
+        return data if alert_links == data.links else data.model_copy(update={"links": alert_links})
+    return data
+
+
+def view_for(
+    envelope: Envelope,
+    team: str,
+    regions: tuple[str, ...] = (),
+    shares: Mapping[str, Record] = MappingProxyType({}),
+) -> Envelope | None:
+    """What ``team`` sees of an event it may see; None when nothing of it may be shown.
+
+    ``regions`` are the countries whose national phone formats free text may use (the JIT's);
+    ``shares`` the sharing of the records the event may link to (rule 7).
+    """
     if team == envelope.originator:
         return envelope
     data = envelope.data
     shown: object = data
     if isinstance(data, LeadSubmitted):
-        shown = _lead_for_other_team(data)
+        shown = _lead_for_other_team(data, regions or regions_of(envelope.audience))
     elif isinstance(data, EntityObserved):
         shown = _observation_for_other_team(data)
+    elif isinstance(data, TaskRequested | AlertRaised):
+        shown = _links_for(data, team, shares)
     if shown is None:
         return None
     if shown is data:
@@ -210,11 +271,16 @@ def view_for(envelope: Envelope, team: str) -> Envelope | None:
     return envelope.model_copy(update={"data": shown})
 
 
-def release(envelope: Envelope, directory: Directory) -> list[tuple[str, Envelope]]:
+def release(
+    envelope: Envelope,
+    directory: Directory,
+    shares: Mapping[str, Record] = MappingProxyType({}),
+) -> list[tuple[str, Envelope]]:
     """Each team whose feed carries the event, with its view of it, in team order."""
     out: list[tuple[str, Envelope]] = []
+    regions = regions_of(directory.jits.get(envelope.jit, envelope.audience))
     for team in sorted(decide(envelope, directory).teams):
-        view = view_for(envelope, team)
+        view = view_for(envelope, team, regions, shares)
         if view is not None:
             out.append((team, view))
     return out

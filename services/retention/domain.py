@@ -337,12 +337,12 @@ def _same_subject(record: SubjectRecord, subject_id: str, subject_kind: SubjectK
 
 
 def _authorise(record: SubjectRecord, actor: Actor) -> None:
+    if actor.team != record.owner_team and actor.team not in record.audience:
+        # A team the subject never went to is told what an unknown id is told: neither its
+        # owner nor that it exists.
+        raise Rejected(404, f"no {record.subject_kind} {record.subject_id}")
     if actor.team != record.owner_team:
-        raise Rejected(
-            403,
-            f"only the owning team {record.owner_team} may change the retention of "
-            f"{record.subject_kind} {record.subject_id}",
-        )
+        raise Rejected(403, "only the owning team may erase or extend")
     if not ERASING_ROLES & set(actor.roles):
         raise Rejected(
             403, "only a coordinator or a team lead of the owning team may erase or extend"

@@ -28,11 +28,10 @@ from events.retention import (
 from services.kit.web import (
     ApiError,
     Bus,
-    Caller,
+    JitMember,
     build_command,
     command_envelope,
     dispatch,
-    member_of,
 )
 from services.retention.policies import PolicyBook
 
@@ -93,9 +92,8 @@ def _book(request: Request) -> PolicyBook:
 
 
 @router.get("/jits/{jit}/retention/policies", summary="Your team's retention periods")
-async def policies(jit: JitId, request: Request, principal: Caller) -> dict[str, Any]:
+async def policies(jit: JitId, request: Request, principal: JitMember) -> dict[str, Any]:
     """Each category's period for your team's subjects, and where it comes from."""
-    member_of(request, principal, jit)
     current = await _book(request).current()
     periods = []
     for category in DataCategory:
@@ -121,12 +119,11 @@ async def set_policy(
     category: DataCategory,
     policy: PolicyIn,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
     """Set your team's (coordinator or team lead) or the JIT's (coordinator) period; 409 when it
     shortens a period without ``confirm_shorter``."""
-    member_of(request, principal, jit)
     if policy.team is None and not principal.has_role(Role.COORDINATOR.value):
         raise ApiError(403, "only a coordinator sets a JIT-wide retention period")
     if policy.team is not None and policy.team != principal.team:
@@ -187,12 +184,11 @@ async def erase(
     subject_id: SubjectId,
     body: EraseIn,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
     """Erase one of your team's leads, tasks or operations everywhere, for good (coordinator or
     team lead): 200, 403 not yours, 404 unknown, 409 already erased."""
-    member_of(request, principal, jit)
     command = build_command(
         EraseSubject,
         actor=principal.actor(),
@@ -210,12 +206,11 @@ async def extend(
     subject_id: SubjectId,
     body: ExtendIn,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
     """After a review, keep one of your team's subjects ``days`` longer (coordinator or team
     lead); the reason is audited as an alteration."""
-    member_of(request, principal, jit)
     command = build_command(
         ExtendRetention,
         actor=principal.actor(),

@@ -41,11 +41,11 @@ from services.kit.identity import Principal
 from services.kit.web import (
     ApiError,
     Bus,
-    Caller,
+    JitMember,
     build_command,
     command_envelope,
     dispatch,
-    member_of,
+    require_teams,
 )
 
 router = APIRouter(tags=["tasks"])
@@ -147,10 +147,9 @@ async def _send(
 
 @router.post("/jits/{jit}/tasks", status_code=201, summary="Request a task")
 async def request_task(
-    jit: JitId, task: TaskIn, request: Request, principal: Caller, bus: Bus
+    jit: JitId, task: TaskIn, request: Request, principal: JitMember, bus: Bus
 ) -> JSONResponse:
     """Ask another team (or your own) to do something; 201 with the task id, 422 naming a field."""
-    member_of(request, principal, jit)
     if task.respond_by and task.due_at and task.respond_by > task.due_at:
         raise ApiError(
             422,
@@ -162,6 +161,9 @@ async def request_task(
                 }
             ],
         )
+    require_teams(
+        request, jit, {"body.to_team": [task.to_team], "body.releasable_to": task.releasable_to}
+    )
     task_id = (
         task_id_for(principal.team, task.idempotency_key)
         if task.idempotency_key
@@ -204,11 +206,10 @@ async def accept_task(
     task_id: TaskId,
     body: AcceptIn,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
     """Take on a requested task (receiving team); 409 unless it is requested."""
-    member_of(request, principal, jit)
     command = build_command(
         AcceptTask, actor=principal.actor(), task_id=task_id, assignee=body.assignee
     )
@@ -221,11 +222,10 @@ async def decline_task(
     task_id: TaskId,
     body: ReasonIn,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
     """Refuse a requested task with the reason (receiving team)."""
-    member_of(request, principal, jit)
     command = build_command(
         DeclineTask, actor=principal.actor(), task_id=task_id, reason=body.reason
     )
@@ -234,10 +234,9 @@ async def decline_task(
 
 @router.post("/jits/{jit}/tasks/{task_id}/start", summary="Start work on a task")
 async def start_task(
-    jit: JitId, task_id: TaskId, request: Request, principal: Caller, bus: Bus
+    jit: JitId, task_id: TaskId, request: Request, principal: JitMember, bus: Bus
 ) -> JSONResponse:
     """Begin an accepted task (receiving team)."""
-    member_of(request, principal, jit)
     command = build_command(StartTask, actor=principal.actor(), task_id=task_id)
     return await _send(command, jit=jit, request=request, principal=principal, bus=bus)
 
@@ -248,21 +247,19 @@ async def block_task(
     task_id: TaskId,
     body: ReasonIn,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
     """Say what a task in progress waits for (receiving team)."""
-    member_of(request, principal, jit)
     command = build_command(BlockTask, actor=principal.actor(), task_id=task_id, reason=body.reason)
     return await _send(command, jit=jit, request=request, principal=principal, bus=bus)
 
 
 @router.post("/jits/{jit}/tasks/{task_id}/unblock", summary="Resume a blocked task")
 async def unblock_task(
-    jit: JitId, task_id: TaskId, request: Request, principal: Caller, bus: Bus
+    jit: JitId, task_id: TaskId, request: Request, principal: JitMember, bus: Bus
 ) -> JSONResponse:
     """Put a blocked task back in progress (receiving team)."""
-    member_of(request, principal, jit)
     command = build_command(UnblockTask, actor=principal.actor(), task_id=task_id)
     return await _send(command, jit=jit, request=request, principal=principal, bus=bus)
 
@@ -273,11 +270,10 @@ async def complete_task(
     task_id: TaskId,
     body: CompleteIn,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
     """Finish a task in progress with a summary of the result (receiving team)."""
-    member_of(request, principal, jit)
     command = build_command(
         CompleteTask,
         actor=principal.actor(),
@@ -293,11 +289,10 @@ async def cancel_task(
     task_id: TaskId,
     body: ReasonIn,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
     """Withdraw an open task with the reason (requesting team)."""
-    member_of(request, principal, jit)
     command = build_command(
         CancelTask, actor=principal.actor(), task_id=task_id, reason=body.reason
     )
@@ -314,11 +309,11 @@ async def comment_on_task(
     task_id: TaskId,
     body: CommentIn,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
-    """Add a remark to a task (requesting or receiving team); 201 with the event id."""
-    member_of(request, principal, jit)
+    """Add a remark to a task (requesting or receiving team); 201 with the event id. Comments
+    are read in the task's thread, ``GET /jits/{jit}/threads/task:{task_id}``."""
     command = build_command(CommentOnTask, actor=principal.actor(), task_id=task_id, text=body.text)
     return await _send(
         command, jit=jit, request=request, principal=principal, bus=bus, created=True
@@ -335,11 +330,10 @@ async def record_consent(
     task_id: TaskId,
     body: ConsentRecord,
     request: Request,
-    principal: Caller,
+    principal: JitMember,
     bus: Bus,
 ) -> JSONResponse:
     """Record consent given or withdrawn; withdrawal stops an open referral and tells every team."""
-    member_of(request, principal, jit)
     command = build_command(RecordConsent, actor=principal.actor(), task_id=task_id, consent=body)
     return await _send(
         command, jit=jit, request=request, principal=principal, bus=bus, created=True

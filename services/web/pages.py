@@ -232,6 +232,13 @@ def _session(request: Request, jit: str | None = None) -> tuple[Viewer, Gateway]
     return viewer, Gateway(request.app, viewer)
 
 
+def jit_teams(request: Request, jit: str, *, but: str | None = None) -> list[str]:
+    """The JIT's teams from the directory: what a form offers to share with, never free text."""
+    directory = getattr(request.app.state, "directory", None)
+    teams = directory.book.teams_of(jit) if directory is not None else frozenset()
+    return sorted(t for t in teams if t != but)
+
+
 async def _form(request: Request) -> dict[str, str]:
     """An urlencoded form body (the UI needs no multipart)."""
     raw = (await request.body()).decode("utf-8", errors="replace")
@@ -544,6 +551,7 @@ async def lead_form(jit: str, request: Request) -> Response:
         viewer,
         jit=jit,
         section="new-lead",
+        teams=jit_teams(request, jit, but=viewer.team),
         idempotency_key=f"ui-{uuid.uuid4()}",
         kinds=[k.value for k in IdentifierKind],
         roles=[r.value for r in PersonRole],
@@ -557,6 +565,11 @@ async def lead_detail(jit: str, lead_id: str, request: Request) -> Response:
         return session
     viewer, gateway = session
     lead = await gateway.get(f"/jits/{jit}/leads/{lead_id}", wait=READ_YOUR_WRITES_SECONDS)
+    body = lead.body if lead.ok and isinstance(lead.body, dict) else {}
+    teams = [body.get("originator") or viewer.team, *(body.get("shared_with") or [])]
+    collaboration = (
+        await _collaboration(viewer, gateway, jit, "lead", lead_id, teams) if lead.ok else {}
+    )
     return render(
         request,
         "lead.html",
@@ -566,6 +579,80 @@ async def lead_detail(jit: str, lead_id: str, request: Request) -> Response:
         lead=lead,
         lead_id=lead_id,
         status_code=404 if lead.status == 404 else 200,
+        **collaboration,
+    )
+
+
+async def _collaboration(
+    viewer: Viewer, gateway: Gateway, jit: str, kind: str, ref: str, audience: list[str]
+) -> dict[str, Any]:
+    """The thread and the evidence of a lead, task or operation, for its page's panels."""
+    thread_id = f"{kind}:{ref}"
+    thread, evidence = await asyncio.gather(
+        gateway.get(f"/jits/{jit}/threads/{thread_id}"),
+        gateway.get(f"/jits/{jit}/evidence", link_kind=kind, link_id=ref),
+    )
+    purpose = urlencode(viewer.purpose.params()) if viewer.purpose else ""
+    return {
+        "thread": thread,
+        "thread_id": thread_id,
+        "thread_stream": f"/jits/{jit}/threads/{thread_id}/stream?{purpose}",
+        "evidence": evidence,
+        "link_kind": kind,
+        "link_id": ref,
+        "audience": sorted(set(audience) - {viewer.team}),
+        "purpose_query": purpose,
+    }
+
+
+@router.get("/jits/{jit}/tasks/{task_id}")
+async def task_detail(jit: str, task_id: str, request: Request) -> Response:
+    """What the receiving team is asked to do: the task, its linked records, thread and evidence."""
+    session = _session(request, jit)
+    if isinstance(session, Response):
+        return session
+    viewer, gateway = session
+    task = await gateway.get(f"/jits/{jit}/tasks/{task_id}")
+    body = task.body if task.ok and isinstance(task.body, dict) else {}
+    teams = [t for t in (body.get("team") or body.get("from_team"), body.get("to_team")) if t]
+    collaboration = (
+        await _collaboration(viewer, gateway, jit, "task", task_id, teams) if task.ok else {}
+    )
+    return render(
+        request,
+        "task.html",
+        viewer,
+        jit=jit,
+        section="tasks",
+        task=task,
+        task_id=task_id,
+        status_code=404 if task.status == 404 else 200,
+        **collaboration,
+    )
+
+
+@router.get("/jits/{jit}/evidence/{evidence_id}")
+async def evidence_detail(jit: str, evidence_id: str, request: Request) -> Response:
+    """One evidence item: what it is, its marking and hashes, download, and its custody."""
+    session = _session(request, jit)
+    if isinstance(session, Response):
+        return session
+    viewer, gateway = session
+    item = await gateway.get(f"/jits/{jit}/evidence/{evidence_id}")
+    custody = await gateway.get(f"/jits/{jit}/evidence/{evidence_id}/custody") if item.ok else None
+    purpose = urlencode(viewer.purpose.params()) if viewer.purpose else ""
+    return render(
+        request,
+        "evidence.html",
+        viewer,
+        jit=jit,
+        section="leads",
+        item=item,
+        custody=custody,
+        evidence_id=evidence_id,
+        download=f"/jits/{jit}/evidence/{evidence_id}/content?{purpose}",
+        purpose_query=purpose,
+        status_code=404 if item.status == 404 else 200,
     )
 
 

@@ -66,7 +66,7 @@ class Platform:
             stderr=subprocess.STDOUT,
         )
 
-    def wait_ready(self, roles: Iterable[str], timeout: float = 120) -> None:
+    def wait_ready(self, roles: Iterable[str], timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
         for role in roles:
             while True:
@@ -126,6 +126,8 @@ def platform_env(
             "INTERLOCK_GATEWAY_PORT": str(free_port()),
             "INTERLOCK_JWT_KEY_FILE": str(run_dir / "jwt-signing.json"),
             "INTERLOCK_READY_DIR": str(run_dir / "ready"),
+            "INTERLOCK_EVIDENCE_DIR": str(run_dir / "evidence"),
+            "INTERLOCK_EVIDENCE_JIT_MAX_BYTES": '{"jit-evidence-small": 1000000}',
             "INTERLOCK_LOG_LEVEL": "info",
             "INTERLOCK_COMMAND_TIMEOUT_SECONDS": "10",
             "INTERLOCK_RETENTION_CHECK_SECONDS": "1",

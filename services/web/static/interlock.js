@@ -100,6 +100,10 @@
         setPath(body, input.name, pos);
         return;
       }
+      if (input.dataset.type === "each") {
+        body[input.name] = (body[input.name] || []).concat([value]);
+        return;
+      }
       setPath(body, input.name, convert(input, value));
     });
     return compact(body);
@@ -561,6 +565,118 @@
     window.addEventListener("beforeunload", function () { source.close(); });
   }
 
+  // ------------------------------------------------------------ evidence upload (resumable)
+  var UPLOAD_CHUNK = 8 * 1024 * 1024;
+
+  function uploadEvidence(form) {
+    var input = form.querySelector("input[type=file]");
+    var file = input && input.files[0];
+    var result = form.querySelector("[data-result]");
+    var bar = form.querySelector("[data-progress]");
+    var button = form.querySelector("[type=submit]");
+    if (!file) return;
+    function say(text, kind) {
+      if (result) { result.className = "result " + kind; result.textContent = text; }
+      announce(text, kind);
+    }
+    function value(name) { var el = form.elements[name]; return el ? el.value.trim() : ""; }
+    var body = {
+      filename: file.name, size: file.size, tlp: value("tlp") || "AMBER", handling: value("handling") || "H0",
+      releasable_to: value("releasable_to").split(",").map(function (t) { return t.trim(); }).filter(Boolean),
+    };
+    if (value("description")) body.description = value("description");
+    if (value("exhibit_ref")) body.exhibit_ref = value("exhibit_ref");
+    if (form.dataset.linkKind && form.dataset.linkId) { body.link_kind = form.dataset.linkKind; body.link_id = form.dataset.linkId; }
+    var query = form.dataset.upload.indexOf("?") >= 0 ? form.dataset.upload.slice(form.dataset.upload.indexOf("?")) : "";
+    if (button) button.disabled = true;
+    if (bar) { bar.hidden = false; bar.value = 0; }
+    function refused(response, data) {
+      throw new Error((data && data.error) || ("Refused (" + response.status + ")"));
+    }
+    function send(url, offset) {
+      return fetch(url + query, {
+        method: "PATCH", credentials: "same-origin",
+        headers: Object.assign({ "Upload-Offset": String(offset), "Content-Type": "application/offset+octet-stream" }, CSRF),
+        body: file.slice(offset, offset + UPLOAD_CHUNK),
+      }).then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (data) {
+          if (response.status === 201) return data;
+          if (!response.ok) refused(response, data);
+          var next = Number(response.headers.get("Upload-Offset"));
+          if (bar) bar.value = file.size ? Math.floor((100 * next) / file.size) : 100;
+          return send(url, next);
+        });
+      });
+    }
+    fetch(form.dataset.upload, {
+      method: "POST", credentials: "same-origin",
+      headers: Object.assign({ "Content-Type": "application/json", Accept: "application/json" }, CSRF),
+      body: JSON.stringify(body),
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok) refused(response, data);
+        return send(data.url, 0);
+      });
+    }).then(function (registered) {
+      if (bar) bar.value = 100;
+      say("Uploaded " + file.name + ".", "ok");
+      var jit = document.body.dataset.jit;
+      if (result && registered.evidence_id) {
+        var link = document.createElement("a");
+        link.href = "/ui/jits/" + jit + "/evidence/" + registered.evidence_id;
+        link.textContent = " Open the evidence";
+        result.appendChild(link);
+      }
+    }).catch(function (err) {
+      say(String(err.message || err), "error");
+    }).finally(function () {
+      if (button) button.disabled = false;
+    });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-upload]");
+    if (!form) return;
+    event.preventDefault();
+    uploadEvidence(form);
+  });
+
+  // ------------------------------------------------------------ threads: live messages
+  function showMessage(list, m) {
+    var item = list.querySelector('[data-message="' + m.message_id + '"]');
+    if (!item) {
+      item = document.createElement("li");
+      item.className = "message";
+      item.dataset.message = m.message_id;
+      list.appendChild(item);
+    }
+    item.textContent = "";
+    var banner = document.createElement("span");
+    banner.className = "banner-tlp";
+    banner.textContent = (m.marking && m.marking.banner) || "";
+    var who = document.createElement("span");
+    who.className = "muted";
+    who.textContent = " " + m.by + " (" + m.team + ") · " + String(m.at || "").slice(0, 16).replace("T", " ") + " UTC" + (m.edited ? " · edited" : "");
+    var text = document.createElement("p");
+    if (m.deleted) { text.className = "muted"; text.textContent = "Deleted by " + m.deleted.by + ": " + m.deleted.reason; }
+    else { text.className = "text"; text.textContent = m.text; }
+    item.appendChild(banner); item.appendChild(who); item.appendChild(text);
+  }
+
+  function startThread(panel) {
+    if (!panel.dataset.stream || !window.EventSource) return;
+    var list = panel.querySelector("[data-messages]");
+    var source = new EventSource(panel.dataset.stream, { withCredentials: true });
+    source.addEventListener("message", function (event) {
+      var m;
+      try { m = JSON.parse(event.data); } catch (e) { return; }
+      showMessage(list, m);
+      var none = panel.querySelector("[data-no-messages]");
+      if (none) none.hidden = true;
+    });
+    window.addEventListener("beforeunload", function () { source.close(); });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-command]").forEach(function (form) {
       form.querySelectorAll("[data-fresh-key]").forEach(function (input) { if (!input.value) freshKeys(form); });
@@ -568,6 +684,7 @@
     applyShowWhen(document);
     var desk = document.querySelector("[data-desk]");
     if (desk) startDesk(desk);
+    document.querySelectorAll("[data-thread]").forEach(startThread);
     if (document.getElementById("lead-form")) {
       addRow("person-row", true);
       addRow("identifier-row", true);

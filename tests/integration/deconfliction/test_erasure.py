@@ -20,7 +20,8 @@ import httpx
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
-from events.codec import InvalidEvent, decode, envelop
+from events import sealing
+from events.codec import ErasedEvent, InvalidEvent, decode, envelop
 from events.deconfliction import (
     DeconflictionHit,
     OperationConflictDetected,
@@ -31,7 +32,9 @@ from events.envelope import Envelope, new_id
 from events.retention import DataCategory, SubjectErased, SubjectKind
 from events.topics import DECONFLICTION_EVENTS, DECONFLICTION_INDEX
 from services.kit.kafka import Publisher
+from services.kit.keys import KafkaKeyRing
 from tests.support.api import Member
+from tests.support.kafka import key_ring
 from tests.support.platform import Platform
 
 from .support import CONFLICT, HIT, PERSON_REGISTERED, TOKEN_REGISTERED, Jit, lead
@@ -47,9 +50,9 @@ CENTRE = (44.4268, 26.1025)
 
 
 class _Told:
-    """The session's deconfliction events, read from the beginning. Records this process
-    cannot open (operations' own events are sealed) are passed over: hits, registrations and
-    conflicts travel in the clear, and they are all the tests read."""
+    """The session's deconfliction events, read from the beginning, opened with the deployment's
+    key ring (operations and their conflicts are sealed); records it cannot open are passed
+    over. ``raw`` keeps each record's bytes, to try them again after an erasure."""
 
     def __init__(self, platform: Platform) -> None:
         settings = platform.settings
@@ -65,6 +68,8 @@ class _Told:
         partitions = self._consumer.list_topics(topic, timeout=10).topics[topic].partitions
         self._consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
         self._seen: dict[str, Envelope] = {}
+        self._ring = key_ring(settings)
+        self.raw: dict[str, bytes] = {}
 
     def of(self, jit: str, type_: str) -> list[Envelope]:
         """The JIT's events of a type so far, each event id once, in log order."""
@@ -73,10 +78,11 @@ class _Told:
                 if msg.error():
                     continue
                 try:
-                    envelope = decode(msg.value())
+                    envelope = decode(msg.value(), ring=self._ring)
                 except InvalidEvent:
                     continue
                 self._seen.setdefault(envelope.id, envelope)
+                self.raw.setdefault(envelope.id, msg.value())
         return [e for e in self._seen.values() if e.jit == jit and e.type == type_]
 
     def wait(
@@ -286,6 +292,8 @@ def test_an_erased_operation_conflicts_with_nothing_and_cannot_be_planned_again(
     ro_op = planned.json()["operation_id"]
     [conflict] = told.wait(jit.id, CONFLICT)
     assert {s.operation_id for s in conflict.data.sides} == {nl_op, ro_op}
+    sealed = json.loads(told.raw[conflict.id])
+    assert sealed["datacontenttype"] == sealing.SEALED_CONTENT_TYPE, "the overlap is sealed"
 
     _erase(deconfliction, jit=jit.id, subject=nl_op, kind=SubjectKind.OPERATION, owner=jit.nl)
     _changelog(
@@ -310,3 +318,14 @@ def test_an_erased_operation_conflicts_with_nothing_and_cannot_be_planned_again(
 
     replayed = _plan(nl, jit, "erase-op-nl", 0, 400)
     assert replayed.status_code == 410, replayed.text
+
+    fresh = KafkaKeyRing(deconfliction.settings, name="it-fresh").start()
+    try:
+        with pytest.raises(ErasedEvent):
+            decode(told.raw[conflict.id], ring=fresh)
+        survivor = next(
+            e for e in conflicts if {s.operation_id for s in e.data.sides} == {de_north, ro_op}
+        )
+        assert decode(told.raw[survivor.id], ring=fresh).id == survivor.id
+    finally:
+        fresh.stop()

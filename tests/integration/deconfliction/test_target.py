@@ -55,7 +55,8 @@ def test_one_phone_in_two_teams_leads_is_one_hit_told_to_both_without_details(
 def test_a_release_is_seen_by_the_two_teams_only_and_a_third_team_may_not_decide(
     jit: Jit, events: EventLog
 ) -> None:
-    """A release is seen by the hit's two teams only; a third team's release or decline is 403."""
+    """A release is seen by the hit's two teams only; a third team's release or decline
+    answers as an unknown hit (404), naming nobody."""
     nl, ro, de = jit.member(jit.nl), jit.member(jit.ro), jit.member(jit.de)
     submit(nl, jit, lead("nl-2", identifiers=[{"kind": "phone", "value": NL_PHONE}]))
     ro_lead = submit(
@@ -67,8 +68,8 @@ def test_a_release_is_seen_by_the_two_teams_only_and_a_third_team_may_not_decide
 
     released = ro.post(f"/jits/{jit.id}/hits/{hit_id}/release", details)
     assert released.status_code == 201, released.text
-    assert de.post(f"/jits/{jit.id}/hits/{hit_id}/release", details).status_code == 403
-    assert de.post(f"/jits/{jit.id}/hits/{hit_id}/decline", {}).status_code == 403
+    assert de.post(f"/jits/{jit.id}/hits/{hit_id}/release", details).status_code == 404
+    assert de.post(f"/jits/{jit.id}/hits/{hit_id}/decline", {}).status_code == 404
     assert ro.post(f"/jits/{jit.id}/hits/{hit_id}/release", details).status_code == 409
 
     [release_env] = events.wait(jit.id, RELEASED)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from followthemoney import model
 
+from events.directory import JitRegistered, MemberRegistered, Role
 from events.handling import victim_pseudonym
+from services.admin import jit_record, member_record
+from services.kit.directory import DirectoryBook, StaticDirectory
 from services.kit.identity import Issuer, Verifier
 from services.kit.settings import Settings
 from services.kit.web import ApiError, problem
@@ -45,6 +49,29 @@ class Api:
         return await self.client.get(path, headers=headers)
 
 
+def directory_of(s: Scenario) -> DirectoryBook:
+    """The scenario's JIT and each team's member ``<team>-m``, as the directory holds them."""
+    jit = JitRegistered(
+        jit_id=s.jit,
+        name=s.jit,
+        legal_basis="agreement",
+        coordinator_team=s.teams[0],
+        member_teams=tuple(s.teams),
+        starts_on=date(2026, 1, 1),
+    )
+    members = [
+        MemberRegistered(
+            member_id=f"{team.lower()}-m",
+            team=team,
+            display_name=team,
+            roles=(Role.INVESTIGATOR,),
+            jits=(s.jit,),
+        )
+        for team in s.teams
+    ]
+    return DirectoryBook.of([jit_record(jit), *(member_record(m) for m in members)])
+
+
 @pytest.fixture
 async def api(
     driver: Any,
@@ -59,6 +86,7 @@ async def api(
     app = FastAPI()
     app.state.views = views
     app.state.verifier = Verifier(settings, issuer.jwks())
+    app.state.directory = StaticDirectory(directory_of(scenario))
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -73,7 +101,8 @@ async def api(
 async def test_every_endpoint_requires_a_token_and_the_jits_membership(
     api: Api, scenario: Scenario
 ) -> None:
-    """401 without a token, 403 for a team outside the JIT, on every read."""
+    """401 without a token, 403 for a team outside the JIT (whatever its token claims), on
+    every read."""
     s = scenario
     a = s.teams[0]
     ids = s.ids
@@ -91,7 +120,7 @@ async def test_every_endpoint_requires_a_token_and_the_jits_membership(
     for path in paths:
         anonymous = await api.client.get(path)
         assert anonymous.status_code == 401, path
-        outsider = await api.get(a, path, jits=("jit-elsewhere",))
+        outsider = await api.get("FR-OCRTEH", path, jits=(s.jit,))
         assert outsider.status_code == 403, path
         assert f"not a member of JIT {s.jit}" in outsider.json()["error"]
         member = await api.get(a, path, jits=(s.jit,))

@@ -9,6 +9,10 @@ Checks are exact where the model can say exactly (lead lists, the network to dep
 path lengths, timelines, operations) and at least "nothing invisible" everywhere else: every
 returned node and edge is visible, and no secret (a hidden name, an identifier value, a summary,
 a title, a released note) of anything the team may not see appears anywhere in any response.
+
+Summaries, task titles and alert summaries name victims of any lead of the JIT, recorded before
+or after the text was written: outside the victim's team the name never appears, and a search by
+it finds nothing.
 """
 
 from __future__ import annotations
@@ -77,6 +81,9 @@ class Model:
     )
     secrets: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     hidden_names: dict[str, str] = field(default_factory=dict)
+    written: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    """Names each team wrote in its own free text: its own words are never redacted for it
+    (that would tell it that another team holds the person as a victim)."""
 
     def node(self, key: str, audience: set[str], *secrets: str) -> None:
         self.nodes[key] |= audience
@@ -124,7 +131,11 @@ class Model:
         found = [
             s for key, items in self.secrets.items() if not self.sees(team, key) for s in items
         ]
-        found += [name for key, name in self.hidden_names.items() if not self.knows(team, key)]
+        found += [
+            name
+            for key, name in self.hidden_names.items()
+            if not self.knows(team, key) and team not in self.written[name]
+        ]
         return found
 
 
@@ -160,11 +171,24 @@ def worlds(draw: st.DrawFn) -> World:
     tokens: list[tuple[str, str]] = []
     leads: list[tuple[str, str, set[str]]] = []
 
-    for li in range(draw(st.integers(1, 4))):
-        origin, shared = draw(team), draw(share)
-        audience = {origin, *shared}
+    plans = []
+    for _ in range(draw(st.integers(1, 4))):
         roles = draw(st.lists(st.sampled_from(ROLES), max_size=3))
-        names = [secret("Zq").capitalize() for _ in roles]
+        plans.append((draw(team), draw(share), roles, [secret("Zq").capitalize() for _ in roles]))
+    victims = [n for _, _, roles, names in plans for n, r in zip(names, roles, strict=True)
+               if r is PersonRole.VICTIM]  # fmt: skip
+    named = st.sampled_from(victims) if victims else st.just("")
+
+    def naming(text: str, author: str) -> str:
+        """Free text that may name a victim of any lead of the JIT, recorded before or after."""
+        if not victims or not draw(st.booleans()):
+            return text
+        name = draw(named)
+        m.written[name].add(author)
+        return f"{text} met {name} there"
+
+    for li, (origin, shared, roles, names) in enumerate(plans):
+        audience = {origin, *shared}
         idents = draw(
             st.lists(
                 st.tuples(st.integers(0, 2), st.one_of(st.none(), st.integers(0, 2))),
@@ -188,7 +212,7 @@ def worlds(draw: st.DrawFn) -> World:
             lead_id=lead_id,
             persons=[Person(name=n, role=r) for n, r in zip(names, roles, strict=True)],
             identifiers=identifiers,
-            summary=summary,
+            summary=naming(summary, origin),
         )
         lead = f"Lead:{lead_id}"
         m.node(lead, audience, summary)
@@ -237,7 +261,7 @@ def worlds(draw: st.DrawFn) -> World:
             entities=tuple(k.split(":", 1)[1] for k in targets),
             operations=tuple(ops),
             shared_with=shared,
-            title=title,
+            title=naming(title, by),
         )
         audience = {by, to, *shared}
         key = f"Task:{task}"
@@ -325,7 +349,7 @@ def worlds(draw: st.DrawFn) -> World:
         s.emit(
             AlertRaised(
                 alert_id=alert, jit=s.jit, severity=Severity.P2, category=Category.OTHER,
-                target_teams=tuple(targets), summary=summary,
+                target_teams=tuple(targets), summary=naming(summary, raiser),
                 links=tuple(AlertLink(kind=LinkKind(k), id=ref.split(":", 1)[1])
                             for k, ref in chosen),
                 raised_by="m", raising_team=raiser, raised_at=s.now, coordinator_team=raiser,
@@ -364,12 +388,22 @@ class Reader:
     def __init__(self, views: GraphViews, world: World, team: str) -> None:
         self.views, self.world, self.team = views, world, team
         self.responses: list[Any] = []
+        self.reads: list[str] = []
 
     async def __call__(self, name: str, **kw: Any) -> Any:
         found = await getattr(self.views, name)(team=self.team, jit=self.world.scenario.jit, **kw)
         COUNTS[name] += 1
         self.responses.append(found)
+        self.reads.append(f"{name}({kw})")
         return found
+
+    def where(self, secret: str) -> list[str]:
+        """The reads whose answer holds ``secret``, with the answer."""
+        return [
+            f"{read} -> {text[:600]}"
+            for read, response in zip(self.reads, self.responses, strict=True)
+            if secret.lower() in (text := json.dumps(response, default=str)).lower()
+        ]
 
 
 async def check_team(views: GraphViews, world: World, team: str, draw: Any) -> None:
@@ -434,6 +468,12 @@ async def check_team(views: GraphViews, world: World, team: str, draw: Any) -> N
         refs = {f"{h['kind']}:{h['ref']}" for h in hits}
         for ref in refs:
             assert m.knows(team, ref), f"search for {text!r} returned {ref}"
+        if (
+            not m.knows(team, key)
+            and text in m.hidden_names.values()
+            and team not in m.written[text]
+        ):
+            assert not refs, f"a search by a victim's name {text!r} found {refs} for {team}"
         assert (key in refs) == m.knows(team, key), f"search for {text!r}"
 
     timeline = await read("timeline", limit=1000)
@@ -455,7 +495,7 @@ async def check_team(views: GraphViews, world: World, team: str, draw: Any) -> N
 
     text = json.dumps(read.responses, ensure_ascii=False, default=str).lower()
     for forbidden in m.forbidden(team):
-        assert forbidden.lower() not in text, f"{team} read {forbidden!r}"
+        assert forbidden.lower() not in text, f"{team} read {forbidden!r}: {read.where(forbidden)}"
     assert '"audience"' not in text
     assert "identity_audience" not in text
 

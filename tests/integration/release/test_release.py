@@ -69,18 +69,24 @@ def test_an_event_shared_with_two_teams_is_once_in_each_feed_and_an_unshared_one
 def test_a_team_named_but_outside_the_jit_gets_nothing(
     platform: Platform, issuer: Any, feeds: Feeds
 ) -> None:
-    """Releasability to a team that is not a member of the JIT does not reach its feed."""
+    """The API refuses releasability to a team that is not a member of the JIT (422 naming the
+    JIT's teams); an event that names one anyway (written to the log by another way) does not
+    reach that team's feed."""
     a, b, outsider = new_team("NL"), new_team("RO"), new_team("FR")
     jit = feeds.register_jit(a, b)
     anna = Member(platform.base_url, issuer, member="anna", team=a, jits=(jit,))
-    created = anna.post(
+    refused = anna.post(
         f"/jits/{jit}/leads", lead_body(f"out-{uuid.uuid4()}", releasable_to=[b, outsider])
     )
-    assert created.status_code == 201, created.text
-    lead_id = created.json()["lead_id"]
-    feeds.wait_for(b, lambda ev: len(_lead_events(ev, lead_id)) >= 4)
+    assert refused.status_code == 422, refused.text
+    assert outsider in refused.text and b in refused.text
+
+    event = triaged(a, releasable_to=frozenset({b, outsider}), jit=jit)
+    lead_id = event.subject
+    feeds.publish([event])
+    feeds.wait_for(b, lambda ev: any(e["subject"] == lead_id for e in ev))
     time.sleep(1.0)
-    assert _lead_events(feeds.read(outsider), lead_id) == []
+    assert [e for e in feeds.read(outsider) if e["subject"] == lead_id] == []
 
 
 def test_a_victim_is_pseudonymous_in_every_feed_but_her_teams(
@@ -193,3 +199,40 @@ def test_the_feed_keeps_the_order_of_an_aggregate(feeds: Feeds) -> None:
     feeds.publish(events)
     got = feeds.wait_for(team, lambda ev: len(of_subject(first.subject)(ev)) >= 20)
     assert [e["id"] for e in of_subject(first.subject)(got)] == [e.id for e in events]
+
+
+def test_a_tasks_feed_record_links_only_the_leads_released_to_its_team(
+    platform: Platform, issuer: Any, feeds: Feeds
+) -> None:
+    """A task from A to B links a lead released to B and one A kept: B's feed record of the
+    task names only the first, A's names both (rule 7 of the release policy)."""
+    a, b = new_team("NL"), new_team("RO")
+    jit = feeds.register_jit(a, b)
+    anna = Member(platform.base_url, issuer, member="anna", team=a, jits=(jit,))
+    shared = anna.post(f"/jits/{jit}/leads", lead_body(f"shared-{uuid.uuid4()}", releasable_to=[b]))
+    kept = anna.post(f"/jits/{jit}/leads", lead_body(f"kept-{uuid.uuid4()}"))
+    assert shared.status_code == 201 and kept.status_code == 201, (shared.text, kept.text)
+    shared_id, kept_id = shared.json()["lead_id"], kept.json()["lead_id"]
+    task = anna.post(
+        f"/jits/{jit}/tasks",
+        {
+            "to_team": b,
+            "title": "Check the flat",
+            "description": "Who lives there?",
+            "details": {"kind": "investigative_action"},
+            "links": {"leads": [shared_id, kept_id]},
+        },
+    )
+    assert task.status_code in (201, 202), task.text
+    task_id = task.json()["task_id"]
+
+    def requested(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            e for e in events if e["type"] == "interlock.task.requested" and e["subject"] == task_id
+        ]
+
+    [theirs] = requested(feeds.wait_for(b, requested))
+    [ours] = requested(feeds.wait_for(a, requested))
+    assert theirs["data"]["links"]["leads"] == [shared_id]
+    assert kept_id not in json.dumps(theirs)
+    assert sorted(ours["data"]["links"]["leads"]) == sorted([shared_id, kept_id])

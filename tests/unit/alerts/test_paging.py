@@ -23,6 +23,7 @@ from events.handling import Handling, HandlingCode, Tlp
 from services.alerts.mail import MailPager, SmtpSender
 from services.alerts.paging import MailPolicy, compose, mailed_desk
 from services.alerts.settings import AlertsSettings
+from services.kit.disclosure import Victim, VictimBook
 
 T0 = datetime(2026, 3, 2, 14, 5, tzinfo=UTC)
 JIT = "jit-ember"
@@ -88,11 +89,44 @@ def test_a_p1_is_mailed_at_once_others_after_the_delay() -> None:
     }
 
 
-def _compose(raised: Envelope) -> EmailMessage:
+class _Books:
+    """The JIT's victims as services.kit.victims gives them: one RO-DIICOT recorded."""
+
+    def __init__(self, *victims: Victim) -> None:
+        self.victims = victims
+
+    def book(self, jit: str, teams: tuple[str, ...] | list[str] = ()) -> VictimBook:
+        return VictimBook(self.victims)
+
+
+NO_VICTIMS = _Books()
+
+
+def _compose(raised: Envelope, victims: _Books | None = NO_VICTIMS) -> EmailMessage:
     return compose(
         page=_routed(), raised=raised, team="NL-KLPD", addresses=("duty@politie.test",),
         sender="desk@interlock.test", desk_url="https://interlock.test/ui/jits/jit-ember/desk",
+        victims=victims,
     )  # fmt: skip
+
+
+def test_a_victim_another_team_recorded_is_redacted_from_the_mail() -> None:
+    """A victim RO-DIICOT recorded, named in the summary, reaches NL-KLPD's mailbox only as its
+    pseudonym (the disclosure policy's redactor), in the subject and in the body."""
+    victim = Victim(entity_id="p-1", team="RO-DIICOT", names=("Maria Popescu",))
+    raised = _raised()
+    data = raised.data.model_copy(update={"summary": "Maria Popescu moved to Venlo at 06:00"})
+    message = _compose(raised.model_copy(update={"data": data}), _Books(victim))
+    text = message["Subject"] + message.get_content()
+    assert "Popescu" not in text and "Maria" not in text
+    assert "moved to Venlo at 06:00" in message["Subject"]
+
+
+def test_without_the_jits_victims_the_mail_withholds_another_teams_words() -> None:
+    """When the pager has no victims to redact with, another team's summary does not leave."""
+    message = _compose(_raised(), victims=None)
+    assert "Venlo" not in message["Subject"] + message.get_content()
+    assert message["Subject"] == "[Interlock] An alert waits on the NL-KLPD desk"
 
 
 def test_the_mail_carries_the_alert_with_its_marking_where_the_policy_allows() -> None:

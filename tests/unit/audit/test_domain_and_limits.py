@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -12,10 +12,13 @@ from fastapi.testclient import TestClient
 
 from events.audit import AuditKind
 from events.codec import envelop
+from events.directory import JitRegistered, MemberRegistered, Role
 from events.leads import LeadTriaged
+from services.admin import jit_record, member_record
 from services.audit import domain
 from services.audit.http import consultation, security_kind
 from services.audit.limits import BodyLimit, RateLimit
+from services.kit.directory import DirectoryBook, StaticDirectory
 from services.kit.identity import Principal
 from services.kit.web import ApiError, problem
 
@@ -89,6 +92,31 @@ def _app() -> FastAPI:
     from services.kit.web import current_principal
 
     app.dependency_overrides[current_principal] = principal
+    app.state.directory = StaticDirectory(
+        DirectoryBook.of(
+            [
+                jit_record(
+                    JitRegistered(
+                        jit_id="j",
+                        name="j",
+                        legal_basis="agreement",
+                        coordinator_team="NL-KLPD",
+                        member_teams=("NL-KLPD",),
+                        starts_on=date(2026, 1, 1),
+                    )
+                ),
+                member_record(
+                    MemberRegistered(
+                        member_id="anna",
+                        team="NL-KLPD",
+                        display_name="Anna",
+                        roles=(Role.INVESTIGATOR,),
+                        jits=("j",),
+                    )
+                ),
+            ]
+        )
+    )
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:

@@ -106,11 +106,11 @@ def test_release_is_told_to_the_two_teams_only() -> None:
 
 
 def test_a_third_team_may_not_release() -> None:
-    """A team that is not one of the hit's two teams is refused with 403."""
+    """A team that is not one of the hit's two teams gets the 404 of an unknown hit."""
     state = _state()
     with pytest.raises(Rejected) as refused:
         decide_hit(state, _release(BG, state.hit_id), now=T0)
-    assert refused.value.status == 403
+    assert refused.value.status == 404
 
 
 def test_releasing_twice_is_a_conflict() -> None:

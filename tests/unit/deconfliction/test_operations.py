@@ -288,13 +288,13 @@ def test_conflict_is_resolved_when_both_teams_resolve() -> None:
 
 
 def test_resolving_is_for_the_two_teams_once_each() -> None:
-    """A third team is refused (403); a team resolving twice is refused (409)."""
+    """A third team gets the 404 of an unknown conflict; a team resolving twice gets 409."""
     jit = Jit()
     jit.plan(NL, "op-nl", place())
     [conflict] = _conflicts(jit.plan(RO, "op-ro", place()))
     with pytest.raises(Rejected) as refused:
         jit.run(ResolveOperationConflict(actor=actor(BG), conflict_id=conflict.conflict_id))
-    assert refused.value.status == 403
+    assert refused.value.status == 404
     jit.run(ResolveOperationConflict(actor=actor(NL), conflict_id=conflict.conflict_id))
     with pytest.raises(Rejected) as refused:
         jit.run(ResolveOperationConflict(actor=actor(NL), conflict_id=conflict.conflict_id))
@@ -302,12 +302,12 @@ def test_resolving_is_for_the_two_teams_once_each() -> None:
 
 
 def test_only_the_planning_team_moves_or_cancels() -> None:
-    """Another team moving or cancelling an operation is refused with 403; unknown is 404."""
+    """Another team moving or cancelling an operation gets exactly what an unknown id gets."""
     jit = Jit()
     jit.plan(NL, "op-nl", place())
     with pytest.raises(Rejected) as refused:
         jit.run(CancelOperation(actor=actor(RO), operation_id="op-nl", reason="x"))
-    assert refused.value.status == 403
+    assert (refused.value.status, refused.value.reason) == (404, "no operation op-nl")
     with pytest.raises(Rejected) as refused:
         jit.run(CancelOperation(actor=actor(RO), operation_id="op-none", reason="x"))
     assert refused.value.status == 404

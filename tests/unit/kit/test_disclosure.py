@@ -189,3 +189,19 @@ def test_no_rule_ever_widens_the_audience(
         assert may_see(Viewer(viewer_team, "m1"), record)
     if viewer_team == originator and not national:
         assert seen
+
+
+def test_a_search_never_matches_inside_a_victims_marker() -> None:
+    """The marker's hex digits are not content: ``+3166`` does not find ``[victim V-DC316664]``
+    (a phone prefix once found a redacted text through its victim's pseudonym)."""
+    victim = Victim(
+        entity_id="v-Natalia-Georgieva-60961249",
+        team=NL,
+        names=("Natalia Georgieva",),
+        identifiers=(("phone", "+31660961249"),),
+    )
+    redactor = VictimBook((victim,), ("NL", "RO")).redactor(RO)
+    text = "+31660961249 she said."
+    assert "3166" in (redactor.redact(text) or "")
+    assert not redactor.matches("+3166", text)
+    assert redactor.matches("she said", text)

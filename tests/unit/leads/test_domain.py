@@ -202,11 +202,12 @@ def test_every_other_transition_is_a_conflict_naming_the_status(
 
 
 def test_another_team_may_not_triage() -> None:
-    """Only the originating team moves its lead, even if the lead was shared: 403."""
+    """Only the originating team moves its lead; another team gets the 404 of an unknown lead,
+    which names neither the owner nor whether the lead exists."""
     state = lead_in(LeadStatus.NEW)
     with pytest.raises(Rejected) as refused:
         decide(state, command("triage", state.lead_id, RO), now=NOW)
-    assert refused.value.status == 403
+    assert (refused.value.status, refused.value.reason) == (404, f"no lead {state.lead_id}")
 
 
 def test_a_role_without_triage_rights_may_not_triage() -> None:

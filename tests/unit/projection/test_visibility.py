@@ -96,7 +96,8 @@ def test_scoping_lists_and_bookkeeping_never_leave_the_views(team: str) -> None:
         "desk_version": 1,
     }
     for kind in FIELDS:
-        props = {"id": "x", **dict.fromkeys(FIELDS[kind], "v"), **secret}
+        props = {"id": "x", **dict.fromkeys(FIELDS[kind], "v"), "tlp": "AMBER", **secret}
+        props.pop("handling", None)
         shown = present(team, [kind], props)
         assert not set(shown) & {"audience", "identity_audience", "version", "last_event_id"}
         assert "ZZ-OTHER" not in json.dumps(shown)

@@ -7,12 +7,14 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
+from events.alerts import AlertLink, AlertRaised, Category, LinkKind, Severity
 from events.codec import encode
 from events.deconfliction import DeconflictionDetailsDeclined
 from events.directory import JitRegistered
-from events.handling import Tlp, victim_pseudonym
+from events.handling import HandlingCode, Tlp, victim_pseudonym
 from events.identifiers import PersonRole
 from events.leads import EntityObserved, LeadSubmitted, LeadTriaged
+from events.tasking import InvestigativeAction, TaskLinks, TaskPriority, TaskRequested
 from events.topics import (
     ALERT_EVENTS,
     DECONFLICTION_EVENTS,
@@ -23,14 +25,17 @@ from events.topics import (
     TASK_EVENTS,
 )
 from services.admin import jit_record
+from services.kit.disclosure import Record
 from services.release.policy import (
     Directory,
     decide,
     fed_topics,
+    links_of,
     person_entity_id,
     release,
     view_for,
 )
+from services.release.shares import from_json, share_of, to_json
 from tests.unit.release.builders import (
     BG,
     FR,
@@ -165,11 +170,13 @@ def test_another_team_gets_no_identifier_of_a_victim() -> None:
 
 
 def test_the_summary_loses_the_victims_names_and_numbers() -> None:
-    """Free text is redacted of the victim's names and identifier values."""
+    """Free text is redacted of the victim's names and identifier values: each becomes her
+    pseudonym marker, the one the graph shows."""
     view = view_for(envelope(lead(), releasable_to={RO}), RO)
     assert view is not None
     assert isinstance(view.data, LeadSubmitted)
-    expected = "[withheld] (born 2001) was made to work; she called from [withheld]."
+    marker = view.data.persons[0].name.replace("Victim ", "[victim V-") + "]"
+    expected = f"{marker} (born 2001) was made to work; she called from {marker}."
     assert view.data.summary == expected
     text = encode(view).decode()
     assert "Mariana" not in text
@@ -248,3 +255,85 @@ def test_no_victim_name_reaches_another_teams_feed(first: str, last: str) -> Non
     words = {w.lower() for text in shown for w in re.findall(r"\w+", text)}
     assert first not in words
     assert last not in words
+
+
+def test_amber_strict_and_h2_reach_no_other_teams_feed() -> None:
+    """AMBER+STRICT and H2 stay with the receiving team's members: its national system is a
+    further dissemination (the disclosure policy's may_feed)."""
+    strict = envelope(TRIAGED, releasable_to={RO}, tlp=Tlp.AMBER_STRICT)
+    assert decide(strict, JITS).teams == {NL}
+    h2 = envelope(TRIAGED, releasable_to={RO}).model_copy(update={"handling": HandlingCode.H2})
+    assert decide(h2, JITS).teams == {NL}
+    h1 = envelope(TRIAGED, releasable_to={RO}).model_copy(update={"handling": HandlingCode.H1})
+    assert decide(h1, JITS).teams == {NL, RO}
+
+
+def test_a_victims_phone_is_withheld_in_any_written_form() -> None:
+    """A phone written with spaces, in national form or with 00 never reaches the feed."""
+    national = "0" + VICTIM_PHONE.removeprefix("+40")
+    spaced = " ".join(re.findall(r".{1,3}", VICTIM_PHONE))
+    summary = f"She uses {spaced}, {national} and 00{VICTIM_PHONE[1:]}."
+    view = view_for(envelope(lead(summary=summary), releasable_to={RO}), RO, ("NL", "RO"))
+    assert view is not None and isinstance(view.data, LeadSubmitted)
+    digits = VICTIM_PHONE[-6:]
+    assert digits not in re.sub(r"\D", "", view.data.summary), view.data.summary
+
+
+def _task_linking(*leads: str) -> TaskRequested:
+    return TaskRequested(
+        task_id="task-1", at=T0, by="anna", team=NL, jit=JIT, to_team=RO,
+        title="Check the flat", description="Check who lives there",
+        priority=TaskPriority.NORMAL, links=TaskLinks(leads=leads, operations=("op-unknown",)),
+        details=InvestigativeAction(),
+    )  # fmt: skip
+
+
+def _alert_linking(*leads: str) -> AlertRaised:
+    return AlertRaised(
+        alert_id="alert-1", jit=JIT, severity=Severity.P2, category=Category.SUSPECT_MOVEMENT,
+        target_teams=(RO,), summary="Suspect car seen at the border",
+        links=(*(AlertLink(kind=LinkKind.LEAD, id=lead) for lead in leads),
+               AlertLink(kind=LinkKind.HIT, id="hit-1")),
+        raised_by="anna", raising_team=NL, raised_at=T0, coordinator_team=NL,
+    )  # fmt: skip
+
+
+SHARES = {
+    "lead-shared": Record.of(NL, {RO}),
+    "lead-own": Record.of(NL, ()),
+    "lead-red": Record.of(NL, {RO}, tlp=Tlp.RED, readers={"ioana"}),
+}
+
+
+def test_a_tasks_links_name_only_the_leads_the_receiving_feed_may_carry() -> None:
+    """Rule 7: a lead never released to RO, a RED lead and an unknown id leave RO's feed record;
+    the requesting team's own feed keeps every link."""
+    task = envelope(_task_linking("lead-shared", "lead-own", "lead-red", "lead-unknown"),
+                    releasable_to={RO}, subject="task-1")  # fmt: skip
+    views = dict(release(task, JITS, SHARES))
+    assert views[RO].data.links.leads == ("lead-shared",)
+    assert views[RO].data.links.operations == ()
+    assert views[NL].data.links.leads == ("lead-shared", "lead-own", "lead-red", "lead-unknown")
+    assert links_of(task) == {"lead-shared", "lead-own", "lead-red", "lead-unknown", "op-unknown"}
+
+
+def test_an_alerts_links_to_records_the_feed_may_not_carry_are_dropped() -> None:
+    """Rule 7 for alerts: lead links are filtered, links to hits (an id both sides hold) stay."""
+    alert = envelope(_alert_linking("lead-shared", "lead-own"), releasable_to={RO},
+                     subject="alert-1")  # fmt: skip
+    [(_, ro)] = [(t, v) for t, v in release(alert, JITS, SHARES) if t == RO]
+    assert [(link.kind, link.id) for link in ro.data.links] == [
+        (LinkKind.LEAD, "lead-shared"),
+        (LinkKind.HIT, "hit-1"),
+    ]
+
+
+def test_the_share_book_remembers_each_records_sharing() -> None:
+    """A lead event leaves its sharing (audience, markings, readers) as the book stores it."""
+    submitted = envelope(lead(), releasable_to={RO}, tlp=Tlp.RED, subject="lead-1")
+    found = share_of(submitted)
+    assert found is not None
+    subject, record = found
+    assert subject == "lead-1" and record.audience == {NL, RO}
+    assert from_json(to_json(record)) == record
+    assert share_of(envelope(details_released(), originator=RO)) is None

@@ -94,22 +94,25 @@ def test_a_subject_of_another_kind_or_jit_is_not_found(name: str) -> None:
     ],
 )
 def test_only_the_owners_coordinator_or_team_lead_may_act(name: str, by: Actor) -> None:
-    """403 for another team, whatever its role, and for the owner's other roles."""
+    """Another team, whatever its role, gets the 404 of an unknown subject (it learns nothing of
+    the owner or that the subject exists); the owner's other roles get 403."""
     with pytest.raises(Rejected) as refused:
         decide(subject(), COMMANDS[name](by=by), Policies(), now=NOW)
-    assert refused.value.status == 403
+    assert refused.value.status == (404 if by.team == OTHER else 403)
+    if by.team == OTHER:
+        assert OWNER not in refused.value.reason
 
 
 @pytest.mark.parametrize("name", COMMANDS)
 def test_an_erased_subject_cannot_be_erased_or_extended_again(name: str) -> None:
-    """409 once erased, for the owner; another team still gets 403, learning nothing."""
+    """409 once erased, for the owner; another team still gets 404, learning nothing."""
     record, _ = apply(subject(), erase())
     with pytest.raises(Rejected) as refused:
         decide(record, COMMANDS[name](), Policies(), now=NOW)
     assert refused.value.status == 409
     with pytest.raises(Rejected) as refused:
         decide(record, COMMANDS[name](by=actor(OTHER, "team_lead")), Policies(), now=NOW)
-    assert refused.value.status == 403
+    assert refused.value.status == 404
 
 
 def test_a_command_for_another_subject_than_the_record_is_a_wiring_error() -> None:
@@ -156,3 +159,16 @@ def test_an_erasure_is_told_to_every_team_it_went_to_a_reminder_to_its_owner() -
     assert erased.releasable_to == frozenset({OWNER, OTHER})
     (reminder,) = due(shared, Policies(), now=NOW + days(1095 - 29))
     assert isinstance(reminder, Addressed) and reminder.releasable_to == frozenset({OWNER})
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_a_team_the_subject_went_to_is_refused_without_naming_the_owner(name: str) -> None:
+    """A team in the subject's audience already knows it exists: 403, naming no team."""
+    record = observe(
+        None, subject_id=LEAD, subject_kind=SubjectKind.LEAD, jit=JIT, owner_team=OWNER,
+        categories=(DataCategory.LEADS,), at=NOW, audience=(OWNER, OTHER),
+    )  # fmt: skip
+    with pytest.raises(Rejected) as refused:
+        decide(record, COMMANDS[name](by=actor(OTHER, "coordinator")), Policies(), now=NOW)
+    assert refused.value.status == 403
+    assert OWNER not in refused.value.reason and OTHER not in refused.value.reason
