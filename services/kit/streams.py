@@ -25,7 +25,8 @@ from mode import Service
 from mode.utils.times import want_seconds
 from pydantic import BaseModel, ValidationError
 
-from events.codec import ErasedEvent, InvalidEvent, decode, envelop
+from events import sealing
+from events.codec import ErasedEvent, InvalidEvent, decode, envelop, sealed_subject
 from events.envelope import Addressed, Command, Envelope, Event
 from events.outcomes import CommandAccepted, CommandRejected, FieldError, Rejected
 from events.retention import SubjectErased, SubjectKind
@@ -38,7 +39,7 @@ from services.kit.kafka import (
     dead_letter_topic,
     record_headers,
 )
-from services.kit.keys import install_key_ring, prepare_keys
+from services.kit.keys import KafkaKeyRing, install_key_ring, prepare_keys
 from services.kit.logging import get_logger
 from services.kit.recovery import SeekFirstTableManager, SnapshotTransport
 from services.kit.settings import Settings
@@ -245,6 +246,35 @@ async def publish(
         await sent
     else:
         sent.add_done_callback(_report_unconfirmed)
+
+
+def _sealing_kids(envelopes: Sequence[Envelope]) -> list[str]:
+    kids = []
+    for envelope in envelopes:
+        subject = sealed_subject(envelope)
+        if subject is not None:
+            kids.append(sealing.key_id(envelope.jit, subject))
+    return kids
+
+
+def known_destroyed(envelopes: Sequence[Envelope]) -> str | None:
+    """The key one of ``envelopes`` would be sealed with, if this process knows it destroyed (its
+    subject erased); no broker round trip."""
+    ring = sealing.installed()
+    if not isinstance(ring, KafkaKeyRing):
+        return None
+    return next((kid for kid in _sealing_kids(envelopes) if ring.destroyed(kid)), None)
+
+
+async def any_destroyed(envelopes: Sequence[Envelope]) -> bool:
+    """Whether a key of ``envelopes`` is destroyed, after creating the missing ones together (one
+    round trip for a batch, as :func:`publish` would; a key ring that cannot be read raises as it
+    would there)."""
+    await prepare_keys(envelopes)
+    ring = sealing.installed()
+    if not isinstance(ring, KafkaKeyRing):
+        return False
+    return not ring.knows(_sealing_kids(envelopes))
 
 
 def _report_unconfirmed(sent: asyncio.Future[None]) -> None:
@@ -478,6 +508,13 @@ def command_processor(
             batch = _Batch()
             for event in records:
                 await _decide_one(event, batch)
+            if await any_destroyed(batch.events):
+                # a subject was erased while a command about it was on its way: decide the batch
+                # again, now that the destroyed key is known, so that command is refused (410)
+                # instead of failing the batch on every replay
+                batch = _Batch()
+                for event in records:
+                    await _decide_one(event, batch)
             await publish(app, settings, batch.events, confirm=True)
             for entry_key, value in batch.states.items():
                 write_as_of(batch.causes[entry_key], table, entry_key, value)
@@ -542,6 +579,19 @@ def command_processor(
             return
         if outputs.state_changed:
             events = [e for e in outputs.envelopes if e.type not in OUTCOME_TYPES]
+            destroyed = known_destroyed(events)
+            if destroyed is not None:
+                # its subject was erased while the command was on its way: nothing more is
+                # written about it (sealing would fail the whole batch, again on every replay)
+                gone = CommandRejected(
+                    command_type=cause.type,
+                    command_id=cause.id,
+                    status=410,
+                    reason=f"{key(cause)}: its subject was erased (key {destroyed} destroyed); "
+                    "nothing more is written about it",
+                )
+                batch.then.append(addressed_envelope(cause, gone, domain.source, 0, 0))
+                return
             batch.events += events
             batch.states[entry_key] = state_to_json(outputs.state)
             batch.causes[entry_key] = event
