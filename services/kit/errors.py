@@ -118,10 +118,10 @@ def plain_message(error: Mapping[str, Any]) -> str:
             return "Enter a whole number." if kind.startswith("int") else "Enter a number."
         case "greater_than" | "greater_than_equal":
             word = "more than" if kind == "greater_than" else "at least"
-            return f"Enter a number {word} {ctx.get('gt', ctx.get('ge'))}."
+            return f"Enter a number {word} {_number(ctx.get('gt', ctx.get('ge')))}."
         case "less_than" | "less_than_equal":
             word = "less than" if kind == "less_than" else "at most"
-            return f"Enter a number {word} {ctx.get('lt', ctx.get('le'))}."
+            return f"Enter a number {word} {_number(ctx.get('lt', ctx.get('le')))}."
         case "datetime_parsing" | "datetime_type" | "datetime_from_date_parsing":
             return "Enter a date and time, e.g. 2026-03-02 14:05."
         case "date_parsing" | "date_type" | "date_from_datetime_parsing":
@@ -147,6 +147,13 @@ def _pattern_hint(pattern: str) -> str:
     return "."
 
 
+def _number(value: Any) -> str:
+    """A bound as a person writes it: 0, not 0.0."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _value_error(raw: str) -> str:
     text = re.sub(r"^(Value|Assertion) error, ", "", raw).strip()
     found = _PHONE_REGION.search(text)
@@ -166,7 +173,7 @@ def _sentence(text: str) -> str:
     if not text:
         return "This value is not accepted."
     text = text[:1].upper() + text[1:]
-    return text if text.endswith((".", "?", "!", ")")) else text + "."
+    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 def problems(

@@ -66,3 +66,19 @@ def test_labels_count_rows_from_one() -> None:
     assert label_of(("body", "persons", 2, "date_of_birth")) == "Person 3 — date of birth"
     assert label_of(("query", "limit")) == "Limit"
     assert label_of(()) == "The request"
+
+
+class _Times(BaseModel):
+    seconds: Annotated[float, Field(gt=0)]
+
+
+def test_sentences_end_with_a_full_stop_and_bounds_are_written_as_people_write_them() -> None:
+    """A bound of 0.0 reads "0"; a message ending in a parenthesis still ends with a full stop."""
+    with pytest.raises(ValidationError) as caught:
+        _Times(seconds=0)
+    [row] = problems(caught.value.errors(include_url=False))
+    assert row["message"] == "Enter a number more than 0."
+    rows = _errors(
+        {"summary": "x", "identifiers": [{"kind": "phone", "value": "123", "country": "RO"}]}
+    )
+    assert rows[0]["message"].endswith("(+40 …).")
