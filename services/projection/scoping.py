@@ -109,7 +109,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "raised_at", "acknowledge_by", "escalates_at", "acknowledged_team", "acknowledged_at",
         "escalation_step", "escalated_to", "resolved_team", "resolution_reason", "resolved_at",
         "duplicate_count", "last_seen", "handling", "tlp", "raised_by", "acknowledged_by",
-        "resolved_by", "repages", "coordinator_team",
+        "resolved_by", "repages",
     ),
     "DeskEscalation": (
         "id", "jit", "team", "p1_seconds", "p2_seconds", "p3_seconds", "repage_seconds", "set_by",

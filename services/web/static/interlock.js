@@ -449,9 +449,13 @@
       if (stale) stale.remove();
       var foot2 = row.querySelector(".alert-foot");
       if (foot2) {
-        foot2.textContent = "";
+        // The countdown and the acknowledge form go; Resolve stays until the alert is resolved.
+        foot2.querySelectorAll(".countdown, form[data-command$='/acknowledge'], [data-testid=alert-status]").forEach(function (n) { n.remove(); });
+        if (resolved) foot2.querySelectorAll("details.resolve").forEach(function (n) { n.remove(); });
         var who = event.by ? event.by + (event.team ? " (" + event.team + ")" : "") : (event.team || "");
-        foot2.appendChild(el("span", "status", row.dataset.state + (who ? " by " + who : "")));
+        var status = el("span", "status", row.dataset.state + (who ? " by " + who : ""));
+        status.dataset.testid = "alert-status";
+        foot2.insertBefore(status, foot2.firstChild);
       }
       return "updated";
     } else if (/escalated/.test(type) && event.step && row.classList.contains("open")) {
