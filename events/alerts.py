@@ -18,9 +18,9 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from events.catalogue import CatalogueEntry
 from events.envelope import ID_PATTERN, TEAM_PATTERN, Command, Event
 from events.handling import Handling
+from events.registry import CatalogueEntry
 from events.topics import ALERT_COMMANDS, ALERT_EVENTS
 
 RefId = Annotated[str, Field(pattern=ID_PATTERN)]

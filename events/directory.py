@@ -12,8 +12,8 @@ from typing import Annotated
 
 from pydantic import Field, HttpUrl, field_validator, model_validator
 
-from events.catalogue import CatalogueEntry
 from events.envelope import ID_PATTERN, TEAM_PATTERN, Event
+from events.registry import CatalogueEntry
 from events.retention import MAX_KEEP_DAYS, MAX_REVIEW_DAYS, DataCategory
 from events.topics import DIRECTORY
 from events.zones import is_zone

@@ -35,7 +35,7 @@ from events.alerts import (
 )
 from events.envelope import ID_PATTERN, TEAM_PATTERN
 from events.handling import Handling, HandlingCode, Tlp
-from services.alerts.delivery import Cursor, DeskHub
+from services.alerts.desks import Cursor, DeskHub
 from services.alerts.domain import alert_id_for, describe_policy
 from services.alerts.routing import desk_rule_subject
 from services.alerts.settings import load_alerts_settings

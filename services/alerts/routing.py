@@ -1,16 +1,19 @@
 """Which desks an alert pages: the JIT directory as the alerts service sees it, and desk rules.
 
-Pure: the wiring builds a :class:`DirectoryView` from the directory topic and keeps
-:class:`DeskRule` values in a table; nothing here reads either.
+Pure: :func:`jit_view` reads what the alerts domain needs of one JIT from the kit's directory
+book (``services/kit/directory.py``, the one directory read model); the wiring keeps
+:class:`DeskRule` values in a table; nothing here reads Kafka.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.alerts import AlertRouted, Category, EscalationTimes, RouteBasis, Severity
+from events.directory import DeskRegistered, JitRegistered
 from events.envelope import ID_PATTERN, TEAM_PATTERN
 
 SAFETY_CATEGORIES = frozenset({Category.OFFICER_SAFETY, Category.VICTIM_AT_RISK})
@@ -43,6 +46,63 @@ class DirectoryView(BaseModel):
     @property
     def coordinator_desk(self) -> Desk | None:
         return self.desk_of(self.coordinator_team)
+
+
+class Book(Protocol):
+    """The directory as the alerts service asks it (the kit's ``DirectoryBook`` is one)."""
+
+    @property
+    def jits(self) -> Mapping[str, JitRegistered]: ...
+
+    @property
+    def desks(self) -> Mapping[str, DeskRegistered]: ...
+
+
+def desk_id(team: str) -> str:
+    """A desk's id: its directory record id (one desk per team)."""
+    return f"desk:{team}"
+
+
+def jit_view(book: Book, jit: str) -> DirectoryView | None:
+    """What the alerts domain needs of ``jit``, or None for a JIT the directory lacks."""
+    record = book.jits.get(jit)
+    if record is None:
+        return None
+    desks = {
+        team: Desk(team=team, desk_id=desk_id(team), team_lead=desk.team_lead)
+        for team in record.member_teams
+        if (desk := book.desks.get(team)) is not None
+    }
+    return DirectoryView(
+        jit=record.jit_id,
+        coordinator_team=record.coordinator_team,
+        member_teams=frozenset(record.member_teams),
+        desks=desks,
+    )
+
+
+def on_call(book: Book, team: str) -> tuple[str, ...]:
+    """The addresses an e-mail page to the team's desk goes to: its on-call list, else the
+    desk's own address; none when the team has no desk."""
+    desk = book.desks.get(team)
+    if desk is None:
+        return ()
+    return tuple(desk.on_call) or (desk.email,)
+
+
+def knows(book: Book, jit: str, teams: Iterable[str] = ()) -> bool:
+    """Whether the book has the JIT, and a desk for each of ``teams`` that is a member."""
+    record = book.jits.get(jit)
+    if record is None:
+        return False
+    members = set(record.member_teams)
+    return all(t in book.desks for t in teams if t in members)
+
+
+def webhook_url(book: Book, team: str) -> str | None:
+    """The team desk's webhook URL, or None when it has none."""
+    desk = book.desks.get(team)
+    return str(desk.webhook_url) if desk is not None and desk.webhook_url else None
 
 
 class DeskRule(BaseModel):

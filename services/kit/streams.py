@@ -42,6 +42,7 @@ from services.kit.kafka import (
 from services.kit.keys import KafkaKeyRing, install_key_ring, prepare_keys
 from services.kit.logging import get_logger
 from services.kit.recovery import SeekFirstTableManager, SnapshotTransport
+from services.kit.runtime import POLICY, Refused, in_batches
 from services.kit.settings import Settings
 
 log = get_logger()
@@ -182,11 +183,14 @@ class Outputs:
 
 
 class DeadLetters:
-    """Sends undecodable records to the dead-letter topic with the reason, and goes on."""
+    """Sends records no one can handle to the dead-letter topic with the reason, confirmed by the
+    broker before the record is acknowledged."""
 
     def __init__(self, app: faust.App, settings: Settings, service: str) -> None:
+        self.app = app
+        self.settings = settings
         self.service = service
-        self.topic = raw_topic(app, settings, dead_letter_topic(settings))
+        self.topic_name = dead_letter_topic(settings)
 
     async def refuse(self, event: faust.EventT, error: InvalidEvent) -> None:
         """Dead-letter an unreadable record, but pass over one whose subject was erased."""
@@ -208,7 +212,9 @@ class DeadLetters:
             reason=reason,
             fields=fields,
         )
-        await self.topic.send(key=key, value=value)
+        records = [(self.topic_name, key, value, None)]
+        publisher = outbox(self.app, self.settings)
+        await POLICY.retrying("dead-letter", lambda: publisher.send_records(records))
         log.warning(
             "record dead-lettered",
             topic=msg.topic,
@@ -246,6 +252,16 @@ async def publish(
         await sent
     else:
         sent.add_done_callback(_report_unconfirmed)
+
+
+async def send_outcomes(app: faust.App, settings: Settings, outcomes: Sequence[Envelope]) -> None:
+    """Send the outcomes of records whose state is written, confirmed before their records are
+    acknowledged; outcomes the broker refuses for good are logged (the state stands, and the
+    caller's status URL answers from it)."""
+    try:
+        await POLICY.retrying("outcomes", lambda: publish(app, settings, outcomes, confirm=True))
+    except Refused as refusal:
+        log.error("outcomes refused by the broker", count=len(outcomes), reason=str(refusal))
 
 
 def _sealing_kids(envelopes: Sequence[Envelope]) -> list[str]:
@@ -505,22 +521,38 @@ def command_processor(
 
     async def handle(stream: faust.StreamT[bytes]) -> Any:
         async for records in stream.noack_take(COMMAND_BATCH, within=COMMAND_BATCH_WITHIN):
-            batch = _Batch()
-            for event in records:
-                await _decide_one(event, batch)
-            if await any_destroyed(batch.events):
-                # a subject was erased while a command about it was on its way: decide the batch
-                # again, now that the destroyed key is known, so that command is refused (410)
-                # instead of failing the batch on every replay
-                batch = _Batch()
-                for event in records:
-                    await _decide_one(event, batch)
-            await publish(app, settings, batch.events, confirm=True)
-            for entry_key, value in batch.states.items():
-                write_as_of(batch.causes[entry_key], table, entry_key, value)
-            await publish(app, settings, batch.then)
+            await in_batches(records, run_batch, refused)
             for event in records:
                 event.ack()
+
+    async def decide(records: Sequence[faust.EventT]) -> _Batch:
+        batch = _Batch()
+        for event in records:
+            await POLICY.guarded(
+                f"{domain.name} command",
+                lambda event=event: _decide_one(event, batch),  # type: ignore[misc]
+                lambda reason, fields, event=event: dead.send(event, reason, fields),  # type: ignore[misc]
+            )
+        return batch
+
+    async def run_batch(records: Sequence[faust.EventT]) -> None:
+        """Decide, confirm the events, write the states, send the outcomes: in that order."""
+        batch = await decide(records)
+        if await POLICY.retrying(f"{domain.name} keys", lambda: any_destroyed(batch.events)):
+            # a subject was erased while a command about it was on its way: decide the batch
+            # again, now that the destroyed key is known, so that command is refused (410)
+            # instead of failing the batch on every replay
+            batch = await decide(records)
+        await POLICY.retrying(
+            f"{domain.name} events",
+            lambda: publish(app, settings, batch.events, confirm=True),
+        )
+        for entry_key, value in batch.states.items():
+            write_as_of(batch.causes[entry_key], table, entry_key, value)
+        await send_outcomes(app, settings, batch.then)
+
+    async def refused(event: faust.EventT, reason: str) -> None:
+        await dead.send(event, reason)
 
     async def _decide_one(event: faust.EventT, batch: _Batch) -> None:
         """Decide one command record into the batch (a poison record is dead-lettered)."""
@@ -564,19 +596,14 @@ def command_processor(
             )
             batch.then.append(addressed_envelope(cause, gone, domain.source, 0, 0))
             return
-        try:
-            state = state_from_json(domain.state_model, stored)
-            outputs = run_decide(
-                domain,
-                cause,
-                state,
-                now=datetime.now(UTC),
-                context=context(cause) if context else None,
-            )
-        except Exception as exc:
-            log.exception("command failed", event_id=cause.id, type=cause.type)
-            await dead.send(event, f"{type(exc).__name__} while handling {cause.type}: {exc}")
-            return
+        state = state_from_json(domain.state_model, stored)
+        outputs = run_decide(
+            domain,
+            cause,
+            state,
+            now=datetime.now(UTC),
+            context=context(cause) if context else None,
+        )
         if outputs.state_changed:
             events = [e for e in outputs.envelopes if e.type not in OUTCOME_TYPES]
             destroyed = known_destroyed(events)
