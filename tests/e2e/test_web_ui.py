@@ -103,7 +103,7 @@ def test_submit_a_lead_with_identifiers_validated_live(
     iban = page.locator(".ident-row").nth(1)
     iban.get_by_label("Kind").select_option("iban")
     iban.get_by_label("Value").fill("RO49 AAAA 1B31 0075 9384 0001")
-    expect(iban.locator(".check")).to_contain_text("not a valid IBAN")
+    expect(iban.locator(".check")).to_contain_text("Not a valid IBAN")
     iban.get_by_label("Value").fill("RO49 AAAA 1B31 0075 9384 0000")
     expect(iban.locator(".check")).to_contain_text("RO49AAAA1B31007593840000")
 
