@@ -46,7 +46,6 @@ class WebhookSender:
         victims: VictimBooks | None = None,
     ) -> None:
         self.alerts = alerts
-        self.victims = victims
         self.source = source
         self.publish = publish
         self.victims = victims
