@@ -356,6 +356,8 @@ class TaskOverdue(TaskEvent):
     responsible_team: str
     deadline: Deadline
     due_at: datetime
+    title: str | None = None
+    """The task's title, so that the alert names the task instead of its id."""
 
 
 ENTRIES = (

@@ -42,15 +42,18 @@ import faust
 import faust.streams as faust_streams
 
 from events.alerts import (
+    JIT_WIDE,
     AcknowledgeAlert,
     AlertLink,
     AlertRaised,
     Category,
+    DeskEscalationSet,
     DeskRuleSet,
     EscalateAlert,
     LinkKind,
     RaiseAlert,
     ResolveAlert,
+    SetDeskEscalation,
     SetDeskRule,
     Severity,
 )
@@ -76,6 +79,7 @@ from events.topics import (
 from services.alerts import domain, routing
 from services.alerts.delivery import RaisedAlerts, SeenEvents, webhook_teams
 from services.alerts.domain import AlertState, AlertStatus, DedupEntry, dedup_subject
+from services.alerts.mail import MailPager, MailPages
 from services.alerts.routing import DeskRule, DirectoryView, desk_rule_subject
 from services.alerts.settings import AlertsSettings, load_alerts_settings
 from services.alerts.webhooks import WebhookSender
@@ -286,8 +290,8 @@ def raises_for(cause: Envelope) -> list[Envelope]:
                 category=Category.TASK_OVERDUE,
                 targets=[data.responsible_team],
                 summary=(
-                    f"Task {data.task_id} missed its {data.deadline.value} deadline "
-                    f"({data.due_at:%Y-%m-%d %H:%M} UTC)."
+                    f"Task {domain.overdue_task_name(data.title, data.task_id)} missed its "
+                    f"{data.deadline.value} deadline ({data.due_at:%Y-%m-%d %H:%M} UTC)."
                 ),
                 links=[AlertLink(kind=LinkKind.TASK, id=data.task_id)],
                 dedup_key=f"taskoverdue:{data.task_id}:{data.deadline.value}",
@@ -528,14 +532,16 @@ class AlertWriter:
                 f"actor team {command.actor.team} is not the command's originator "
                 f"{cause.originator}",
             )
-        if isinstance(command, RaiseAlert | SetDeskRule) and command.jit != cause.jit:
+        if isinstance(command, RaiseAlert | SetDeskRule | SetDeskEscalation) and (
+            command.jit != cause.jit
+        ):
             message = f"the command's JIT {command.jit} is not the envelope's {cause.jit}"
             raise Rejected(422, message, (FieldError(field="jit", message=message),))
         if isinstance(command, RaiseAlert):
             directory = await self._view(cause.jit, command.target_teams)
             rules = {
                 team: rule
-                for team in command.target_teams
+                for team in (*command.target_teams, JIT_WIDE)
                 if (rule := self._rule(desk_rule_subject(cause.jit, team))) is not None
             }
             dedup = (
@@ -560,7 +566,7 @@ class AlertWriter:
                 policy=self.policy,
                 directory=None,
             )
-        if isinstance(command, SetDeskRule):
+        if isinstance(command, SetDeskRule | SetDeskEscalation):
             directory = await self._view(cause.jit, ())
             return domain.decide_rule(
                 self._rule(desk_rule_subject(cause.jit, command.team)),
@@ -602,7 +608,7 @@ class AlertWriter:
             addressed = item if isinstance(item, Addressed) else Addressed(item)
             event = addressed.event
             subject = addressed.subject or cause.subject
-            if isinstance(event, DeskRuleSet):
+            if isinstance(event, DeskRuleSet | DeskEscalationSet):
                 rule = domain.evolve_rule(
                     rules[subject] if subject in rules else self._rule(subject), event
                 )
@@ -776,6 +782,12 @@ def build(settings: Settings, alerts: AlertsSettings | None = None) -> faust.App
     writer = AlertWriter(app, settings, alerts, directory)
     causes = Causes(writer)
     webhooks = Webhooks(writer, alerts, directory)
+    mails = MailPages(
+        MailPager(
+            alerts, lambda team: routing.on_call(directory.book, team), victims=webhooks.victims
+        ),
+        writer.dead.send,
+    )
 
     async def apply_alert_commands(stream: faust.StreamT[bytes]) -> Any:
         batches = stream.take_events(alerts.command_batch_size, within=alerts.command_batch_seconds)
@@ -801,6 +813,14 @@ def build(settings: Settings, alerts: AlertsSettings | None = None) -> faust.App
             if not started:
                 event.ack()
 
+    async def mail_pages(stream: faust.StreamT[bytes]) -> Any:
+        async for event in _unacked(stream):
+            await mails.handle(event)
+
+    if alerts.smtp_host is not None:
+        app.agent(raw_topic(app, settings, ALERT_EVENTS), name=f"{app.conf.id}.mail-pages")(
+            mail_pages
+        )
     app.agent(raw_topic(app, settings, ALERT_COMMANDS), name=f"{app.conf.id}.alert-commands")(
         apply_alert_commands
     )

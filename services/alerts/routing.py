@@ -12,7 +12,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from events.alerts import AlertRouted, Category, RouteBasis, Severity
+from events.alerts import AlertRouted, Category, EscalationTimes, RouteBasis, Severity
 from events.directory import DeskRegistered, JitRegistered
 from events.envelope import ID_PATTERN, TEAM_PATTERN
 
@@ -81,6 +81,15 @@ def jit_view(book: Book, jit: str) -> DirectoryView | None:
     )
 
 
+def on_call(book: Book, team: str) -> tuple[str, ...]:
+    """The addresses an e-mail page to the team's desk goes to: its on-call list, else the
+    desk's own address; none when the team has no desk."""
+    desk = book.desks.get(team)
+    if desk is None:
+        return ()
+    return tuple(desk.on_call) or (desk.email,)
+
+
 def knows(book: Book, jit: str, teams: Iterable[str] = ()) -> bool:
     """Whether the book has the JIT, and a desk for each of ``teams`` that is a member."""
     record = book.jits.get(jit)
@@ -97,19 +106,33 @@ def webhook_url(book: Book, team: str) -> str | None:
 
 
 class DeskRule(BaseModel):
-    """Which alerts a team's desk wants to be paged for in one JIT (state of the rule table)."""
+    """What a team's desk wants in one JIT (state of the rule table): which alerts page it
+    (``categories`` and ``min_severity``, None until the desk sets them: everything pages it),
+    and the escalation times the JIT coordinator set for it (None: the JIT's or the service's).
+
+    The rule of ``team`` ``*`` (:data:`~events.alerts.JIT_WIDE`) holds the JIT's escalation
+    times for every desk without its own.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     jit: str = Field(pattern=ID_PATTERN)
-    team: str = Field(pattern=TEAM_PATTERN)
-    categories: tuple[Category, ...] = Field(min_length=1)
-    min_severity: Severity
+    team: str = Field(pattern=rf"^(?:{TEAM_PATTERN[1:-1]}|\*)$")
+    categories: tuple[Category, ...] | None = Field(default=None, min_length=1)
+    min_severity: Severity | None = None
+    escalation: EscalationTimes | None = None
     set_by: str
     version: int = Field(default=1, ge=1)
 
+    @property
+    def filters(self) -> bool:
+        """Whether the desk set which alerts page it."""
+        return self.categories is not None and self.min_severity is not None
+
     def admits(self, severity: Severity, category: Category) -> bool:
         """Whether the rule lets an alert of this severity and category through."""
+        if self.categories is None or self.min_severity is None:
+            return True
         return category in self.categories and severity.at_least(self.min_severity)
 
 
@@ -148,7 +171,7 @@ def route(
         if desk is None:
             continue
         rule = rules.get(team)
-        if rule is None or rule.jit != directory.jit:
+        if rule is None or rule.jit != directory.jit or not rule.filters:
             basis = RouteBasis.DEFAULT
         elif rule.admits(severity, category):
             basis = RouteBasis.RULE

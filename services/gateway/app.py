@@ -19,6 +19,7 @@ from services.audit.http import Consulted
 from services.audit.http import install as install_audit
 from services.kit.commands import CommandBus
 from services.kit.directory import DirectoryView
+from services.kit.errors import problems, summary
 from services.kit.graphdb import async_driver
 from services.kit.identity import Issuer, Verifier
 from services.kit.kafka import Publisher
@@ -88,21 +89,14 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
-        ]
-        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-        return problem(422, f"invalid request: {summary}", errors)
+        rows = problems(exc.errors())
+        return problem(422, summary(rows), rows)
 
     @app.exception_handler(ValidationError)
     async def _invalid_command(_: Request, exc: ValidationError) -> JSONResponse:
         """A command the request could not make (a bad path id, a dangling reference): 422."""
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"]) or "(body)", "message": e["msg"]}
-            for e in exc.errors(include_url=False)
-        ]
-        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-        return problem(422, f"invalid request: {summary}", errors)
+        rows = problems(exc.errors(include_url=False))
+        return problem(422, summary(rows), rows)
 
     @app.get(
         "/.well-known/jwks.json",

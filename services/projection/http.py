@@ -26,6 +26,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from events.alerts import Severity
 from events.deconfliction import PERSON_KIND, UUID_PATTERN, HitStatus
+from events.envelope import ID_PATTERN
 from events.identifiers import IdentifierKind
 from events.leads import InformationCredibility, LeadStatus, SourceReliability, SourceType
 from events.tasking import TaskStatus
@@ -449,6 +450,46 @@ async def list_alerts(
         "projection": freshness.report(),
         "cursor": freshness.cursor(),
     }
+
+
+@router.get("/jits/{jit}/desks/escalation", summary="Escalation times set for the JIT's desks")
+async def desk_escalations(
+    jit: str, request: Request, principal: JitMember, wait: Wait = 2.0
+) -> dict[str, Any]:
+    """The escalation times the JIT coordinator set for the whole JIT (``team`` ``*``) and for
+    single desks; a desk without its own runs on the JIT's, then on the service's defaults
+    (``GET /jits/{jit}/escalation``)."""
+    await fresh(request, ALERT_EVENTS, wait)
+    items = await guarded(
+        request,
+        principal.team,
+        views(request).desk_escalations(team=principal.team, jit=jit, member=principal.member),
+    )
+    return {"items": items, "count": len(items)}
+
+
+@router.get("/jits/{jit}/alerts/{alert_id}", summary="One alert: yours, or one paging your desk")
+async def get_alert(
+    jit: str,
+    alert_id: Annotated[str, Path(pattern=ID_PATTERN)],
+    request: Request,
+    principal: JitMember,
+    wait: Wait = 2.0,
+) -> dict[str, Any]:
+    """The alert as your desk sees it (the ``url`` that raising it answers): state, deadlines,
+    who is paged next, who acknowledged or resolved it, and its links by title; 404 when there
+    is no such alert or it neither pages your desk nor was raised by your team."""
+    await fresh(request, ALERT_EVENTS, wait)
+    found = await guarded(
+        request,
+        principal.team,
+        views(request).alert(
+            team=principal.team, jit=jit, alert_id=alert_id, member=principal.member
+        ),
+    )
+    if found is None:
+        raise ApiError(404, f"no alert {alert_id} visible to team {principal.team} in JIT {jit}")
+    return found
 
 
 @router.get("/jits/{jit}/persons/{person_id}", summary="A person's card")
