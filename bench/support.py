@@ -527,10 +527,10 @@ def watch_drain(
 
 
 def wired_roles() -> set[str]:
-    """The process roles that exist now: faust workers in ``services/cli.py`` and the gateway."""
-    from services.cli import WORKERS
+    """The process roles that exist now: those of ``services/roles.py``."""
+    from services.roles import process_roles
 
-    return {*WORKERS, "gateway"}
+    return set(process_roles())
 
 
 def gateway_paths(settings: Settings) -> set[str]:
@@ -569,7 +569,7 @@ class BenchPlatform:
         return self.settings.topic(logical)
 
     def provision(self) -> None:
-        from services.cli import provision_all
+        from services.provisioning import provision_all
 
         with contextlib.redirect_stdout(sys.stderr):
             provision_all(self.settings)
@@ -887,7 +887,7 @@ class Run:
 def not_wired(roles: Sequence[str]) -> str:
     return (
         f"the {', '.join(roles)} role{'s are' if len(roles) > 1 else ' is'} not wired yet "
-        f"(not in services/cli.py WORKERS)"
+        f"(not in services/roles.py)"
     )
 
 

@@ -18,9 +18,9 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from events.catalogue import CatalogueEntry
 from events.envelope import ID_PATTERN, TEAM_PATTERN, Command, Event
 from events.handling import Handling
+from events.registry import CatalogueEntry
 from events.topics import ALERT_COMMANDS, ALERT_EVENTS
 
 RefId = Annotated[str, Field(pattern=ID_PATTERN)]
@@ -177,6 +177,35 @@ class SetDeskRule(Command):
         return tuple(sorted(set(value)))
 
 
+JIT_WIDE = "*"
+"""The ``team`` of an escalation setting that holds for every desk of the JIT without its own."""
+
+StepSeconds = Annotated[float, Field(gt=0, le=7 * 86_400)]
+
+
+class EscalationTimes(BaseModel):
+    """How long each step of an alert's chain waits for an acknowledgement, per severity, and how
+    often the last step is paged again; P4 never escalates."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    p1_seconds: StepSeconds
+    p2_seconds: StepSeconds
+    p3_seconds: StepSeconds
+    repage_seconds: StepSeconds
+
+
+class SetDeskEscalation(Command):
+    """The JIT coordinator sets the escalation times of one desk, or of the whole JIT
+    (``team`` = ``*``); ``times`` None goes back to the JIT's (or the service's) default."""
+
+    type = "interlock.alert.set_desk_escalation"
+
+    jit: RefId
+    team: Annotated[str, Field(pattern=rf"^(?:{TEAM_PATTERN[1:-1]}|\*)$")]
+    times: EscalationTimes | None = None
+
+
 class EscalateAlert(Command):
     """The escalation timer's tick: move the alert along its chain if its deadline has passed.
 
@@ -213,6 +242,9 @@ class AlertRaised(Event):
     escalates_at: datetime | None = None
     coordinator_team: str
     coordinator_desk: str | None = None
+    escalation: EscalationTimes | None = None
+    """The times the alert's whole chain runs on, when a coordinator set them for a paged desk
+    or the JIT; None: the service's defaults."""
 
 
 class AlertRouted(Event):
@@ -259,7 +291,9 @@ class AlertEscalated(Event):
 
     One event per recipient: at the team-lead step one for each paged team that has a lead
     (``member``), at the coordinator step one for the coordinator team's ``desk``.
-    ``next_escalation_at`` is None when this is the last step.
+    ``next_escalation_at`` is when the next step, or the last step once more, is paged.
+    ``repeat`` is 0 when the step is first paged and counts the pages of the last step after
+    that, which go on at the re-page interval until someone acknowledges.
     """
 
     type = "interlock.alert.escalated"
@@ -275,6 +309,7 @@ class AlertEscalated(Event):
     at: datetime
     acknowledge_by: datetime
     next_escalation_at: datetime | None = None
+    repeat: int = Field(default=0, ge=0)
 
 
 class AlertDeduplicated(Event):
@@ -325,8 +360,20 @@ class DeskRuleSet(Event):
     by: str
 
 
+class DeskEscalationSet(Event):
+    """A desk's (or, for ``team`` ``*``, the JIT's) escalation times changed; None: default."""
+
+    type = "interlock.alert.desk_escalation_set"
+
+    jit: str
+    team: str
+    times: EscalationTimes | None = None
+    by: str
+
+
 ENTRIES = (
     CatalogueEntry(RaiseAlert, ALERT_COMMANDS, key="jit"),
+    CatalogueEntry(SetDeskEscalation, ALERT_COMMANDS, key="jit"),
     CatalogueEntry(AcknowledgeAlert, ALERT_COMMANDS, key="jit"),
     CatalogueEntry(ResolveAlert, ALERT_COMMANDS, key="jit"),
     CatalogueEntry(SetDeskRule, ALERT_COMMANDS, key="jit"),
@@ -340,4 +387,5 @@ ENTRIES = (
     CatalogueEntry(AlertResolved, ALERT_EVENTS),
     CatalogueEntry(WebhookDeliveryFailed, ALERT_EVENTS),
     CatalogueEntry(DeskRuleSet, ALERT_EVENTS),
+    CatalogueEntry(DeskEscalationSet, ALERT_EVENTS),
 )

@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from events.catalogue import CatalogueEntry
 from events.envelope import ID_PATTERN, TEAM_PATTERN, Event
+from events.registry import CatalogueEntry
 from events.topics import AUDIT
 
 GENESIS_HASH = "0" * 64

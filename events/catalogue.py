@@ -1,111 +1,31 @@
 """The catalogue as data: event type → payload model → topic → partition key.
 
 Services, provisioning, the codec and the contract generator all read this one table, so a type
-string, a topic name or a key choice is written exactly once.
+string, a topic name or a key choice is written exactly once. The entry and look-up types live in
+``events/registry.py``; the context modules declare their entries with them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Literal
+from events import (
+    alerts,
+    audit,
+    deconfliction,
+    directory,
+    evaluation,
+    evidence,
+    leads,
+    messaging,
+    outcomes,
+    retention,
+    tasking,
+)
+from events.registry import Catalogue, CatalogueEntry, KeyField, UnknownType
 
-from events.envelope import Command, Payload
-from events.topics import TopicSpec
+__all__ = ["CATALOGUE", "Catalogue", "CatalogueEntry", "KeyField", "UnknownType"]
 
-KeyField = Literal["subject", "correlation_id", "jit"]
-"""Which envelope attribute is the partition key: the aggregate, the command's correlation, or
-the JIT (for aggregates that must share one writer per JIT, such as alerts and their dedup keys)."""
-
-
-@dataclass(frozen=True)
-class CatalogueEntry:
-    """One event or command type and where it travels."""
-
-    model: type[Payload]
-    topic: TopicSpec
-    key: KeyField = "subject"
-    sealed_by: str | None = None
-    """The payload field naming the subject (lead, task, operation) whose key seals this type's
-    data; None for types that carry no personal data."""
-
-    @property
-    def type(self) -> str:
-        return self.model.type
-
-    @property
-    def version(self) -> int:
-        return self.model.schema_version
-
-    @property
-    def kind(self) -> Literal["command", "event"]:
-        return "command" if issubclass(self.model, Command) else "event"
-
-    @property
-    def dataschema(self) -> str:
-        return f"urn:interlock:schema:{self.type}:{self.version}"
-
-
-class UnknownType(LookupError):
-    """A record whose ``type`` the catalogue does not know."""
-
-
-class Catalogue:
-    """Look-ups over the catalogue entries; built once at import time."""
-
-    def __init__(self, entries: Iterable[CatalogueEntry]) -> None:
-        self._by_type: dict[str, CatalogueEntry] = {}
-        self._by_model: dict[type[Payload], CatalogueEntry] = {}
-        for entry in entries:
-            if entry.type in self._by_type:
-                raise ValueError(f"event type {entry.type!r} is catalogued twice")
-            self._by_type[entry.type] = entry
-            self._by_model[entry.model] = entry
-
-    def __iter__(self) -> Iterator[CatalogueEntry]:
-        return iter(self._by_type.values())
-
-    def __len__(self) -> int:
-        return len(self._by_type)
-
-    def entry(self, type_: str) -> CatalogueEntry:
-        try:
-            return self._by_type[type_]
-        except KeyError:
-            raise UnknownType(f"unknown event type {type_!r}") from None
-
-    def entry_for(self, model: type[Payload]) -> CatalogueEntry:
-        try:
-            return self._by_model[model]
-        except KeyError:
-            raise UnknownType(f"payload model {model.__name__} is not catalogued") from None
-
-    def on_topic(self, topic: TopicSpec) -> list[CatalogueEntry]:
-        return [e for e in self if e.topic == topic]
-
-    def topics(self) -> list[TopicSpec]:
-        seen: dict[str, TopicSpec] = {}
-        for e in self:
-            seen.setdefault(e.topic.name, e.topic)
-        return list(seen.values())
-
-
-def _entries() -> list[CatalogueEntry]:
-    from events import (
-        alerts,
-        audit,
-        deconfliction,
-        directory,
-        evaluation,
-        evidence,
-        leads,
-        messaging,
-        outcomes,
-        retention,
-        tasking,
-    )
-
-    return [
+CATALOGUE = Catalogue(
+    [
         *directory.ENTRIES,
         *outcomes.ENTRIES,
         *leads.ENTRIES,
@@ -118,6 +38,4 @@ def _entries() -> list[CatalogueEntry]:
         *audit.ENTRIES,
         *evaluation.ENTRIES,
     ]
-
-
-CATALOGUE = Catalogue(_entries())
+)

@@ -10,9 +10,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from events import sealing
-from events.catalogue import CATALOGUE, Catalogue, UnknownType
+from events.catalogue import CATALOGUE
 from events.envelope import Envelope, Payload
 from events.handling import Handling
+from events.registry import Catalogue, UnknownType
 
 MAX_EVENT_BYTES = 1_000_000
 

@@ -17,10 +17,10 @@ from typing import Final, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from events.catalogue import CatalogueEntry
 from events.directory import DeskRegistered
 from events.envelope import ID_PATTERN, TEAM_PATTERN, Command, Event
 from events.identifiers import Identifier, IdentifierKind, Person, PersonRole
+from events.registry import CatalogueEntry
 from events.topics import DECONFLICTION_COMMANDS, DECONFLICTION_EVENTS, DECONFLICTION_INDEX
 
 TOKEN_PATTERN = r"^[A-Za-z0-9_-]{43}$"

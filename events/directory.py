@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import Field, HttpUrl, model_validator
+from pydantic import Field, HttpUrl, field_validator, model_validator
 
-from events.catalogue import CatalogueEntry
 from events.envelope import ID_PATTERN, TEAM_PATTERN, Event
+from events.registry import CatalogueEntry
 from events.retention import MAX_KEEP_DAYS, MAX_REVIEW_DAYS, DataCategory
 from events.topics import DIRECTORY
+from events.zones import is_zone
 
 DIRECTORY_JIT = "directory"
 """The ``jit`` attribute of directory records that belong to no single JIT (teams, members)."""
@@ -76,6 +78,13 @@ class DeskRegistered(Event):
     email: str = Field(min_length=3, max_length=256)
     team_lead: str | None = Field(default=None, pattern=ID_PATTERN)
     webhook_url: HttpUrl | None = None
+    on_call: tuple[
+        Annotated[str, Field(min_length=3, max_length=256, pattern=r"^[^@\s]+@[^@\s]+$")], ...
+    ] = Field(
+        default=(),
+        max_length=20,
+        description="E-mail addresses paged when an alert waits on the desk; none: ``email``.",
+    )
 
 
 class MemberRegistered(Event):
@@ -87,6 +96,19 @@ class MemberRegistered(Event):
     roles: tuple[Role, ...] = Field(min_length=1)
     jits: tuple[str, ...] = ()
     active: bool = True
+    time_zone: str | None = Field(
+        default=None,
+        max_length=64,
+        description="IANA zone the member reads and enters times in, e.g. Europe/Bucharest; "
+        "none: the zone of the team's country.",
+    )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None and not is_zone(value):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name, e.g. Europe/Bucharest)")
+        return value
 
 
 def retention_record_key(jit: str, team: str | None, category: DataCategory | str) -> str:

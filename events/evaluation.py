@@ -14,8 +14,8 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from events.catalogue import CatalogueEntry
 from events.envelope import ID_PATTERN, Command, Event
+from events.registry import CatalogueEntry
 from events.topics import EVALUATION_COMMANDS, EVALUATION_EVENTS
 
 RefId = Annotated[str, Field(pattern=ID_PATTERN)]

@@ -19,9 +19,9 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from events.audit import Justification
-from events.catalogue import CatalogueEntry
 from events.envelope import ID_PATTERN, TEAM_PATTERN, Command, Event
 from events.handling import HandlingCode, Tlp
+from events.registry import CatalogueEntry
 from events.topics import EVIDENCE_COMMANDS, EVIDENCE_EVENTS
 
 RefId = Annotated[str, Field(pattern=ID_PATTERN)]

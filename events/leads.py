@@ -9,10 +9,10 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from events.catalogue import CatalogueEntry
 from events.envelope import ID_PATTERN, Command, Event
 from events.identifiers import Identifier, Location, Organisation, Person, PersonRole
 from events.outcomes import FieldError
+from events.registry import CatalogueEntry
 from events.topics import LEAD_COMMANDS, LEAD_EVENTS
 
 ENTITY_NAMESPACE = uuid.UUID("3b0d9a0e-7f0c-4c36-9d1a-55d3c1b2e8a4")

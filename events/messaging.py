@@ -16,9 +16,9 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from events.catalogue import CatalogueEntry
 from events.envelope import ID_PATTERN, TEAM_PATTERN, Command, Event
 from events.handling import Tlp
+from events.registry import CatalogueEntry
 from events.topics import MESSAGE_COMMANDS, MESSAGE_EVENTS
 
 RefId = Annotated[str, Field(pattern=ID_PATTERN)]

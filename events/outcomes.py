@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from events.catalogue import CatalogueEntry
 from events.envelope import Event
+from events.registry import CatalogueEntry
 from events.topics import OUTCOMES
 
 

@@ -21,8 +21,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
-from events.catalogue import CatalogueEntry
 from events.envelope import ID_PATTERN, TEAM_PATTERN, Command, Event
+from events.registry import CatalogueEntry
 from events.topics import RETENTION_COMMANDS, RETENTION_EVENTS
 
 

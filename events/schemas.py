@@ -6,8 +6,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from events.catalogue import CATALOGUE, Catalogue, CatalogueEntry
+from events.catalogue import CATALOGUE
 from events.envelope import Envelope
+from events.registry import Catalogue, CatalogueEntry
 from events.topics import ALL_TOPICS, FEED_PREFIX, TopicSpec
 
 CONTENT_TYPE = "application/cloudevents+json"

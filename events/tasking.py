@@ -13,9 +13,9 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from events.catalogue import CatalogueEntry
 from events.envelope import ID_PATTERN, TEAM_PATTERN, Command, Event
 from events.handling import Handling
+from events.registry import CatalogueEntry
 from events.topics import TASK_COMMANDS, TASK_EVENTS
 
 RefId = Annotated[str, Field(pattern=ID_PATTERN)]
@@ -356,6 +356,8 @@ class TaskOverdue(TaskEvent):
     responsible_team: str
     deadline: Deadline
     due_at: datetime
+    title: str | None = None
+    """The task's title, so that the alert names the task instead of its id."""
 
 
 ENTRIES = (

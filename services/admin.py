@@ -7,7 +7,6 @@ record's id, so writing one again replaces it.
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import date
 from typing import Any
 
@@ -131,67 +130,8 @@ def _token_issue(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    from services import demo
-
-    accounts = demo.load(settings)
-    if args.json:
-        print(json.dumps(accounts, indent=2))
-    return 0
-
-
-def _contracts(args: argparse.Namespace, settings: Settings) -> int:
-    """Write (or with --check, compare) the generated contracts; --publish freezes a baseline."""
-    import shutil
-    from pathlib import Path
-
-    from events.schemas import all_contracts, with_catalogue
-
-    root = Path(args.dir)
-    generated = {
-        path: json.dumps(doc, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
-        for path, doc in all_contracts().items()
-    }
-    readme = Path("README.md")
-    generated_readme = with_catalogue(readme.read_text()) if readme.exists() else ""
-    if args.check:
-        stale = [
-            p
-            for p, text in generated.items()
-            if not (root / p).exists() or (root / p).read_text() != text
-        ]
-        extra = [
-            str(p.relative_to(root))
-            for p in (root / "schemas").glob("*.json")
-            if str(p.relative_to(root)) not in generated
-        ]
-        if readme.exists() and generated_readme != readme.read_text():
-            stale.append("README.md (event catalogue section)")
-        if stale or extra:
-            print("contracts drift from the models; run `make contracts`:")
-            for p in [*stale, *extra]:
-                print(f"  {p}")
-            return 1
-        print(f"{len(generated)} contracts match the models")
-        return 0
-    for stale_file in (root / "schemas").glob("*.json"):
-        if str(stale_file.relative_to(root)) not in generated:
-            stale_file.unlink()
-    for path, text in generated.items():
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        (root / path).write_text(text)
-    if readme.exists() and generated_readme != readme.read_text():
-        readme.write_text(generated_readme)
-    if args.publish:
-        published = root / "published"
-        shutil.rmtree(published, ignore_errors=True)
-        shutil.copytree(root / "schemas", published)
-    print(f"wrote {len(generated)} contracts to {root}/")
-    return 0
-
-
 def add_commands(sub: Any) -> None:
-    """Register ``directory``, ``token`` and ``demo`` on the ``interlock`` parser."""
+    """Register ``directory`` and ``token`` on the ``interlock`` parser."""
     directory = sub.add_parser("directory", help="manage JITs, teams, desks and members")
     dsub = directory.add_subparsers(dest="entity", required=True)
 
@@ -237,15 +177,3 @@ def add_commands(sub: Any) -> None:
     issue.add_argument("--role", action="append", default=[])
     issue.add_argument("--ttl", type=int, default=None, help="lifetime in seconds")
     issue.set_defaults(handler=_token_issue)
-
-    contracts = sub.add_parser("contracts", help="generate JSON Schemas and the AsyncAPI document")
-    contracts.add_argument("--dir", default="contracts")
-    contracts.add_argument("--check", action="store_true", help="fail if the files drift")
-    contracts.add_argument(
-        "--publish", action="store_true", help="freeze the schemas as the compatibility baseline"
-    )
-    contracts.set_defaults(handler=_contracts)
-
-    demo = sub.add_parser("demo", help="load the demo JIT and print its log-ins")
-    demo.add_argument("--json", action="store_true")
-    demo.set_defaults(handler=_demo)

@@ -18,32 +18,10 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from services import roles
 from services.kit import logging as logs
 from services.kit.settings import ConfigurationError, Settings, load_settings
-
-WORKERS: dict[str, str] = {
-    "leads": "services.leads.agents",
-    "projection": "services.projection.agents",
-    "alerts": "services.alerts.agents",
-    "tasking": "services.tasking.agents",
-    "release": "services.release.agents",
-    "deconfliction": "services.deconfliction.agents",
-    "audit": "services.audit.agents",
-    "retention": "services.retention.agents",
-    "indicators": "services.indicators.agents",
-    "evidence": "services.evidence.agents",
-    "messaging": "services.messaging.agents",
-}
-"""Process roles that are faust workers, and the module whose ``build(settings)`` makes the app."""
-
-SERVICE_COMMANDS = (
-    "services.projection.cli",
-    "services.release.cli",
-    "services.audit.cli",
-    "services.indicators.cli",
-    "services.evidence.cli",
-)
-"""Modules with ``add_commands(subparsers)`` for service-specific administration."""
+from services.provisioning import provision_all
 
 
 def run_worker(role: str, settings: Settings) -> None:
@@ -51,8 +29,7 @@ def run_worker(role: str, settings: Settings) -> None:
 
     from services.kit.streams import declare_changelogs
 
-    module = importlib.import_module(WORKERS[role])
-    app = module.build(settings)
+    app = roles.role(role).build(settings)
     declare_changelogs(app, settings)
     worker = Worker(
         app,
@@ -78,23 +55,6 @@ def run_gateway(settings: Settings) -> None:
     )
 
 
-def provision_all(settings: Settings) -> None:
-    """Topics from the catalogue and the graph's constraints; both idempotent."""
-    from services.indicators.store import CONSTRAINTS as INDICATOR_CONSTRAINTS
-    from services.kit.graphdb import driver
-    from services.kit.kafka import provision
-    from services.projection.graph import CONSTRAINTS
-
-    created = provision(settings)
-    statements = (*CONSTRAINTS, *INDICATOR_CONSTRAINTS)
-    with driver(settings) as db, db.session() as session:
-        for statement in statements:
-            session.run(statement).consume()
-    print(
-        f"provisioned: {len(created)} topics created, {len(statements)} graph constraints ensured"
-    )
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="interlock",
@@ -102,17 +62,14 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for role in WORKERS:
+    for role in roles.workers():
         sub.add_parser(role, help=f"start the {role} worker")
     sub.add_parser("gateway", help="start the HTTP gateway")
     sub.add_parser("provision", help="create topics and graph constraints (idempotent)")
     run_all = sub.add_parser("run-all", help="start every role, supervised; Ctrl-C stops all")
     run_all.add_argument("--demo", action="store_true", help="also load the demo JIT and scenario")
 
-    from services import admin
-
-    admin.add_commands(sub)
-    for module in SERVICE_COMMANDS:
+    for module in roles.command_modules():
         try:
             found = importlib.util.find_spec(module) is not None
         except ModuleNotFoundError:
@@ -134,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is not None:
         result = handler(args, settings)
         return int(result or 0)
-    if args.command in WORKERS:
+    if args.command in roles.workers():
         run_worker(args.command, settings)
         return 0
     if args.command == "gateway":

@@ -3,7 +3,9 @@ producing leads (and, as the services land, tasks, operations and alerts) throug
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import random
 import uuid
 from dataclasses import dataclass
@@ -306,3 +308,17 @@ async def run_scenario(
             except httpx.HTTPError as exc:
                 log.warning("scenario step failed", what=what, error=type(exc).__name__)
             await asyncio.sleep(interval * rng.uniform(0.5, 1.5))
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    accounts = load(settings)
+    if args.json:
+        print(json.dumps(accounts, indent=2))
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    """Register ``demo`` on the ``interlock`` parser."""
+    demo = sub.add_parser("demo", help="load the demo JIT and print its log-ins")
+    demo.add_argument("--json", action="store_true")
+    demo.set_defaults(handler=_demo)

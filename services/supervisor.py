@@ -10,6 +10,8 @@ from typing import Any
 
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
+from services.provisioning import provision_all
+from services.roles import process_roles
 
 log = get_logger()
 
@@ -34,10 +36,8 @@ async def _wait_healthy(url: str, timeout: float = 90) -> bool:
 
 
 async def run_all(settings: Settings, *, demo: bool = False) -> int:
-    from services.cli import WORKERS, provision_all
-
     provision_all(settings)
-    roles = [*WORKERS, "gateway"]
+    roles = process_roles()
     children: dict[str, asyncio.subprocess.Process] = {}
 
     async def start(role: str) -> None:

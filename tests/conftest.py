@@ -13,12 +13,18 @@ from pathlib import Path
 from typing import NoReturn, TypeVar
 
 import pytest
+from hypothesis import settings
 
 from services.kit.identity import Issuer
 from tests.support import infra
 from tests.support.platform import Platform, platform_env
 
 T = TypeVar("T")
+
+settings.register_profile("interlock", deadline=None)
+settings.load_profile("interlock")
+"""Property tests check behaviour, not speed: no per-example deadline (a loaded machine made the
+default 200 ms deadline fail tests that were right)."""
 
 
 def _unavailable(what: str, reason: str) -> NoReturn:
@@ -56,10 +62,10 @@ def kafka_sasl() -> infra.SaslEndpoint:
 
 
 def roles() -> tuple[str, ...]:
-    """Every faust role the CLI knows, then the gateway: the suites grow as services land."""
-    from services.cli import WORKERS
+    """Every process role of the registry (the workers, then the gateway)."""
+    from services.roles import process_roles
 
-    return (*WORKERS, "gateway")
+    return process_roles()
 
 
 @pytest.fixture(scope="session")
@@ -68,8 +74,8 @@ def platform(kafka_bootstrap: str, neo4j_auth: tuple[str, str, str]) -> Iterator
     for the integration and the end-to-end tests alike (the demo log-in on, the demo directory
     loaded)."""
     from services.admin import publish
-    from services.cli import provision_all
     from services.demo import directory_records
+    from services.provisioning import provision_all
 
     run_dir = Path(tempfile.mkdtemp(prefix="interlock-it-"))
     env = platform_env(kafka_bootstrap, neo4j_auth, run_dir)

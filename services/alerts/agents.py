@@ -40,20 +40,20 @@ from typing import Any, cast
 
 import faust
 import faust.streams as faust_streams
-from aiokafka.errors import KafkaError
-from confluent_kafka import KafkaException
-from faust.exceptions import ProducerSendError
 
 from events.alerts import (
+    JIT_WIDE,
     AcknowledgeAlert,
     AlertLink,
     AlertRaised,
     Category,
+    DeskEscalationSet,
     DeskRuleSet,
     EscalateAlert,
     LinkKind,
     RaiseAlert,
     ResolveAlert,
+    SetDeskEscalation,
     SetDeskRule,
     Severity,
 )
@@ -76,14 +76,16 @@ from events.topics import (
     LEAD_EVENTS,
     TASK_EVENTS,
 )
-from services.alerts import domain
-from services.alerts.delivery import RaisedAlerts, SeenEvents, WebhookSender, webhook_teams
-from services.alerts.directory import Directory
+from services.alerts import domain, routing
+from services.alerts.delivery import RaisedAlerts, SeenEvents, webhook_teams
 from services.alerts.domain import AlertState, AlertStatus, DedupEntry, dedup_subject
+from services.alerts.mail import MailPager, MailPages
 from services.alerts.routing import DeskRule, DirectoryView, desk_rule_subject
 from services.alerts.settings import AlertsSettings, load_alerts_settings
-from services.kit.kafka import DeliveryFailed
+from services.alerts.webhooks import WebhookSender
+from services.kit.directory import DirectoryView as Directory
 from services.kit.logging import get_logger
+from services.kit.runtime import POLICY, in_batches
 from services.kit.settings import Settings
 from services.kit.streams import (
     DeadLetters,
@@ -288,8 +290,8 @@ def raises_for(cause: Envelope) -> list[Envelope]:
                 category=Category.TASK_OVERDUE,
                 targets=[data.responsible_team],
                 summary=(
-                    f"Task {data.task_id} missed its {data.deadline.value} deadline "
-                    f"({data.due_at:%Y-%m-%d %H:%M} UTC)."
+                    f"Task {domain.overdue_task_name(data.title, data.task_id)} missed its "
+                    f"{data.deadline.value} deadline ({data.due_at:%Y-%m-%d %H:%M} UTC)."
                 ),
                 links=[AlertLink(kind=LinkKind.TASK, id=data.task_id)],
                 dedup_key=f"taskoverdue:{data.task_id}:{data.deadline.value}",
@@ -424,9 +426,9 @@ class AlertWriter:
 
     async def _view(self, jit: str, teams: Iterable[str]) -> DirectoryView | None:
         teams = tuple(teams)
-        if not self.directory.knows(jit, teams):
-            await self.directory.sync(self.alerts.directory_wait_seconds)
-        return self.directory.view(jit)
+        if not routing.knows(self.directory.book, jit, teams):
+            await asyncio.to_thread(self.directory.catch_up, self.alerts.directory_wait_seconds)
+        return routing.jit_view(self.directory.book, jit)
 
     # sending ---------------------------------------------------------------------------------
 
@@ -442,24 +444,9 @@ class AlertWriter:
         await publish(self.app, self.settings, envelopes, confirm=True)
 
     async def _until_sent(self, send: Callable[[], Awaitable[None]], what: str) -> None:
-        """Retry a send until the broker has it: the batch's commands are acknowledged right
-        after, so giving up would lose them. A worker killed meanwhile redelivers them."""
-        delay = 0.1
-        while True:
-            try:
-                await send()
-                return
-            except (
-                KafkaError,
-                KafkaException,
-                DeliveryFailed,
-                ProducerSendError,
-                OSError,
-                TimeoutError,
-            ) as exc:
-                log.error("publishing failed, retrying", what=what, reason=str(exc)[:200])
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        """Send under the kit's failure policy: retried while retriable (a worker killed
+        meanwhile redelivers the batch), a refusal raised so that the batch is split."""
+        await POLICY.retrying(f"alert {what}", send)
 
     # handling a batch of commands -------------------------------------------------------------
 
@@ -519,11 +506,13 @@ class AlertWriter:
             self._pending.commands.append(cause)
             log.info("alert command re-keyed by its JIT", event_id=cause.id, type=cause.type)
             return
-        try:
+
+        async def apply() -> None:
             self._apply(cause, event, await self._decided(cause))
-        except Exception as exc:  # a bug or an outage must not stop the JIT's other commands
-            log.exception("alert command failed", event_id=cause.id, type=cause.type)
-            await self.dead.send(event, f"{type(exc).__name__} while handling {cause.type}")
+
+        await POLICY.guarded(
+            cause.type, apply, lambda reason, fields: self.dead.send(event, reason, fields)
+        )
 
     async def _decided(self, cause: Envelope) -> list[Event | Addressed] | Rejected:
         now = datetime.now(UTC)
@@ -543,14 +532,16 @@ class AlertWriter:
                 f"actor team {command.actor.team} is not the command's originator "
                 f"{cause.originator}",
             )
-        if isinstance(command, RaiseAlert | SetDeskRule) and command.jit != cause.jit:
+        if isinstance(command, RaiseAlert | SetDeskRule | SetDeskEscalation) and (
+            command.jit != cause.jit
+        ):
             message = f"the command's JIT {command.jit} is not the envelope's {cause.jit}"
             raise Rejected(422, message, (FieldError(field="jit", message=message),))
         if isinstance(command, RaiseAlert):
             directory = await self._view(cause.jit, command.target_teams)
             rules = {
                 team: rule
-                for team in command.target_teams
+                for team in (*command.target_teams, JIT_WIDE)
                 if (rule := self._rule(desk_rule_subject(cause.jit, team))) is not None
             }
             dedup = (
@@ -575,7 +566,7 @@ class AlertWriter:
                 policy=self.policy,
                 directory=None,
             )
-        if isinstance(command, SetDeskRule):
+        if isinstance(command, SetDeskRule | SetDeskEscalation):
             directory = await self._view(cause.jit, ())
             return domain.decide_rule(
                 self._rule(desk_rule_subject(cause.jit, command.team)),
@@ -617,7 +608,7 @@ class AlertWriter:
             addressed = item if isinstance(item, Addressed) else Addressed(item)
             event = addressed.event
             subject = addressed.subject or cause.subject
-            if isinstance(event, DeskRuleSet):
+            if isinstance(event, DeskRuleSet | DeskEscalationSet):
                 rule = domain.evolve_rule(
                     rules[subject] if subject in rules else self._rule(subject), event
                 )
@@ -696,14 +687,11 @@ class Causes:
             assert error is not None
             await self.writer.dead.refuse(event, error)
             return
-        try:
-            commands = raises_for(cause)
-            if commands:
-                await self.writer.send_commands(commands)
-        except Exception as exc:  # dead-letter the cause, keep consuming
-            log.exception("raising an alert failed", event_id=cause.id, type=cause.type)
-            reason = f"{type(exc).__name__} while raising for {cause.type}"
-            await self.writer.dead.send(event, reason)
+        commands = raises_for(cause)
+        if commands:
+            await POLICY.retrying(
+                f"raise for {cause.type}", lambda: self.writer.send_commands(commands)
+            )
 
 
 class Webhooks:
@@ -741,7 +729,7 @@ class Webhooks:
         targets = [
             (team, url)
             for team in sorted(webhook_teams(cause))
-            if (url := self.directory.webhook_url(team)) is not None
+            if (url := routing.webhook_url(self.directory.book, team)) is not None
         ]
         if not targets:
             return False
@@ -789,37 +777,50 @@ def build(settings: Settings, alerts: AlertsSettings | None = None) -> faust.App
         broker_session_timeout=alerts.session_timeout_seconds,
         broker_heartbeat_interval=min(3.0, alerts.session_timeout_seconds / 3),
     )
-    directory = Directory(settings)
+    directory = Directory(settings, name="alerts")
     directory.start()
     writer = AlertWriter(app, settings, alerts, directory)
     causes = Causes(writer)
     webhooks = Webhooks(writer, alerts, directory)
+    mails = MailPages(
+        MailPager(
+            alerts, lambda team: routing.on_call(directory.book, team), victims=webhooks.victims
+        ),
+        writer.dead.send,
+    )
 
     async def apply_alert_commands(stream: faust.StreamT[bytes]) -> Any:
         batches = stream.take_events(alerts.command_batch_size, within=alerts.command_batch_seconds)
         async for events in batches:  # each acknowledged once handle_batch returns
-            try:
-                await writer.handle_batch(events)
-            except Exception:  # only a bug gets here; the batch's records are dead-lettered
-                log.exception("alert command batch failed", records=len(events))
-                for event in events:
-                    await writer.dead.send(event, "the alerts worker failed on this batch")
+            await in_batches(events, writer.handle_batch, writer.dead.send)
 
     async def raise_for_causes(stream: faust.StreamT[bytes]) -> Any:
         async for event in _unacked(stream):
-            await causes.handle(event)
+            await POLICY.guarded(
+                "raise for causes",
+                lambda event=event: causes.handle(event),  # type: ignore[misc]
+                lambda reason, fields, event=event: writer.dead.send(event, reason, fields),  # type: ignore[misc]
+            )
             event.ack()
 
     async def deliver_webhooks(stream: faust.StreamT[bytes]) -> Any:
         async for event in _unacked(stream):
-            try:
-                started = await webhooks.handle(event)
-            except Exception:  # never let the agent die: log and go on
-                log.exception("webhook dispatch failed")
-                started = False
+            started = await POLICY.guarded(
+                "webhooks",
+                lambda event=event: webhooks.handle(event),  # type: ignore[misc]
+                lambda reason, fields, event=event: writer.dead.send(event, reason, fields),  # type: ignore[misc]
+            )
             if not started:
                 event.ack()
 
+    async def mail_pages(stream: faust.StreamT[bytes]) -> Any:
+        async for event in _unacked(stream):
+            await mails.handle(event)
+
+    if alerts.smtp_host is not None:
+        app.agent(raw_topic(app, settings, ALERT_EVENTS), name=f"{app.conf.id}.mail-pages")(
+            mail_pages
+        )
     app.agent(raw_topic(app, settings, ALERT_COMMANDS), name=f"{app.conf.id}.alert-commands")(
         apply_alert_commands
     )

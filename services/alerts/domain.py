@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import assert_never
@@ -41,6 +41,7 @@ from typing import assert_never
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.alerts import (
+    JIT_WIDE,
     AcknowledgeAlert,
     AlertAcknowledged,
     AlertDeduplicated,
@@ -51,11 +52,14 @@ from events.alerts import (
     AlertResolved,
     AlertRouted,
     Category,
+    DeskEscalationSet,
     DeskRuleSet,
     EscalationTarget,
+    EscalationTimes,
     RaiseAlert,
     ResolveAlert,
     RouteBasis,
+    SetDeskEscalation,
     SetDeskRule,
     Severity,
     WebhookDeliveryFailed,
@@ -95,11 +99,33 @@ class EscalationPolicy:
     p2: timedelta = timedelta(minutes=15)
     p3: timedelta = timedelta(hours=1)
     dedup_window: timedelta = timedelta(minutes=10)
+    repage: timedelta = timedelta(minutes=5)
+    """How often the last step of the chain is paged again while nobody acknowledges."""
 
     def __post_init__(self) -> None:
-        for name in ("p1", "p2", "p3", "dedup_window"):
+        for name in ("p1", "p2", "p3", "dedup_window", "repage"):
             if getattr(self, name) <= timedelta(0):
                 raise ValueError(f"{name} must be positive")
+
+    def with_times(self, times: EscalationTimes | None) -> EscalationPolicy:
+        """This policy with a coordinator's times for one alert (the dedup window stays)."""
+        if times is None:
+            return self
+        return replace(
+            self,
+            p1=timedelta(seconds=times.p1_seconds),
+            p2=timedelta(seconds=times.p2_seconds),
+            p3=timedelta(seconds=times.p3_seconds),
+            repage=timedelta(seconds=times.repage_seconds),
+        )
+
+    def times(self) -> EscalationTimes:
+        return EscalationTimes(
+            p1_seconds=self.p1.total_seconds(),
+            p2_seconds=self.p2.total_seconds(),
+            p3_seconds=self.p3.total_seconds(),
+            repage_seconds=self.repage.total_seconds(),
+        )
 
     def deadline(self, severity: Severity) -> timedelta | None:
         """How long a step of the chain has to acknowledge an alert of this severity."""
@@ -113,6 +139,60 @@ class EscalationPolicy:
             case Severity.P4:
                 return None
         assert_never(severity)
+
+
+def escalation_for(
+    rules: Mapping[str, DeskRule], target_teams: Iterable[str]
+) -> EscalationTimes | None:
+    """The escalation times an alert runs on: the shortest of those a coordinator set for its
+    target desks, each time on its own (an alert paging two desks escalates as fast as the more
+    urgent one wants); else the JIT's; else None, the service's defaults."""
+    own = [
+        rule.escalation
+        for team in sorted(set(target_teams))
+        if (rule := rules.get(team)) is not None and rule.escalation is not None
+    ]
+    if own:
+        return EscalationTimes(
+            p1_seconds=min(t.p1_seconds for t in own),
+            p2_seconds=min(t.p2_seconds for t in own),
+            p3_seconds=min(t.p3_seconds for t in own),
+            repage_seconds=min(t.repage_seconds for t in own),
+        )
+    jit_wide = rules.get(JIT_WIDE)
+    return jit_wide.escalation if jit_wide is not None else None
+
+
+def describe_policy(policy: EscalationPolicy) -> dict[str, object]:
+    """The escalation rules as a desk officer reads them (the desk page and the API show this)."""
+    severities = []
+    for severity in Severity:
+        deadline = policy.deadline(severity)
+        severities.append(
+            {
+                "severity": severity.value,
+                "acknowledge_within_seconds": deadline.total_seconds() if deadline else None,
+                "escalates": deadline is not None,
+            }
+        )
+    return {
+        "severities": severities,
+        "chain": [
+            {
+                "step": DESK_STEP,
+                "who": "the desks of the target teams (their desk rules apply; "
+                "P1 officer safety and victim at risk always page)",
+            },
+            {"step": TEAM_LEAD_STEP, "who": "the team lead of each paged team that has one"},
+            {"step": COORDINATOR_STEP, "who": "the desk of the JIT's coordinator team"},
+        ],
+        "repage_seconds": policy.repage.total_seconds(),
+        "repage": "after the last step, its desk (or leads) are paged again at this interval "
+        "until someone acknowledges",
+        "dedup_window_seconds": policy.dedup_window.total_seconds(),
+        "each_step": "each step has the severity's full deadline from when it is paged; a step "
+        "with nobody to page is skipped",
+    }
 
 
 class AlertStatus(StrEnum):
@@ -164,6 +244,10 @@ class AlertState(BaseModel):
     step: int = Field(default=DESK_STEP, ge=DESK_STEP, le=COORDINATOR_STEP)
     acknowledge_by: datetime | None = None
     escalates_at: datetime | None = None
+    repeats: int = Field(default=0, ge=0)
+    """How often the last step was paged again (see :func:`due`)."""
+    escalation: EscalationTimes | None = None
+    """The coordinator's times for this alert's chain; None: the service's."""
     acknowledged_by: str | None = None
     acknowledged_team: str | None = None
     acknowledged_at: datetime | None = None
@@ -274,6 +358,14 @@ def raise_for(
         links=tuple(links),
         dedup_key=dedup_key,
     )
+
+
+def overdue_task_name(title: str | None, task_id: str) -> str:
+    """How an overdue-task alert names its task: the title in quotes, the id only without one."""
+    if title and title.strip():
+        text = " ".join(title.split())
+        return f"“{text[:77]}…”" if len(text) > 80 else f"“{text}”"
+    return task_id
 
 
 def _require_aware(now: datetime) -> None:
@@ -403,7 +495,8 @@ def _raise(
         directory=directory,
     )
     coordinator_desk = directory.coordinator_desk
-    deadline = policy.deadline(command.severity)
+    times = escalation_for(rules, command.target_teams)
+    deadline = policy.with_times(times).deadline(command.severity)
     paged = bool(routed) or is_safety_critical(command.severity, command.category)
     acknowledge_by = now + deadline if deadline is not None and paged else None
     has_next_step = coordinator_desk is not None or any(r.team_lead for r in routed)
@@ -424,6 +517,7 @@ def _raise(
         escalates_at=acknowledge_by if has_next_step else None,
         coordinator_team=directory.coordinator_team,
         coordinator_desk=coordinator_desk.desk_id if coordinator_desk else None,
+        escalation=times,
     )
     audience = frozenset(command.target_teams)
     label = command.handling
@@ -502,14 +596,26 @@ def _resolve(
     return [_addressed(alert, resolved)]
 
 
+def last_step(state: AlertState) -> int:
+    """The last step of the alert's chain that has someone to page."""
+    if state.coordinator_desk is not None:
+        return COORDINATOR_STEP
+    if state.team_leads:
+        return TEAM_LEAD_STEP
+    return DESK_STEP
+
+
 def due(
     state: AlertState | None, *, now: datetime, policy: EscalationPolicy
 ) -> list[Event | Addressed]:
-    """The escalation an unacknowledged alert owes at ``now``: its chain's next step, or nothing.
+    """The escalation an unacknowledged alert owes at ``now``: its chain's next step, or the
+    last step again.
 
     Each step gets a full deadline from when it is paged (``now``), not from when the previous
     one expired, so a step paged late after a restart still has its time to react. An alert
-    moves one step per call; a step with nobody to page is skipped.
+    moves one step per call; a step with nobody to page is skipped. Once the last step is
+    paged, the alert keeps paging it every ``policy.repage`` (``repeat`` counts up) until
+    someone acknowledges or resolves it.
     """
     _require_aware(now)
     if (
@@ -519,17 +625,23 @@ def due(
         or now < state.escalates_at
     ):
         return []
+    policy = policy.with_times(state.escalation)
     deadline = policy.deadline(state.severity)
     if deadline is None:
         return []
-    step = state.step + 1
-    if step == TEAM_LEAD_STEP and not state.team_leads:
-        step = COORDINATOR_STEP
-    if step > COORDINATOR_STEP or (step == COORDINATOR_STEP and state.coordinator_desk is None):
+    last = last_step(state)
+    if last == DESK_STEP:
         return []
+    repeat = 0
+    if state.step >= last:
+        step, repeat = state.step, state.repeats + 1
+    else:
+        step = state.step + 1
+        if step == TEAM_LEAD_STEP and not state.team_leads:
+            step = COORDINATOR_STEP
     acknowledge_by = now + deadline
     if step == TEAM_LEAD_STEP:
-        next_at = acknowledge_by if state.coordinator_desk is not None else None
+        next_at = acknowledge_by if last == COORDINATOR_STEP else now + policy.repage
         return [
             _addressed(
                 state,
@@ -544,6 +656,7 @@ def due(
                     at=now,
                     acknowledge_by=acknowledge_by,
                     next_escalation_at=next_at,
+                    repeat=repeat,
                 ),
                 to={r.team},
             )
@@ -559,6 +672,8 @@ def due(
         category=state.category,
         at=now,
         acknowledge_by=acknowledge_by,
+        next_escalation_at=now + policy.repage,
+        repeat=repeat,
     )
     return [_addressed(state, escalated, to={*state.target_teams, state.coordinator_team})]
 
@@ -590,6 +705,7 @@ def evolve(state: AlertState | None, event: Event) -> AlertState:
             last_seen=event.raised_at,
             acknowledge_by=event.acknowledge_by,
             escalates_at=event.escalates_at,
+            escalation=event.escalation,
         )
     if state is None:
         raise ValueError(f"{type(event).__name__} for an alert that was never raised")
@@ -619,6 +735,7 @@ def evolve(state: AlertState | None, event: Event) -> AlertState:
         return state.model_copy(
             update={
                 "step": event.step,
+                "repeats": event.repeat,
                 "acknowledge_by": event.acknowledge_by,
                 "escalates_at": event.next_escalation_at,
                 "version": bumped,
@@ -683,10 +800,19 @@ def evolve_dedup(entry: DedupEntry | None, event: Event) -> DedupEntry | None:
     return entry
 
 
+ESCALATION_SETTING_ROLES = frozenset({Role.COORDINATOR, Role.ADMIN})
+
+
 def decide_rule(
-    rule: DeskRule | None, command: SetDeskRule, *, directory: DirectoryView | None
+    rule: DeskRule | None,
+    command: SetDeskRule | SetDeskEscalation,
+    *,
+    directory: DirectoryView | None,
 ) -> list[Event | Addressed]:
-    """Decide a desk's routing rule: only the team's desk, lead, coordinator or admin sets it."""
+    """Decide a desk's routing rule: only the team's desk, lead, coordinator or admin sets it;
+    or its escalation times (:func:`decide_escalation`)."""
+    if isinstance(command, SetDeskEscalation):
+        return decide_escalation(rule, command, directory=directory)
     actor = command.actor
     if directory is None or directory.jit != command.jit:
         raise Rejected(404, f"unknown JIT {command.jit}")
@@ -717,13 +843,53 @@ def decide_rule(
     return [Addressed(event, subject=subject, originator=command.team, releasable_to=frozenset())]
 
 
-def evolve_rule(rule: DeskRule | None, event: DeskRuleSet) -> DeskRule:
+def decide_escalation(
+    rule: DeskRule | None, command: SetDeskEscalation, *, directory: DirectoryView | None
+) -> list[Event | Addressed]:
+    """Decide a desk's (or the JIT's, ``team`` ``*``) escalation times: only a coordinator or
+    an admin of the JIT's coordinator team sets them; every member team may read them."""
+    actor = command.actor
+    if directory is None or directory.jit != command.jit:
+        raise Rejected(404, f"unknown JIT {command.jit}")
+    if command.team != JIT_WIDE and command.team not in directory.member_teams:
+        message = f"{command.team} is not a member of JIT {command.jit}"
+        raise Rejected(422, message, (FieldError(field="team", message=message),))
+    if actor.team != directory.coordinator_team or not _has_role(actor, ESCALATION_SETTING_ROLES):
+        raise Rejected(
+            403,
+            f"escalation times are set by a coordinator of {directory.coordinator_team}, "
+            "the JIT's coordinator team",
+        )
+    current = rule.escalation if rule is not None else None
+    if rule is not None and current == command.times:
+        return []
+    event = DeskEscalationSet(
+        jit=command.jit, team=command.team, times=command.times, by=actor.member
+    )
+    subject = desk_rule_subject(command.jit, command.team)
+    return [
+        Addressed(
+            event,
+            subject=subject,
+            originator=actor.team,
+            releasable_to=frozenset(directory.member_teams) - {actor.team},
+        )
+    ]
+
+
+def evolve_rule(rule: DeskRule | None, event: DeskRuleSet | DeskEscalationSet) -> DeskRule:
     """The desk rule after ``event``."""
+    version = 1 if rule is None else rule.version + 1
+    if isinstance(event, DeskEscalationSet):
+        if rule is None:
+            return DeskRule(jit=event.jit, team=event.team, escalation=event.times, set_by=event.by)
+        return rule.model_copy(update={"escalation": event.times, "version": version})
     return DeskRule(
         jit=event.jit,
         team=event.team,
         categories=event.categories,
         min_severity=event.min_severity,
+        escalation=rule.escalation if rule is not None else None,
         set_by=event.by,
-        version=1 if rule is None else rule.version + 1,
+        version=version,
     )

@@ -22,18 +22,21 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from events.alerts import (
     DEDUP_KEY_PATTERN,
+    JIT_WIDE,
     AcknowledgeAlert,
     AlertLink,
     Category,
+    EscalationTimes,
     RaiseAlert,
     ResolveAlert,
+    SetDeskEscalation,
     SetDeskRule,
     Severity,
 )
 from events.envelope import ID_PATTERN, TEAM_PATTERN
 from events.handling import Handling, HandlingCode, Tlp
-from services.alerts.delivery import Cursor, DeskHub
-from services.alerts.domain import alert_id_for
+from services.alerts.desks import Cursor, DeskHub
+from services.alerts.domain import alert_id_for, describe_policy
 from services.alerts.routing import desk_rule_subject
 from services.alerts.settings import load_alerts_settings
 from services.kit.identity import Principal
@@ -218,6 +221,45 @@ async def set_desk_rule(
         request=request,
     )
     return await dispatch(bus, envelope, created=True, body={"jit": jit, "team": team})
+
+
+@router.get("/jits/{jit}/escalation", summary="The alert escalation rules")
+async def escalation_rules(jit: str, principal: JitMember) -> dict[str, Any]:
+    """How long each severity waits for an acknowledgement, who is paged at each step of the
+    chain, how often the last step is paged again, and the de-duplication window."""
+    return describe_policy(load_alerts_settings().escalation_policy())
+
+
+class EscalationIn(BaseModel):
+    """Escalation times for one desk, or the whole JIT (``team`` ``*``); ``times`` null goes
+    back to the default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    team: str = Field(
+        default=JIT_WIDE,
+        pattern=rf"^(?:{TEAM_PATTERN[1:-1]}|\*)$",
+        description="A member team's code, or * for every desk of the JIT without its own.",
+    )
+    times: EscalationTimes | None = None
+
+
+@router.put("/jits/{jit}/escalation", summary="Set escalation times (JIT coordinator)")
+async def set_escalation(
+    jit: str, body: EscalationIn, request: Request, principal: JitMember, bus: Bus
+) -> JSONResponse:
+    """Set how long each step waits per severity and how often the last step is paged again,
+    for one desk or the whole JIT; only a coordinator of the JIT's coordinator team may."""
+    command = SetDeskEscalation(actor=principal.actor(), jit=jit, team=body.team, times=body.times)
+    envelope = command_envelope(
+        command,
+        principal=principal,
+        jit=jit,
+        subject=desk_rule_subject(jit, body.team),
+        source=SOURCE,
+        request=request,
+    )
+    return await dispatch(bus, envelope, body={"jit": jit, "team": body.team})
 
 
 @router.get(

@@ -25,6 +25,12 @@ class AlertsSettings(BaseSettings):
     p1_seconds: float = Field(default=300, gt=0, description="P1 acknowledgement deadline.")
     p2_seconds: float = Field(default=900, gt=0, description="P2 acknowledgement deadline.")
     p3_seconds: float = Field(default=3600, gt=0, description="P3 acknowledgement deadline.")
+    repage_seconds: float = Field(
+        default=300,
+        gt=0,
+        description="After the last escalation step, how often it is paged again until "
+        "someone acknowledges.",
+    )
     dedup_window_seconds: float = Field(
         default=600, gt=0, description="How long after its last sighting a repeat is folded."
     )
@@ -72,6 +78,30 @@ class AlertsSettings(BaseSettings):
     webhook_concurrency: int = Field(
         default=64, ge=1, le=10_000, description="Webhook deliveries in flight per worker."
     )
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server that e-mails pages to the desks' on-call addresses; none: no "
+        "e-mail pages.",
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65_535)
+    smtp_sender: str = Field(
+        default="interlock-desk@localhost", min_length=3, description="The pages' From address."
+    )
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    mail_delay_seconds: float = Field(
+        default=300,
+        ge=0,
+        description="How long a page below P1 waits for an acknowledgement before it is also "
+        "e-mailed (a P1 is e-mailed at once).",
+    )
+    mail_max_attempts: int = Field(default=5, ge=1, le=50)
+    mail_backoff_seconds: float = Field(
+        default=1.0, gt=0, description="Upper bound of the first e-mail retry's delay."
+    )
+    desk_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where the web UI is reached; e-mail pages link to the desk there.",
+    )
     sse_window_seconds: float = Field(
         default=3600,
         ge=0,
@@ -100,7 +130,11 @@ class AlertsSettings(BaseSettings):
             p2=timedelta(seconds=self.p2_seconds),
             p3=timedelta(seconds=self.p3_seconds),
             dedup_window=timedelta(seconds=self.dedup_window_seconds),
+            repage=timedelta(seconds=self.repage_seconds),
         )
+
+    def mail_delay(self) -> timedelta:
+        return timedelta(seconds=self.mail_delay_seconds)
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(

@@ -16,13 +16,10 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import threading
 from collections import OrderedDict
 from datetime import UTC, datetime
-from typing import Any
 
 import faust
-from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 from mode import Service
 
 from events.audit import AuditRecorded, ChainLink
@@ -40,8 +37,10 @@ from events.topics import (
 )
 from services.audit import domain
 from services.audit.chain import Head, append
-from services.kit.kafka import Publisher, watermarks
+from services.kit.kafka import OutgoingRecord, Publisher
 from services.kit.logging import get_logger
+from services.kit.logs import read_partition
+from services.kit.readers import Message, PatternReader
 from services.kit.settings import Settings
 from services.kit.streams import DeadLetters, create_app, decode_or_explain, raw_topic
 
@@ -79,94 +78,29 @@ class RecentIds:
 
 def read_tail(settings: Settings, size: int = RECENT_IDS) -> tuple[Head, RecentIds]:
     """The chain's head and its last ``size`` record ids, read from the chain topic."""
-    topic = settings.topic(AUDIT_CHAIN.name)
-    consumer = Consumer(
-        {
-            "bootstrap.servers": settings.kafka_bootstrap,
-            "group.id": settings.topic("interlock-audit-head"),
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-        }
-    )
     recent = RecentIds(size)
     head = Head()
-    try:
-        low, high = watermarks(consumer, topic, 0, timeout=120)
-        if high <= low:
-            return head, recent
-        consumer.assign([TopicPartition(topic, 0, max(low, high - size))])
-        while True:
-            msg = consumer.poll(1.0)
-            if msg is None:
-                continue
-            error = msg.error()
-            if error is not None:
-                if error.code() == KafkaError._PARTITION_EOF:
-                    break
-                raise RuntimeError(f"reading the audit chain: {error.str()}")
-            link = ChainLink.model_validate_json(msg.value() or b"")
-            recent.add(link.record_id)
-            head = Head.after(link)
-            if (msg.offset() or 0) >= high - 1:
-                break
-    finally:
-        consumer.close()
+    values = read_partition(
+        settings,
+        settings.topic(AUDIT_CHAIN.name),
+        last=size,
+        group="interlock-audit-head",
+        timeout=120,
+    )
+    for value in values:
+        link = ChainLink.model_validate_json(value)
+        recent.add(link.record_id)
+        head = Head.after(link)
     return head, recent
 
 
-class FeedReader:
+def feed_reader(settings: Settings) -> PatternReader:
     """Writes a disclosure record for every record the release wrote to a team's feed."""
+    prefix = settings.topic(FEED_PREFIX)
+    publisher = Publisher(settings)
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        prefix = re.escape(settings.topic(FEED_PREFIX))
-        self.pattern = f"^{prefix}[A-Z]{{2}}-[A-Z0-9]{{2,16}}$"
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="audit-feeds", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        consumer = Consumer(
-            {
-                "bootstrap.servers": self.settings.kafka_bootstrap,
-                "group.id": self.settings.topic("interlock-audit-feeds"),
-                "enable.auto.commit": False,
-                "auto.offset.reset": "earliest",
-                "topic.metadata.refresh.interval.ms": 3000,
-            }
-        )
-        publisher = Publisher(self.settings)
-        consumer.subscribe([self.pattern])
-        try:
-            while not self._stop.is_set():
-                batch = [m for m in consumer.consume(500, 0.5) if _readable(m)]
-                if not batch:
-                    continue
-                try:
-                    publisher.publish([e for m in batch for e in self._records(m)])
-                except Exception:
-                    log.exception("disclosure records not written; reading the batch again")
-                    _rewind(consumer, batch)
-                    continue
-                consumer.commit(asynchronous=False)
-        except Exception:
-            log.exception("feed reader stopped")
-            raise
-        finally:
-            publisher.close()
-            consumer.close()
-
-    def _records(self, msg: Message) -> list[Any]:
-        team = (msg.topic() or "").removeprefix(self.settings.topic(FEED_PREFIX))
+    def disclosures(msg: Message) -> list[OutgoingRecord]:
+        team = (msg.topic() or "").removeprefix(prefix)
         try:
             envelope = decode(msg.value())
         except InvalidEvent as exc:
@@ -175,31 +109,20 @@ class FeedReader:
         _, stamp = msg.timestamp()
         at = datetime.fromtimestamp(stamp / 1000, UTC) if stamp and stamp > 0 else envelope.time
         record = domain.disclosure(envelope, team, at=at)
-        return [
-            domain.envelope_of(
-                record,
-                id=domain.record_id(envelope.id, "disclosure", team),
-                correlation_id=envelope.correlation_id,
-            )
-        ]
+        disclosed = domain.envelope_of(
+            record,
+            id=domain.record_id(envelope.id, "disclosure", team),
+            correlation_id=envelope.correlation_id,
+        )
+        return [publisher.record_of(disclosed)]
 
-
-def _readable(msg: Message) -> bool:
-    error = msg.error()
-    if error is None:
-        return True
-    if error.code() not in (KafkaError._PARTITION_EOF, KafkaError.UNKNOWN_TOPIC_OR_PART):
-        log.warning("feed read error", error=error.str())
-    return False
-
-
-def _rewind(consumer: Consumer, batch: list[Message]) -> None:
-    first: dict[tuple[str, int], int] = {}
-    for m in batch:
-        tp = (m.topic() or "", m.partition() or 0)
-        first[tp] = min(first.get(tp, m.offset() or 0), m.offset() or 0)
-    for (topic, partition), offset in first.items():
-        consumer.seek(TopicPartition(topic, partition, offset))
+    return PatternReader(
+        settings,
+        pattern=f"^{re.escape(prefix)}[A-Z]{{2}}-[A-Z0-9]{{2,16}}$",
+        group=settings.topic("interlock-audit-feeds"),
+        name="audit-feeds",
+        route=disclosures,
+    )
 
 
 class ChainState:
@@ -228,7 +151,7 @@ def build(settings: Settings) -> faust.App:
     )
     audit_topic = raw_topic(app, settings, AUDIT)
     chain_topic = raw_topic(app, settings, AUDIT_CHAIN)
-    feeds = FeedReader(settings)
+    feeds = feed_reader(settings)
     chain = ChainState(settings)
 
     class Background(Service):

@@ -41,7 +41,6 @@ from typing import Any, Literal, cast
 
 import faust
 from aiokafka.partitioner import murmur2
-from confluent_kafka import KafkaException
 from faust.types import TableT, TopicT
 from pydantic import BaseModel
 
@@ -78,7 +77,7 @@ from events.topics import (
     RETENTION_EVENTS,
 )
 from services.deconfliction import domain
-from services.deconfliction.directory import Directory
+from services.deconfliction.contacts import Contacts
 from services.deconfliction.domain import (
     HitState,
     OperationIndex,
@@ -87,9 +86,9 @@ from services.deconfliction.domain import (
 )
 from services.deconfliction.settings import DeconflictionSettings, load_deconfliction_settings
 from services.deconfliction.tokens import TokenKeys
-from services.kit.kafka import DeliveryFailed
 from services.kit.keys import shred
 from services.kit.logging import get_logger
+from services.kit.runtime import POLICY, in_batches
 from services.kit.settings import Settings
 from services.kit.streams import (
     OUTCOME_TYPES,
@@ -187,7 +186,7 @@ class DeconflictionWorker:
         self.keys = TokenKeys(
             settings.deconfliction_secret.get_secret_value().encode("utf-8"), config.key_ring()
         )
-        self.directory = Directory(settings)
+        self.directory = Contacts(settings)
         self.dead = DeadLetters(app, settings, app.conf.id)
         self.token_to_holders = self._table("token_to_holders")
         self.block_to_persons = self._table("block_to_persons")
@@ -250,65 +249,44 @@ class DeconflictionWorker:
         return topic, envelope.subject.encode(), encode(envelope)
 
     async def _send(self, records: Sequence[Record]) -> None:
-        """Write records and wait until the broker has them all; retried until it has, so a
-        broker outage stalls the stream instead of losing its outputs. An error that retrying
-        cannot mend (a record too large) is raised: the cause is then dead-lettered."""
+        """Write records and wait until the broker has them all, under the kit's failure policy
+        (retried while retriable, up to its bound; a refusal dead-letters the cause)."""
         outgoing = [
             (topic.get_topic_name(), key, value, placed[0] if placed else None)
             for topic, key, value, *placed in records
         ]
-        delay = 0.2
-        while True:
-            try:
-                await self.outbox.send_records(outgoing)
-                return
-            except KafkaException as exc:
-                if not exc.args[0].retriable():
-                    raise
-                reason = str(exc)
-            except DeliveryFailed as exc:
-                reason = str(exc)
-            log.error("publish failed; retrying", error=reason[:300], delay=delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+        await POLICY.retrying("deconfliction outputs", lambda: self.outbox.send_records(outgoing))
 
     def _consumer(
         self, handle: Callable[[faust.EventT], Awaitable[None]]
     ) -> Callable[[faust.StreamT[bytes]], Awaitable[None]]:
-        """An agent body: each record handled, then acknowledged; a failure dead-letters it."""
+        """An agent body: each record handled under the kit's failure policy, then
+        acknowledged."""
 
         async def consume(stream: faust.StreamT[bytes]) -> None:
             await self.directory.wait_ready()
             async for event in stream.noack().events():
-                try:
-                    await handle(event)
-                except Exception as exc:
-                    log.exception("record failed", topic=event.message.topic)
-                    await self._dead_letter(event, f"{type(exc).__name__}: {exc}")
+                await self._guarded(handle, event)
                 event.ack()
 
         consume.__name__ = handle.__name__
         return consume
 
+    async def _guarded(
+        self, handle: Callable[[faust.EventT], Awaitable[Any]], event: faust.EventT
+    ) -> Any:
+        """Handle one record: poison is dead-lettered, anything unexpected stops the worker."""
+        return await POLICY.guarded(
+            event.message.topic,
+            lambda: handle(event),
+            lambda reason, fields: self._dead_letter(event, reason, fields),
+        )
+
     async def _dead_letter(
         self, event: faust.EventT, reason: str, fields: Sequence[str] = ()
     ) -> None:
-        """Dead-letter a record with the reason, trying once more on a send failure. Never
-        raises: the stream must go on past a poison record."""
-        for attempt in (1, 2):
-            try:
-                await self.dead.send(event, reason, fields)
-                return
-            except Exception:
-                msg = event.message
-                log.exception(
-                    "record could not be dead-lettered",
-                    topic=msg.topic,
-                    partition=msg.partition,
-                    offset=msg.offset,
-                    attempt=attempt,
-                )
-                await asyncio.sleep(0.5)
+        """Dead-letter a record with the reason (confirmed; retried under the policy)."""
+        await self.dead.send(event, reason, fields)
 
     async def _start_directory(self) -> None:
         self.directory.start()
@@ -328,16 +306,15 @@ class DeconflictionWorker:
         await self.directory.wait_ready()
         async for batch in stream.noack_take(ENTITY_BATCH, within=ENTITY_BATCH_WAIT):
             events = cast(list[faust.EventT], batch)
-            envelopes: list[Envelope] = []
-            for event in events:
-                try:
-                    envelopes += await self.entity_registrations(event)
-                except Exception as exc:
-                    log.exception("record failed", topic=event.message.topic)
-                    await self._dead_letter(event, f"{type(exc).__name__}: {exc}")
-            await self._publish_registrations(envelopes)
+            await in_batches(events, self._register_batch, self._dead_letter)
             for event in events:
                 event.ack()
+
+    async def _register_batch(self, events: Sequence[faust.EventT]) -> None:
+        envelopes: list[Envelope] = []
+        for event in events:
+            envelopes += await self._guarded(self.entity_registrations, event) or []
+        await self._publish_registrations(envelopes)
 
     async def entity_registrations(self, event: faust.EventT) -> list[Envelope]:
         """The registrations of what one lead event mentions, as the lead's team, in its JIT."""

@@ -14,15 +14,12 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.alerts.http import router as alerts_router
+from services import roles
 from services.audit.http import Consulted
 from services.audit.http import install as install_audit
-from services.deconfliction.http import router as deconfliction_router
-from services.evidence.bootstrap import start_evidence
-from services.evidence.http import router as evidence_router
-from services.indicators.http import router as indicators_router
 from services.kit.commands import CommandBus
 from services.kit.directory import DirectoryView
+from services.kit.errors import problems, summary
 from services.kit.graphdb import async_driver
 from services.kit.identity import Issuer, Verifier
 from services.kit.kafka import Publisher
@@ -30,16 +27,8 @@ from services.kit.logging import get_logger
 from services.kit.settings import Settings
 from services.kit.victims import Victims
 from services.kit.web import ApiError, Member, problem
-from services.leads.http import router as leads_router
-from services.messaging.bootstrap import Messaging
-from services.messaging.http import reads as message_reads
-from services.messaging.http import router as messaging_router
-from services.projection.http import router as views_router
 from services.projection.views import GraphViews
-from services.release.http import router as feeds_router
-from services.retention.http import router as retention_router
 from services.retention.policies import PolicyBook
-from services.tasking.http import router as tasking_router
 from services.web.access import CookieCsrfGuard
 from services.web.evaluation import router as evaluation_router
 from services.web.pages import mount_static
@@ -72,14 +61,13 @@ def create_app(settings: Settings) -> FastAPI:
             log.warning("the directory is not loaded yet; requests will wait for it")
         victims = Victims(settings, name="gateway-victims").start()
         app.state.victims = victims
-        evidence = start_evidence(app, settings)
-        messaging = Messaging(app, settings, victims)
+        parts = [p for r in roles.ROLES if (p := r.start_on_gateway(app, settings)) is not None]
         log.info("gateway ready", port=settings.gateway_port)
         try:
             yield
         finally:
-            evidence.stop()
-            messaging.stop()
+            for part in reversed(parts):
+                part.stop()
             victims.stop()
             bus.stop()
             directory.stop()
@@ -103,21 +91,14 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
-        ]
-        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-        return problem(422, f"invalid request: {summary}", errors)
+        rows = problems(exc.errors())
+        return problem(422, summary(rows), rows)
 
     @app.exception_handler(ValidationError)
     async def _invalid_command(_: Request, exc: ValidationError) -> JSONResponse:
         """A command the request could not make (a bad path id, a dangling reference): 422."""
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"]) or "(body)", "message": e["msg"]}
-            for e in exc.errors(include_url=False)
-        ]
-        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-        return problem(422, f"invalid request: {summary}", errors)
+        rows = problems(exc.errors(include_url=False))
+        return problem(422, summary(rows), rows)
 
     @app.get(
         "/.well-known/jwks.json",
@@ -164,17 +145,8 @@ def create_app(settings: Settings) -> FastAPI:
             return JSONResponse({"status": "pending", "correlation_id": correlation_id}, 202)
         return outcome_response(outcome, {"correlation_id": correlation_id})
 
-    app.include_router(leads_router)
-    app.include_router(alerts_router)
-    app.include_router(views_router, dependencies=[Consulted])
-    app.include_router(feeds_router)
-    app.include_router(tasking_router)
-    app.include_router(deconfliction_router)
-    app.include_router(retention_router)
-    app.include_router(indicators_router)
-    app.include_router(evidence_router)
-    app.include_router(messaging_router)
-    app.include_router(message_reads, dependencies=[Consulted])
+    for router, consulted in roles.routers():
+        app.include_router(router, dependencies=[Consulted] if consulted else [])
     app.include_router(web_router)
     app.include_router(evaluation_router)
     mount_static(app)

@@ -10,7 +10,7 @@ import asyncio
 import base64
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,7 +36,36 @@ OutgoingRecord = tuple[str, bytes | None, bytes, int | None]
 
 
 class DeliveryFailed(RuntimeError):
-    """The broker did not confirm a record: the caller must not report success."""
+    """The broker did not confirm a record: the caller must not report success.
+
+    ``retriable`` is False when the broker refused the record for good (too large, not
+    authorised, invalid): sending it again cannot succeed.
+    """
+
+    def __init__(self, message: str, *, retriable: bool = True) -> None:
+        super().__init__(message)
+        self.retriable = retriable
+
+
+REFUSALS = frozenset(
+    {
+        KafkaError.MSG_SIZE_TOO_LARGE,
+        KafkaError.INVALID_MSG,
+        KafkaError.INVALID_MSG_SIZE,
+        KafkaError.RECORD_LIST_TOO_LARGE,
+        KafkaError.TOPIC_AUTHORIZATION_FAILED,
+        KafkaError.CLUSTER_AUTHORIZATION_FAILED,
+        KafkaError.INVALID_RECORD,
+        KafkaError.POLICY_VIOLATION,
+        KafkaError._INVALID_ARG,
+    }
+)
+"""Delivery errors that retrying cannot mend (delivery reports carry no retriable flag)."""
+
+
+def refused(err: KafkaError) -> bool:
+    """Whether a delivery error is the broker's refusal for good of the record."""
+    return err.code() in REFUSALS
 
 
 def watermarks(
@@ -169,15 +198,31 @@ class Publisher:
             raise DeliveryFailed("; ".join(errors) or f"{remaining} records not delivered")
 
     def publish_raw(self, topic: str, key: bytes | None, value: bytes) -> None:
+        self.publish_records([(topic, key, value, None)])
+
+    def publish_records(self, records: Sequence[OutgoingRecord], timeout: float = 60) -> None:
+        """Write ``(topic, key, value, partition or None)`` records and wait until the broker
+        has them all; :class:`DeliveryFailed` (retriable or not) names what it refused."""
         errors: list[str] = []
+        refusals: list[bool] = []
 
         def done(err: KafkaError | None, msg: Message) -> None:
             if err is not None:
-                errors.append(err.str())
+                errors.append(f"{msg.topic()}: {err.str()}")
+                refusals.append(refused(err))
 
-        self._produce(topic, key, value, done)
-        if self._producer.flush(30) or errors:
-            raise DeliveryFailed("; ".join(errors) or "record not delivered")
+        for topic, key, value, partition in records:
+            self._produce(topic, key, value, done, partition)
+        remaining = self._producer.flush(timeout)
+        if remaining or errors:
+            raise DeliveryFailed(
+                "; ".join(errors[:3]) or f"{remaining} records not delivered",
+                retriable=not any(refusals),
+            )
+
+    def record_of(self, envelope: Envelope) -> OutgoingRecord:
+        """An envelope as a record to its catalogued topic, keyed as the catalogue says."""
+        return self.topic_of(envelope), partition_key(envelope), encode(envelope), None
 
     def _poll_forever(self) -> None:
         while not self._stop.is_set():
@@ -240,7 +285,7 @@ class _Confirmation:
                     return
                 outcome: Exception | None = None
             else:
-                outcome = DeliveryFailed(f"{msg.topic()}: {err.str()}")
+                outcome = DeliveryFailed(f"{msg.topic()}: {err.str()}", retriable=not refused(err))
             self._settled = True
         self._loop.call_soon_threadsafe(_settle, self.future, outcome)
 
@@ -374,3 +419,39 @@ def dead_letter_record(
 
 def dead_letter_topic(settings: Settings) -> str:
     return settings.topic(DEAD_LETTER.name)
+
+
+def take(consumer: Consumer, most: int, wait: float) -> list[Message]:
+    """What has arrived, up to ``most`` records, waiting at most ``wait`` s for the first.
+
+    ``Consumer.consume`` waits out its whole timeout unless the batch fills, which would add up
+    to ``wait`` to every page's latency; ``poll`` returns with the first record.
+    """
+    first = consumer.poll(wait)
+    if first is None:
+        return []
+    return [first, *consumer.consume(num_messages=most - 1, timeout=0)]
+
+
+def ensure_topics(
+    settings: Settings,
+    specs: Mapping[str, TopicSpec],
+    *,
+    admin: AdminClient | None = None,
+    timeout: float = 30,
+) -> list[str]:
+    """Create the named topics (each after its spec) that do not exist yet, led; returns the
+    names created."""
+    wanted = [
+        NewTopic(
+            name,
+            num_partitions=min(spec.partitions, settings.partitions),
+            replication_factor=-1,
+            config=spec.config(),
+        )
+        for name, spec in specs.items()
+    ]
+    created = create_topics(settings, wanted, timeout=timeout, admin=admin)
+    if created:
+        log.info("topics created", topics=created)
+    return created

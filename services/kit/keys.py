@@ -135,6 +135,12 @@ class KafkaKeyRing:
             raise sealing.Erased(kid)
         return known
 
+    def destroyed(self, kid: str) -> bool:
+        """Whether this process knows the key to be destroyed (no broker round trip): nothing
+        can be sealed with it any more."""
+        with self._reader.lock:
+            return kid in self._destroyed and kid not in self._keys
+
     def knows(self, kids: Iterable[str]) -> bool:
         """Whether every key is in memory already (the fast path: nothing to ask the broker)."""
         with self._reader.lock:

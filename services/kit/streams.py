@@ -25,7 +25,8 @@ from mode import Service
 from mode.utils.times import want_seconds
 from pydantic import BaseModel, ValidationError
 
-from events.codec import ErasedEvent, InvalidEvent, decode, envelop
+from events import sealing
+from events.codec import ErasedEvent, InvalidEvent, decode, envelop, sealed_subject
 from events.envelope import Addressed, Command, Envelope, Event
 from events.outcomes import CommandAccepted, CommandRejected, FieldError, Rejected
 from events.retention import SubjectErased, SubjectKind
@@ -38,9 +39,10 @@ from services.kit.kafka import (
     dead_letter_topic,
     record_headers,
 )
-from services.kit.keys import install_key_ring, prepare_keys
+from services.kit.keys import KafkaKeyRing, install_key_ring, prepare_keys
 from services.kit.logging import get_logger
 from services.kit.recovery import SeekFirstTableManager, SnapshotTransport
+from services.kit.runtime import POLICY, Refused, in_batches
 from services.kit.settings import Settings
 
 log = get_logger()
@@ -181,11 +183,14 @@ class Outputs:
 
 
 class DeadLetters:
-    """Sends undecodable records to the dead-letter topic with the reason, and goes on."""
+    """Sends records no one can handle to the dead-letter topic with the reason, confirmed by the
+    broker before the record is acknowledged."""
 
     def __init__(self, app: faust.App, settings: Settings, service: str) -> None:
+        self.app = app
+        self.settings = settings
         self.service = service
-        self.topic = raw_topic(app, settings, dead_letter_topic(settings))
+        self.topic_name = dead_letter_topic(settings)
 
     async def refuse(self, event: faust.EventT, error: InvalidEvent) -> None:
         """Dead-letter an unreadable record, but pass over one whose subject was erased."""
@@ -207,7 +212,9 @@ class DeadLetters:
             reason=reason,
             fields=fields,
         )
-        await self.topic.send(key=key, value=value)
+        records = [(self.topic_name, key, value, None)]
+        publisher = outbox(self.app, self.settings)
+        await POLICY.retrying("dead-letter", lambda: publisher.send_records(records))
         log.warning(
             "record dead-lettered",
             topic=msg.topic,
@@ -245,6 +252,45 @@ async def publish(
         await sent
     else:
         sent.add_done_callback(_report_unconfirmed)
+
+
+async def send_outcomes(app: faust.App, settings: Settings, outcomes: Sequence[Envelope]) -> None:
+    """Send the outcomes of records whose state is written, confirmed before their records are
+    acknowledged; outcomes the broker refuses for good are logged (the state stands, and the
+    caller's status URL answers from it)."""
+    try:
+        await POLICY.retrying("outcomes", lambda: publish(app, settings, outcomes, confirm=True))
+    except Refused as refusal:
+        log.error("outcomes refused by the broker", count=len(outcomes), reason=str(refusal))
+
+
+def _sealing_kids(envelopes: Sequence[Envelope]) -> list[str]:
+    kids = []
+    for envelope in envelopes:
+        subject = sealed_subject(envelope)
+        if subject is not None:
+            kids.append(sealing.key_id(envelope.jit, subject))
+    return kids
+
+
+def known_destroyed(envelopes: Sequence[Envelope]) -> str | None:
+    """The key one of ``envelopes`` would be sealed with, if this process knows it destroyed (its
+    subject erased); no broker round trip."""
+    ring = sealing.installed()
+    if not isinstance(ring, KafkaKeyRing):
+        return None
+    return next((kid for kid in _sealing_kids(envelopes) if ring.destroyed(kid)), None)
+
+
+async def any_destroyed(envelopes: Sequence[Envelope]) -> bool:
+    """Whether a key of ``envelopes`` is destroyed, after creating the missing ones together (one
+    round trip for a batch, as :func:`publish` would; a key ring that cannot be read raises as it
+    would there)."""
+    await prepare_keys(envelopes)
+    ring = sealing.installed()
+    if not isinstance(ring, KafkaKeyRing):
+        return False
+    return not ring.knows(_sealing_kids(envelopes))
 
 
 def _report_unconfirmed(sent: asyncio.Future[None]) -> None:
@@ -475,15 +521,38 @@ def command_processor(
 
     async def handle(stream: faust.StreamT[bytes]) -> Any:
         async for records in stream.noack_take(COMMAND_BATCH, within=COMMAND_BATCH_WITHIN):
-            batch = _Batch()
-            for event in records:
-                await _decide_one(event, batch)
-            await publish(app, settings, batch.events, confirm=True)
-            for entry_key, value in batch.states.items():
-                write_as_of(batch.causes[entry_key], table, entry_key, value)
-            await publish(app, settings, batch.then)
+            await in_batches(records, run_batch, refused)
             for event in records:
                 event.ack()
+
+    async def decide(records: Sequence[faust.EventT]) -> _Batch:
+        batch = _Batch()
+        for event in records:
+            await POLICY.guarded(
+                f"{domain.name} command",
+                lambda event=event: _decide_one(event, batch),  # type: ignore[misc]
+                lambda reason, fields, event=event: dead.send(event, reason, fields),  # type: ignore[misc]
+            )
+        return batch
+
+    async def run_batch(records: Sequence[faust.EventT]) -> None:
+        """Decide, confirm the events, write the states, send the outcomes: in that order."""
+        batch = await decide(records)
+        if await POLICY.retrying(f"{domain.name} keys", lambda: any_destroyed(batch.events)):
+            # a subject was erased while a command about it was on its way: decide the batch
+            # again, now that the destroyed key is known, so that command is refused (410)
+            # instead of failing the batch on every replay
+            batch = await decide(records)
+        await POLICY.retrying(
+            f"{domain.name} events",
+            lambda: publish(app, settings, batch.events, confirm=True),
+        )
+        for entry_key, value in batch.states.items():
+            write_as_of(batch.causes[entry_key], table, entry_key, value)
+        await send_outcomes(app, settings, batch.then)
+
+    async def refused(event: faust.EventT, reason: str) -> None:
+        await dead.send(event, reason)
 
     async def _decide_one(event: faust.EventT, batch: _Batch) -> None:
         """Decide one command record into the batch (a poison record is dead-lettered)."""
@@ -527,21 +596,29 @@ def command_processor(
             )
             batch.then.append(addressed_envelope(cause, gone, domain.source, 0, 0))
             return
-        try:
-            state = state_from_json(domain.state_model, stored)
-            outputs = run_decide(
-                domain,
-                cause,
-                state,
-                now=datetime.now(UTC),
-                context=context(cause) if context else None,
-            )
-        except Exception as exc:
-            log.exception("command failed", event_id=cause.id, type=cause.type)
-            await dead.send(event, f"{type(exc).__name__} while handling {cause.type}: {exc}")
-            return
+        state = state_from_json(domain.state_model, stored)
+        outputs = run_decide(
+            domain,
+            cause,
+            state,
+            now=datetime.now(UTC),
+            context=context(cause) if context else None,
+        )
         if outputs.state_changed:
             events = [e for e in outputs.envelopes if e.type not in OUTCOME_TYPES]
+            destroyed = known_destroyed(events)
+            if destroyed is not None:
+                # its subject was erased while the command was on its way: nothing more is
+                # written about it (sealing would fail the whole batch, again on every replay)
+                gone = CommandRejected(
+                    command_type=cause.type,
+                    command_id=cause.id,
+                    status=410,
+                    reason=f"{key(cause)}: its subject was erased (key {destroyed} destroyed); "
+                    "nothing more is written about it",
+                )
+                batch.then.append(addressed_envelope(cause, gone, domain.source, 0, 0))
+                return
             batch.events += events
             batch.states[entry_key] = state_to_json(outputs.state)
             batch.causes[entry_key] = event

@@ -6,8 +6,8 @@ belong to her) and the retention topic (an erased lead takes its victims with it
 per gateway, shared by the channels that show such text; what it gives them is a
 :class:`services.kit.disclosure.VictimBook`, so the redaction rules stay in the policy.
 
-A victim is hidden from every team but the one that recorded her (the graph also knows of teams
-her identity was released to; here she stays hidden from them: over-redaction, never a leak).
+A victim is hidden from every team but the one that recorded her: as in the graph, where a
+victim's ``identity_audience`` is her recording team alone.
 """
 
 from __future__ import annotations

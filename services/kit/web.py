@@ -19,6 +19,7 @@ from events.handling import Handling
 from events.outcomes import CommandAccepted, CommandRejected
 from services.kit.commands import CommandBus
 from services.kit.directory import DirectoryBook, DirectoryView, StaticDirectory
+from services.kit.errors import label_of, problems, summary
 from services.kit.identity import InvalidToken, Principal, Verifier
 from services.kit.logging import get_logger
 
@@ -185,15 +186,8 @@ def build_command(model: type[CommandT], **fields: Any) -> CommandT:
     try:
         return model(**fields)
     except ValidationError as exc:
-        errors = [
-            {
-                "field": ".".join(str(p) for p in ("body", *e["loc"])),
-                "message": e["msg"],
-            }
-            for e in exc.errors(include_url=False)
-        ]
-        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-        raise ApiError(422, f"invalid request: {summary}", errors) from None
+        rows = problems(exc.errors(include_url=False), prefix=("body",))
+        raise ApiError(422, summary(rows), rows) from None
 
 
 def require_teams(request: Request, jit: str, fields: Mapping[str, Iterable[str]]) -> None:
@@ -322,7 +316,10 @@ def outcome_response(
         return problem(
             outcome.status,
             outcome.reason,
-            [{"field": e.field, "message": e.message} for e in outcome.errors],
+            [
+                {"field": e.field, "label": label_of(e.field.split(".")), "message": e.message}
+                for e in outcome.errors
+            ],
             **base,
         )
     status = 201 if created and outcome.events else 200

@@ -1,4 +1,5 @@
-"""The messaging routes' composition root inside the gateway: the read model and the directory."""
+"""The messaging routes' composition root inside the gateway: the read model and the directory
+(the victims read model is the gateway's, on ``app.state.victims``)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from services.messaging.ledger import Messages
 class Messaging:
     """What the messaging routes need, started and stopped with the gateway."""
 
-    def __init__(self, app: FastAPI, settings: Settings, victims: Victims) -> None:
+    def __init__(self, app: FastAPI, settings: Settings) -> None:
         install_key_ring(settings)
+        victims: Victims = app.state.victims
         self.messages = Messages(settings, victims).start()
         self.directory = DirectoryView(settings, name=f"{settings.topic_prefix}messaging")
         self.directory.start()

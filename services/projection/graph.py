@@ -39,6 +39,7 @@ from events.alerts import (
     AlertRaised,
     AlertResolved,
     AlertRouted,
+    DeskEscalationSet,
     DeskRuleSet,
     LinkKind,
     WebhookDeliveryFailed,
@@ -138,6 +139,7 @@ UNIQUE_IDS = (
     "Activity",
     "JIT",
     "Team",
+    "DeskEscalation",
     "ProjectionCheckpoint",
 )
 """Labels whose ``id`` is unique: every MERGE is by one of these labels and its id."""
@@ -956,6 +958,7 @@ def alert_props(env: Envelope) -> list[Row]:
     elif isinstance(e, AlertEscalated):
         props = {
             "escalation_step": e.step,
+            "repages": e.repeat,
             "escalated_to": e.to.value,
             "escalated_at": e.at,
             "acknowledge_by": e.acknowledge_by,
@@ -1000,7 +1003,26 @@ def _alert_links(kind: LinkKind) -> Callable[[Envelope], list[Row]]:
 def alert_routed(env: Envelope) -> list[Row]:
     e = env.data
     assert isinstance(e, AlertRouted)
-    return [_edge(env, e.alert_id, e.team, props={"desk": e.desk, "basis": e.basis.value})]
+    props: Row = {"desk": e.desk, "basis": e.basis.value}
+    if e.team_lead is not None:
+        props["team_lead"] = e.team_lead
+    return [_edge(env, e.alert_id, e.team, props=props)]
+
+
+def desk_escalation_props(env: Envelope) -> list[Row]:
+    """A desk's (or the JIT's, team ``*``) escalation times; a reset removes them."""
+    e = env.data
+    assert isinstance(e, DeskEscalationSet)
+    times = e.times
+    props: Row = {
+        "team": e.team,
+        "p1_seconds": times.p1_seconds if times else None,
+        "p2_seconds": times.p2_seconds if times else None,
+        "p3_seconds": times.p3_seconds if times else None,
+        "repage_seconds": times.repage_seconds if times else None,
+        "set_by": e.by,
+    }
+    return _own(env, f"{e.jit}/{e.team}", props)
 
 
 # --- directory
@@ -1102,8 +1124,10 @@ def _summary(env: Envelope) -> tuple[str, str, str] | None:
     if isinstance(e, AlertRaised):
         return ("Alert", e.alert_id, f"{e.severity.value} {e.category.value} alert raised")
     if isinstance(e, AlertAcknowledged | AlertResolved):
-        return ("Alert", e.alert_id, f"alert {verb} by {e.team}")
+        return ("Alert", e.alert_id, f"alert {verb} by {e.by} ({e.team})")
     if isinstance(e, AlertEscalated):
+        if e.repeat:
+            return ("Alert", e.alert_id, f"alert paged again ({e.repeat}) to {e.to.value}")
         return ("Alert", e.alert_id, f"alert escalated (step {e.step}) to {e.to.value}")
     if isinstance(e, AlertDeduplicated):
         return ("Alert", e.alert_id, f"alert repeated ({e.count} times)")
@@ -1368,6 +1392,9 @@ STATEMENTS: dict[str, tuple[Statement, ...]] = {
     AlertEscalated.type: _ALERT_EVENT,
     AlertResolved.type: _ALERT_EVENT,
     AlertDeduplicated.type: (Statement(ALERT_DEDUP, alert_dedup), ACTIVITY_ROWS),
+    DeskEscalationSet.type: (
+        Statement(upsert("DeskEscalation"), desk_escalation_props, gated=True),
+    ),
     JitRegistered.type: (Statement(JIT_UPSERT, jit_props, gated=True),),
     TeamRegistered.type: (Statement(team_upsert(""), team_props, gated=True),),
     DeskRegistered.type: (Statement(team_upsert("desk_"), desk_props, gated=True),),

@@ -22,20 +22,23 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from confluent_kafka import Consumer, KafkaException
 from fastapi import APIRouter, FastAPI, Path, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from events.alerts import Severity
 from events.deconfliction import PERSON_KIND, UUID_PATTERN, HitStatus
+from events.envelope import ID_PATTERN
 from events.identifiers import IdentifierKind
 from events.leads import InformationCredibility, LeadStatus, SourceReliability, SourceType
 from events.tasking import TaskStatus
 from events.topics import ALERT_EVENTS, DECONFLICTION_EVENTS, LEAD_EVENTS, TopicSpec
+from services.kit.disclosure import Viewer
 from services.kit.kafka import watermarks
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
 from services.kit.web import ApiError, JitMember
 from services.projection.export import ExportError, ftm_entities
 from services.projection.lag import projection_group
+from services.projection.stix import StixExportError, stix_bundle
 from services.projection.views import (
     ALERT_STATES,
     OPEN_ALERT_STATES,
@@ -57,6 +60,8 @@ async def _topic_ends(app: FastAPI) -> AsyncIterator[None]:
         if ends is not None:
             ends.close()
 
+
+STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
 
 router = APIRouter(tags=["views"], lifespan=_topic_ends)
 
@@ -447,6 +452,46 @@ async def list_alerts(
     }
 
 
+@router.get("/jits/{jit}/desks/escalation", summary="Escalation times set for the JIT's desks")
+async def desk_escalations(
+    jit: str, request: Request, principal: JitMember, wait: Wait = 2.0
+) -> dict[str, Any]:
+    """The escalation times the JIT coordinator set for the whole JIT (``team`` ``*``) and for
+    single desks; a desk without its own runs on the JIT's, then on the service's defaults
+    (``GET /jits/{jit}/escalation``)."""
+    await fresh(request, ALERT_EVENTS, wait)
+    items = await guarded(
+        request,
+        principal.team,
+        views(request).desk_escalations(team=principal.team, jit=jit, member=principal.member),
+    )
+    return {"items": items, "count": len(items)}
+
+
+@router.get("/jits/{jit}/alerts/{alert_id}", summary="One alert: yours, or one paging your desk")
+async def get_alert(
+    jit: str,
+    alert_id: Annotated[str, Path(pattern=ID_PATTERN)],
+    request: Request,
+    principal: JitMember,
+    wait: Wait = 2.0,
+) -> dict[str, Any]:
+    """The alert as your desk sees it (the ``url`` that raising it answers): state, deadlines,
+    who is paged next, who acknowledged or resolved it, and its links by title; 404 when there
+    is no such alert or it neither pages your desk nor was raised by your team."""
+    await fresh(request, ALERT_EVENTS, wait)
+    found = await guarded(
+        request,
+        principal.team,
+        views(request).alert(
+            team=principal.team, jit=jit, alert_id=alert_id, member=principal.member
+        ),
+    )
+    if found is None:
+        raise ApiError(404, f"no alert {alert_id} visible to team {principal.team} in JIT {jit}")
+    return found
+
+
 @router.get("/jits/{jit}/persons/{person_id}", summary="A person's card")
 async def person_card(
     jit: str, person_id: str, request: Request, principal: JitMember
@@ -661,4 +706,37 @@ async def export_ftm(jit: str, request: Request, principal: JitMember) -> Stream
             "Content-Disposition": f'attachment; filename="{jit}.ftm.json"',
             "X-Interlock-Export-Skipped": ",".join(sorted(set(skipped))) or "none",
         },
+    )
+
+
+@router.get(
+    "/jits/{jit}/export.stix",
+    summary="What your team sees, as a STIX 2.1 bundle",
+    response_class=Response,
+    responses={200: {"content": {STIX_MEDIA_TYPE: {}}}},
+)
+async def export_stix(jit: str, request: Request, principal: JitMember) -> Response:
+    """A STIX 2.1 bundle (for MISP and OpenCTI) of the persons, identifiers, organisations,
+    places, leads and operations your team may see, each object marked with its TLP 2.0 label
+    and handling code; records the disclosure policy keeps out of your exports (another team's
+    H2) are not in it. The mapping is in docs/national-systems.md."""
+    graph = await guarded(
+        request,
+        principal.team,
+        views(request).visible_graph(team=principal.team, jit=jit, member=principal.member),
+    )
+    viewer = Viewer(
+        team=principal.team,
+        member=principal.member,
+        national_system=principal.has_role("national_system"),
+    )
+    try:
+        bundle = stix_bundle(graph, viewer)
+    except StixExportError as exc:
+        log.error("export refused by stix2", team=principal.team, error=str(exc))
+        raise ApiError(500, f"export failed validation: {exc}") from None
+    return Response(
+        bundle.serialize(ensure_ascii=False).encode(),
+        media_type=STIX_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{jit}.stix.json"'},
     )

@@ -4,20 +4,14 @@ the newest projected record time, per partition (the checkpoints the projection 
 from __future__ import annotations
 
 import asyncio
-import time
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from confluent_kafka import Consumer, TopicPartition
-
 from events.topics import TopicSpec
-from services.kit.kafka import watermarks
+from services.kit.logs import LastRecords, last_records
 from services.kit.settings import Settings
 from services.projection.graph import PROJECTED_TOPICS
 from services.projection.views import GraphViews
-
-TopicEnds = dict[tuple[str, int], tuple[int, int | None]]
 
 
 def projection_group(settings: Settings) -> str:
@@ -30,45 +24,10 @@ def topic_ends(
     topics: Sequence[TopicSpec] = PROJECTED_TOPICS,
     *,
     timeout: float = 5.0,
-) -> TopicEnds:
-    """Per (topic, partition): the high watermark and the timestamp (ms) of the last record."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": settings.kafka_bootstrap,
-            "group.id": f"{settings.topic_prefix}interlock-lag-{uuid.uuid4().hex[:8]}",
-            "enable.auto.commit": False,
-            "enable.partition.eof": False,
-        }
-    )
-    try:
-        metadata = consumer.list_topics(timeout=timeout)
-        ends: TopicEnds = {}
-        wanted: list[TopicPartition] = []
-        for spec in topics:
-            name = settings.topic(spec.name)
-            topic = metadata.topics.get(name)
-            if topic is None or topic.error is not None:
-                continue
-            for partition in topic.partitions:
-                low, high = watermarks(consumer, name, partition, timeout)
-                ends[(name, partition)] = (high, None)
-                if high > low:
-                    wanted.append(TopicPartition(name, partition, high - 1))
-        if wanted:
-            consumer.assign(wanted)
-            pending = {(tp.topic, tp.partition) for tp in wanted}
-            deadline = time.monotonic() + timeout
-            while pending and time.monotonic() < deadline:
-                for msg in consumer.consume(num_messages=len(pending), timeout=0.5):
-                    if msg.error() is not None:
-                        continue
-                    key = (str(msg.topic()), int(msg.partition() or 0))
-                    if key in pending:
-                        ends[key] = (ends[key][0], msg.timestamp()[1])
-                        pending.discard(key)
-        return ends
-    finally:
-        consumer.close()
+) -> LastRecords:
+    """Per (topic, partition) projected: the high watermark and the timestamp (ms) of the last
+    record."""
+    return last_records(settings, [settings.topic(t.name) for t in topics], timeout=timeout)
 
 
 async def projection_lag(settings: Settings, views: GraphViews) -> dict[str, Any]:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 from neo4j import AsyncDriver
 
 from events.codec import ErasedEvent, InvalidEvent, decode
@@ -21,9 +19,9 @@ from events.deconfliction import DeconflictionHit
 from events.directory import DeskRegistered, JitRegistered, MemberRegistered, TeamRegistered
 from events.envelope import Envelope
 from events.topics import TopicSpec
-from services.kit.kafka import watermarks
 from services.kit.keys import KafkaKeyRing
 from services.kit.logging import get_logger
+from services.kit.logs import LogReader
 from services.kit.settings import Settings
 from services.projection.agents import BATCH, ensure_schema, write_until_done
 from services.projection.canonical import GraphDigest, Scope, graph_digest
@@ -117,64 +115,6 @@ async def clear_graph(
     return total
 
 
-class LogReader:
-    """Every record of some topics, from the beginning up to their ends when reading started."""
-
-    def __init__(self, settings: Settings, topics: Sequence[TopicSpec] = PROJECTED_TOPICS) -> None:
-        self.consumer = Consumer(
-            {
-                "bootstrap.servers": settings.kafka_bootstrap,
-                "group.id": f"{settings.topic_prefix}interlock-rebuild-{uuid.uuid4().hex[:8]}",
-                "enable.auto.commit": False,
-                "auto.offset.reset": "earliest",
-                "enable.partition.eof": False,
-            }
-        )
-        names = [settings.topic(t.name) for t in topics]
-        metadata = self.consumer.list_topics(timeout=10)
-        self.remaining: dict[tuple[str, int], int] = {}
-        assignment: list[TopicPartition] = []
-        for name in names:
-            topic = metadata.topics.get(name)
-            if topic is None or topic.error is not None:
-                continue
-            for partition in topic.partitions:
-                low, high = watermarks(self.consumer, name, partition)
-                if high > low:
-                    self.remaining[(name, partition)] = high - 1
-                    assignment.append(TopicPartition(name, partition, low))
-        if assignment:
-            self.consumer.assign(assignment)
-
-    def batches(self, size: int) -> Iterator[list[Message]]:
-        """Batches of records in log order per partition, until every partition is read."""
-        idle_since = time.monotonic()
-        while self.remaining:
-            messages = self.consumer.consume(num_messages=size, timeout=1.0)
-            batch: list[Message] = []
-            for msg in messages:
-                error = msg.error()
-                if error is not None:
-                    if error.code() != KafkaError._PARTITION_EOF:
-                        raise RuntimeError(f"reading {msg.topic()}: {error.str()}")
-                    continue
-                key = (str(msg.topic()), int(msg.partition() or 0))
-                last = self.remaining.get(key)
-                if last is None:
-                    continue
-                batch.append(msg)
-                if (msg.offset() or 0) >= last:
-                    del self.remaining[key]
-            if batch:
-                idle_since = time.monotonic()
-                yield batch
-            elif time.monotonic() - idle_since > 30:
-                raise TimeoutError(f"no records for 30s; still to read: {sorted(self.remaining)}")
-
-    def close(self) -> None:
-        self.consumer.close()
-
-
 async def rebuild(
     settings: Settings,
     driver: AsyncDriver,
@@ -193,7 +133,9 @@ async def rebuild(
         removed = await clear_graph(driver, scope=scope, checkpoint_group=checkpoint_group)
         log.info("graph cleared", nodes=removed, scoped=scope is not None)
     await ensure_schema(driver)
-    reader = await asyncio.to_thread(LogReader, settings, topics)
+    reader = await asyncio.to_thread(
+        LogReader, settings, [settings.topic(t.name) for t in topics], group="interlock-rebuild"
+    )
     batches = reader.batches(batch)
     try:
         while True:

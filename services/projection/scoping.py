@@ -108,7 +108,11 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "id", "jit", "severity", "category", "summary", "status", "target_teams", "raising_team",
         "raised_at", "acknowledge_by", "escalates_at", "acknowledged_team", "acknowledged_at",
         "escalation_step", "escalated_to", "resolved_team", "resolution_reason", "resolved_at",
-        "duplicate_count", "last_seen", "handling", "tlp",
+        "duplicate_count", "last_seen", "handling", "tlp", "raised_by", "acknowledged_by",
+        "resolved_by", "repages",
+    ),
+    "DeskEscalation": (
+        "id", "jit", "team", "p1_seconds", "p2_seconds", "p3_seconds", "repage_seconds", "set_by",
     ),
     "DeconflictionHit": (
         "id", "jit", "kind", "status", "score", "cross_jit", "registering_team",

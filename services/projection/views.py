@@ -325,15 +325,63 @@ def hit_for(
     }
 
 
+LINK_TITLE_CHARS = 80
+"""How much of a linked record's title, name or summary a chip shows."""
+
+
+def link_title(kind: str, shown: Mapping[str, Any]) -> str:
+    """What a chip calls a linked record, so nobody reads a UUID: its title, name or summary."""
+    for key in ("title", "name", "summary", "value", "display"):
+        text = shown.get(key)
+        if isinstance(text, str) and text.strip():
+            text = " ".join(text.split())
+            cut = text[: LINK_TITLE_CHARS - 1] + "…" if len(text) > LINK_TITLE_CHARS else text
+            return cut
+    if kind == "operation" and shown.get("kind"):
+        return f"{str(shown['kind']).replace('_', ' ')} by {shown.get('team', '')}".strip()
+    if kind in {"hit", "conflict"}:
+        return "deconfliction hit" if kind == "hit" else "operation conflict"
+    return kind
+
+
+def next_escalation(
+    props: Mapping[str, Any], route: Mapping[str, Any] | None, state: str, leads: bool
+) -> str | None:
+    """Who the alert goes to when its countdown ends, as the desk should read it.
+
+    The alerts service's chain (services/alerts/domain.py ``due``): desks → the paged teams'
+    leads (when one has a lead) → the coordinator team's desk → that desk again, at the re-page
+    interval, until someone acknowledges.
+    """
+    if state not in OPEN_ALERT_STATES or not props.get("escalates_at"):
+        return None
+    step = int(props.get("escalation_step") or 0)
+    coordinator = props.get("coordinator_team")
+    if step == 0 and route is not None and route.get("team_lead"):
+        return f"your team lead {route['team_lead']}"
+    if step == 0 and leads:
+        return "the paged teams' leads"
+    if coordinator:
+        again = " again" if step >= COORDINATOR_STEP else ""
+        return f"the coordinator desk of {coordinator}{again}"
+    return "this desk again"
+
+
 def alert_for(
     scope: Scope,
     props: Mapping[str, Any],
     route: Mapping[str, Any] | None,
     state: str,
     links: Iterable[Mapping[str, Any]],
+    *,
+    leads: bool = False,
+    raised_here: bool = False,
 ) -> dict[str, Any]:
     """An alert as ``team``'s desk sees it: its state, the route that paged the desk, the
-    deadlines while it is open, and the links the team may follow."""
+    deadlines while it is open, who is paged next, and the links the team may follow, by title.
+
+    ``raised_here`` lets the team that raised an alert read it although it does not page its
+    desk (the ``url`` a raise answers)."""
     team = scope.team
     shown = present(scope, ["Alert"], props)
     step = int(props.get("escalation_step") or 0)
@@ -342,7 +390,7 @@ def alert_for(
     )
     if route is not None:
         checked(team, route, "relationship")
-    elif not escalated_here:
+    elif not escalated_here and not (raised_here and props.get("raising_team") == team):
         raise ScopeViolationError(f"an alert was returned to a desk it does not page ({team})")
     if state not in ALERT_STATES:
         raise ScopeViolationError(f"an alert in an unknown state {state!r}")
@@ -355,13 +403,18 @@ def alert_for(
         target = present(scope, item["labels"], item["props"])
         kind = LINK_KIND.get(kind_of(item["labels"]))
         if kind is not None:
-            found[(kind, str(target["id"]))] = {"kind": kind, "id": str(target["id"])}
+            found[(kind, str(target["id"]))] = {
+                "kind": kind,
+                "id": str(target["id"]),
+                "title": link_title(kind, target),
+            }
     return {
         **shown,
         "alert_id": shown["id"],
         "state": state,
+        "escalates_to": next_escalation(props, route, state, leads),
         "route": (
-            {k: plain(route[k]) for k in ("desk", "basis") if route.get(k) is not None}
+            {k: plain(route[k]) for k in ("desk", "basis", "team_lead") if route.get(k) is not None}
             if route is not None
             else None
         ),
@@ -797,7 +850,11 @@ class GraphViews:
               RETURN collect({{labels: labels(x), props: properties(x), rel: properties(r)}})
                 AS links
             }}
-            RETURN properties(a) AS alert, properties(s) AS route, state, links
+            CALL (a) {{
+              OPTIONAL MATCH (a)-[l:SENT_TO]->(:Team) WHERE l.team_lead IS NOT NULL
+              RETURN count(l) > 0 AS leads
+            }}
+            RETURN properties(a) AS alert, properties(s) AS route, state, links, leads
             ORDER BY a.raised_at DESC, a.id
             """,
             team=team,
@@ -809,8 +866,76 @@ class GraphViews:
             coordinator_step=COORDINATOR_STEP,
         )
         return [
-            alert_for(scope, row["alert"], row["route"], row["state"], row["links"]) for row in rows
+            alert_for(
+                scope, row["alert"], row["route"], row["state"], row["links"], leads=row["leads"]
+            )
+            for row in rows
         ]
+
+    async def desk_escalations(
+        self, *, team: str, jit: str, member: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The escalation times a coordinator set for the JIT (team ``*``) and its desks."""
+        scope = await self._scope(team, jit, member)
+        rows = await self._read(
+            f"""
+            MATCH (n:DeskEscalation) WHERE n.jit = $jit AND {visible("n")}
+              AND n.p1_seconds IS NOT NULL
+            RETURN properties(n) AS setting ORDER BY n.team
+            """,
+            team=team,
+            jit=jit,
+        )
+        return [present(scope, ["DeskEscalation"], row["setting"]) for row in rows]
+
+    async def alert(
+        self,
+        *,
+        team: str,
+        jit: str,
+        alert_id: str,
+        member: str | None = None,
+    ) -> dict[str, Any] | None:
+        """One alert ``team`` may see: one that pages its desk, or one it raised."""
+        scope = await self._scope(team, jit, member)
+        rows = await self._read(
+            f"""
+            MATCH (a:Alert {{id: $alert_id}})
+            WHERE a.jit = $jit AND {visible("a")} AND a.raised_at IS NOT NULL
+            OPTIONAL MATCH (a)-[s:SENT_TO]->(t:Team {{id: $team}}) WHERE {visible("s", "t")}
+            WITH a, s, CASE WHEN a.status = 'raised' AND coalesce(a.escalation_step, 0) > 0
+                            THEN 'escalated' ELSE a.status END AS state
+            WHERE s IS NOT NULL OR a.raising_team = $team
+               OR (coalesce(a.escalation_step, 0) >= $coordinator_step
+                   AND ($team IN a.target_teams OR a.coordinator_team = $team))
+            CALL (a) {{
+              MATCH (a)-[r:RAISED_FOR]->(x) WHERE {visible("r", "x")}
+              RETURN collect({{labels: labels(x), props: properties(x), rel: properties(r)}})
+                AS links
+            }}
+            CALL (a) {{
+              OPTIONAL MATCH (a)-[l:SENT_TO]->(:Team) WHERE l.team_lead IS NOT NULL
+              RETURN count(l) > 0 AS leads
+            }}
+            RETURN properties(a) AS alert, properties(s) AS route, state, links, leads
+            """,
+            team=team,
+            jit=jit,
+            alert_id=alert_id,
+            coordinator_step=COORDINATOR_STEP,
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return alert_for(
+            scope,
+            row["alert"],
+            row["route"],
+            row["state"],
+            row["links"],
+            leads=row["leads"],
+            raised_here=True,
+        )
 
     # ------------------------------------------------------------- operations, timeline
 

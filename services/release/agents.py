@@ -23,19 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-import threading
-import time
 from collections.abc import Iterable
 from typing import Any
 
 import faust
-from confluent_kafka import (
-    Consumer,
-    KafkaError,
-    Message,
-    TopicPartition,
-)
-from confluent_kafka.admin import AdminClient
 from mode import Service
 
 from events.codec import InvalidEvent, decode, encode, sealed_subject
@@ -43,11 +34,11 @@ from events.envelope import Envelope
 from events.topics import DIRECTORY, feed_topic
 from services.kit.compacted import CompactedReader
 from services.kit.disclosure import regions_of
-from services.kit.kafka import Producer, dead_letter_record, dead_letter_topic, producer_config
+from services.kit.kafka import OutgoingRecord, dead_letter_record, dead_letter_topic, ensure_topics
 from services.kit.logging import get_logger
+from services.kit.readers import Message, PatternReader
 from services.kit.settings import Settings
 from services.kit.streams import DeadLetters, create_app, decode_or_explain, raw_topic
-from services.release.credentials import ensure_topics
 from services.release.policy import (
     Directory,
     admit_command,
@@ -118,7 +109,6 @@ class FeedTopics:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
         self.known: set[str] = set()
 
     def name(self, team: str) -> str:
@@ -127,127 +117,56 @@ class FeedTopics:
     def ensure(self, teams: Iterable[str]) -> None:
         missing = {self.name(t): feed_topic(t) for t in teams if self.name(t) not in self.known}
         if missing:
-            ensure_topics(self.admin, self.settings, missing)
+            ensure_topics(self.settings, missing)
             self.known |= set(missing)
 
 
-class CommandRelay:
-    """Forwards national systems' commands from their own topics to the shared command topics."""
+def command_relay(settings: Settings) -> PatternReader:
+    """Forwards national systems' commands from their own topics to the shared command topics;
+    a command a team may not send there is dead-lettered with the reason."""
+    prefix = settings.topic_prefix
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        prefix = re.escape(settings.topic_prefix)
-        self.pattern = f"^{prefix}interlock\\.[a-z]+\\.commands\\.[A-Z]{{2}}-[A-Z0-9]{{2,16}}$"
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="release-relay", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        consumer = Consumer(
-            {
-                "bootstrap.servers": self.settings.kafka_bootstrap,
-                "group.id": self.settings.topic("interlock-release-relay"),
-                "enable.auto.commit": False,
-                "auto.offset.reset": "earliest",
-                "topic.metadata.refresh.interval.ms": 3000,
-            }
+    def relay(msg: Message) -> list[OutgoingRecord]:
+        target, value, reason = _route(settings, msg)
+        if target is not None and value is not None:
+            return [(target, msg.key(), value, None)]
+        key, record = dead_letter_record(
+            service="release-relay",
+            topic=msg.topic() or "",
+            partition=msg.partition() or 0,
+            offset=msg.offset() or 0,
+            key=msg.key(),
+            value=msg.value(),
+            reason=reason,
         )
-        producer = Producer(producer_config(self.settings))
-        consumer.subscribe([self.pattern])
-        try:
-            while not self._stop.is_set():
-                batch = [m for m in consumer.consume(200, 0.5) if self._readable(m)]
-                if batch:
-                    self._relay(consumer, producer, batch)
-        except Exception:
-            log.exception("command relay stopped")
-            raise
-        finally:
-            producer.flush(10)
-            consumer.close()
+        log.warning("command refused at the relay", topic=msg.topic(), reason=reason)
+        return [(dead_letter_topic(settings), key, record, None)]
 
-    @staticmethod
-    def _readable(msg: Message) -> bool:
-        error = msg.error()
-        if error is None:
-            return True
-        if error.code() not in (KafkaError._PARTITION_EOF, KafkaError.UNKNOWN_TOPIC_OR_PART):
-            log.warning("relay read error", error=error.str())
-        return False
-
-    def _relay(self, consumer: Consumer, producer: Producer, batch: list[Message]) -> None:
-        errors: list[str] = []
-
-        def done(err: KafkaError | None, _msg: Message) -> None:
-            if err is not None:
-                errors.append(err.str())
-
-        for msg in batch:
-            target, value, reason = self._route(msg)
-            if target is None:
-                key, record = dead_letter_record(
-                    service="release-relay",
-                    topic=msg.topic() or "",
-                    partition=msg.partition() or 0,
-                    offset=msg.offset() or 0,
-                    key=msg.key(),
-                    value=msg.value(),
-                    reason=reason,
-                )
-                producer.produce(
-                    dead_letter_topic(self.settings), key=key, value=record, on_delivery=done
-                )
-                log.warning("command refused at the relay", topic=msg.topic(), reason=reason)
-            else:
-                producer.produce(target, key=msg.key(), value=value, on_delivery=done)
-            producer.poll(0)
-        if producer.flush(60) or errors:
-            log.error("relay could not forward; will read the batch again", errors=errors[:3])
-            self._rewind(consumer, batch)
-            return
-        consumer.commit(offsets=_next_offsets(batch), asynchronous=False)
-
-    def _route(self, msg: Message) -> tuple[str | None, bytes | None, str]:
-        name = (msg.topic() or "").removeprefix(self.settings.topic_prefix)
-        parsed = parse_team_command_topic(name)
-        if parsed is None:
-            return None, None, f"{name} is not a team's command topic"
-        context, team = parsed
-        value = msg.value()
-        try:
-            envelope = decode(value)
-        except InvalidEvent as exc:
-            return None, None, exc.reason
-        reason = admit_command(envelope, team=team, context=context)
-        if reason is not None:
-            return None, None, reason
-        return self.settings.topic(context.name), value, ""
-
-    def _rewind(self, consumer: Consumer, batch: list[Message]) -> None:
-        first: dict[tuple[str, int], int] = {}
-        for m in batch:
-            tp = (m.topic() or "", m.partition() or 0)
-            first[tp] = min(first.get(tp, m.offset() or 0), m.offset() or 0)
-        for (topic, partition), offset in first.items():
-            consumer.seek(TopicPartition(topic, partition, offset))
-        time.sleep(1)
+    return PatternReader(
+        settings,
+        pattern=f"^{re.escape(prefix)}interlock\\.[a-z]+\\.commands\\.[A-Z]{{2}}-[A-Z0-9]{{2,16}}$",
+        group=settings.topic("interlock-release-relay"),
+        name="release-relay",
+        route=relay,
+        batch=200,
+    )
 
 
-def _next_offsets(batch: list[Message]) -> list[TopicPartition]:
-    """The offsets to commit after a batch: one past the last record of each partition."""
-    last: dict[tuple[str, int], int] = {}
-    for m in batch:
-        last[(m.topic() or "", m.partition() or 0)] = (m.offset() or 0) + 1
-    return [TopicPartition(topic, partition, offset) for (topic, partition), offset in last.items()]
+def _route(settings: Settings, msg: Message) -> tuple[str | None, bytes | None, str]:
+    name = (msg.topic() or "").removeprefix(settings.topic_prefix)
+    parsed = parse_team_command_topic(name)
+    if parsed is None:
+        return None, None, f"{name} is not a team's command topic"
+    context, team = parsed
+    value = msg.value()
+    try:
+        envelope = decode(value)
+    except InvalidEvent as exc:
+        return None, None, exc.reason
+    reason = admit_command(envelope, team=team, context=context)
+    if reason is not None:
+        return None, None, reason
+    return settings.topic(context.name), value, ""
 
 
 def build(settings: Settings) -> faust.App:
@@ -256,7 +175,7 @@ def build(settings: Settings) -> faust.App:
     directory = DirectoryView(settings)
     shares = ShareBook(settings)
     feeds = FeedTopics(settings)
-    relay = CommandRelay(settings)
+    relay = command_relay(settings)
     dead = DeadLetters(app, settings, "release")
     sources = [raw_topic(app, settings, t) for t in fed_topics()]
     channel = app.topic(

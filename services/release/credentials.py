@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -31,7 +30,6 @@ from confluent_kafka.admin import (
     AclOperation,
     AclPermissionType,
     AdminClient,
-    NewTopic,
     ResourcePatternType,
     ResourceType,
     ScramCredentialInfo,
@@ -41,7 +39,7 @@ from confluent_kafka.admin import (
 
 from events.envelope import TEAM_PATTERN
 from events.topics import TopicSpec, feed_topic
-from services.kit.kafka import create_topics
+from services.kit.kafka import ensure_topics
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
 from services.release.policy import command_topics, team_command_topic
@@ -158,25 +156,6 @@ class Credentials:
     command_topics: tuple[str, ...]
 
 
-def ensure_topics(
-    admin: AdminClient, settings: Settings, specs: Mapping[str, TopicSpec], timeout: float = TIMEOUT
-) -> list[str]:
-    """Create the named topics that do not exist yet, led; returns the names created."""
-    wanted = [
-        NewTopic(
-            name,
-            num_partitions=min(spec.partitions, settings.partitions),
-            replication_factor=-1,
-            config=spec.config(),
-        )
-        for name, spec in specs.items()
-    ]
-    created = create_topics(settings, wanted, timeout=timeout, admin=admin)
-    if created:
-        log.info("topics created", topics=created)
-    return created
-
-
 class NationalSystems:
     """Issues, rotates and revokes national systems' SCRAM credentials and their ACLs.
 
@@ -236,7 +215,7 @@ class NationalSystems:
         """The team's feed and command topics, created if missing, so it can subscribe at once."""
         specs = {feed_topic_name(self.settings, team): feed_topic(team)}
         specs |= command_topic_specs(self.settings, team)
-        return ensure_topics(self.admin, self.settings, specs)
+        return ensure_topics(self.settings, specs, admin=self.admin, timeout=TIMEOUT)
 
     def grant(self, team: str) -> list[AclBinding]:
         """Create the team's ACLs (idempotent)."""

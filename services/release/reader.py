@@ -19,10 +19,9 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, TopicPartition
-
 from events.topics import feed_topic
 from services.kit.kafka import watermarks
+from services.kit.logs import Consumer, KafkaError, TopicPartition, log_consumer
 from services.kit.settings import Settings
 
 CURSOR_VERSION = "v1"
@@ -98,14 +97,8 @@ class FeedReader:
     """Reads one team's feed topic with the services' own client; nothing is committed."""
 
     def __init__(self, settings: Settings, team: str) -> None:
+        self.settings = settings
         self.topic = settings.topic(feed_topic(team).name)
-        self._conf = {
-            "bootstrap.servers": settings.kafka_bootstrap,
-            "group.id": settings.topic("interlock-gateway-feed"),
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-            "auto.offset.reset": "earliest",
-        }
 
     def page(
         self,
@@ -119,7 +112,9 @@ class FeedReader:
 
         With ``wait`` > 0 and nothing to read, waits up to that long for a first record.
         """
-        consumer = Consumer(self._conf)
+        consumer = log_consumer(
+            self.settings, "interlock-gateway-feed", **{"enable.partition.eof": True}
+        )
         try:
             return self._page(consumer, cursor, limit=limit, since=since, wait=wait)
         finally:

@@ -46,6 +46,7 @@ from events.topics import (
 )
 from services.kit.keys import install_key_ring
 from services.kit.logging import get_logger
+from services.kit.runtime import POLICY, Poison
 from services.kit.settings import Settings
 from services.kit.streams import (
     OUTCOME_TYPES,
@@ -60,6 +61,7 @@ from services.kit.streams import (
     raw_topic,
     register_deadlines,
     run_decide,
+    send_outcomes,
     state_from_json,
     state_to_json,
 )
@@ -150,11 +152,18 @@ def build(settings: Settings, retention: RetentionSettings | None = None) -> fau
 
     async def handle(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.noack().events():
-            if event.message.topic == commands_topic:
-                await command(event)
-            else:
-                await observe(event)
+            await POLICY.guarded(
+                "retention record",
+                lambda event=event: route(event),  # type: ignore[misc]
+                lambda reason, fields, event=event: dead.send(event, reason, fields),  # type: ignore[misc]
+            )
             event.ack()
+
+    async def route(event: faust.EventT[bytes]) -> None:
+        if event.message.topic == commands_topic:
+            await command(event)
+        else:
+            await observe(event)
 
     async def observe(event: faust.EventT[bytes]) -> None:
         cause, error, _ = decode_or_explain(event.value)
@@ -181,8 +190,7 @@ def build(settings: Settings, retention: RetentionSettings | None = None) -> fau
                 audience=cause.audience,
             )
         except ValueError as exc:
-            await dead.send(event, f"not observed: {exc}")
-            return
+            raise Poison(f"not observed: {exc}") from exc
         if new != record:
             table[key] = state_to_json(new)
 
@@ -199,7 +207,9 @@ def build(settings: Settings, retention: RetentionSettings | None = None) -> fau
                     status=422,
                     reason=error.reason,
                 )
-                await publish(app, settings, [addressed_envelope(header, refused, SOURCE, 0, 0)])
+                await send_outcomes(
+                    app, settings, [addressed_envelope(header, refused, SOURCE, 0, 0)]
+                )
             return
         data = cause.data
         if not isinstance(data, RetentionCommand):
@@ -221,7 +231,9 @@ def build(settings: Settings, retention: RetentionSettings | None = None) -> fau
         )
         events = [e for e in outputs.envelopes if e.type not in OUTCOME_TYPES]
         if outputs.state_changed:
-            await publish(app, settings, events, confirm=True)
+            await POLICY.retrying(
+                "retention events", lambda: publish(app, settings, events, confirm=True)
+            )
             for env in events:
                 if isinstance(env.data, SubjectErased):
                     await asyncio.to_thread(ring.destroy, key_id(env.jit, env.data.subject_id))
@@ -232,9 +244,9 @@ def build(settings: Settings, retention: RetentionSettings | None = None) -> fau
                         cause=env.data.cause,
                     )
             table[key] = state_to_json(outputs.state)
-            await publish(app, settings, [e for e in outputs.envelopes if e not in events])
+            await send_outcomes(app, settings, [e for e in outputs.envelopes if e not in events])
         else:
-            await publish(app, settings, outputs.envelopes)
+            await send_outcomes(app, settings, outputs.envelopes)
 
     async def misaddressed(
         event: faust.EventT[bytes], cause: Envelope, reason: str, field: str
@@ -244,7 +256,7 @@ def build(settings: Settings, retention: RetentionSettings | None = None) -> fau
         refused = CommandRejected(
             command_type=cause.type, command_id=cause.id, status=422, reason=reason
         )
-        await publish(app, settings, [addressed_envelope(cause, refused, SOURCE, 0, 0)])
+        await send_outcomes(app, settings, [addressed_envelope(cause, refused, SOURCE, 0, 0)])
 
     app.agent(channel, name=f"{app.conf.id}.subjects")(handle)
     register_deadlines(

@@ -477,6 +477,7 @@ def _overdue(state: TaskState, deadline: Deadline, at: datetime, now: datetime) 
         responsible_team=state.to_team,
         deadline=deadline,
         due_at=at,
+        title=state.title,
     )
 
 

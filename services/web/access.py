@@ -26,9 +26,10 @@ PURPOSE_COOKIE = "interlock_purpose"
 """The purpose the member stated for reading personal data (case reference and reason)."""
 CSRF_HEADER = "x-requested-with"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-CSRF_EXEMPT = frozenset({"/ui/login", "/ui/logout", "/ui/purpose"})
-"""Log-in needs credentials of its own, log-out only forgets the cookie, and the stated purpose
-is the member's own words about their next reads (a cross-site request carries no cookie)."""
+CSRF_EXEMPT = frozenset({"/ui/login", "/ui/logout", "/ui/purpose", "/ui/zone"})
+"""Log-in needs credentials of its own, log-out only forgets the cookie, the stated purpose is
+the member's own words about their next reads, and the zone only sets how times are shown (a
+cross-site request carries no cookie: SameSite=Strict)."""
 
 
 def demo_login_enabled() -> bool:

@@ -18,9 +18,14 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from pydantic import ValidationError
 
+from events.alerts import Category
 from events.identifiers import Identifier, IdentifierKind, PersonRole
+from events.zones import CHOICES as ZONE_CHOICES
+from events.zones import UTC_ZONE, in_zone, zone_of_team
+from services.kit.errors import problems
 from services.kit.identity import Issuer
 from services.kit.logging import get_logger
 from services.web.access import (
@@ -60,6 +65,7 @@ HIT_PROBE = "00000000-0000-4000-8000-000000000000"
 """A well-formed hit id, to ask the router whether the release endpoint exists."""
 DESK_ROLES = ("desk_officer", "team_lead", "coordinator")
 """Who may watch a desk's live stream (the alerts router's rule)."""
+ALERT_CATEGORIES = tuple(c.value for c in Category)
 
 
 def mount_static(app: FastAPI) -> None:
@@ -82,10 +88,44 @@ def _when(value: Any) -> datetime | None:
     return None
 
 
-def _dt(value: Any) -> str:
-    """A timestamp as people read it: ``2026-03-02 14:05 UTC``."""
+ZONE_COOKIE = "interlock_zone"
+"""The zone a member chose to read and enter times in (else their team's country's)."""
+
+
+def viewer_zone(request: Request, viewer: Viewer | None) -> str:
+    """The zone the viewer reads times in: the one they chose, else their team's country's."""
+    chosen = request.cookies.get(ZONE_COOKIE, "")
+    if chosen in ZONE_CHOICES:
+        return chosen
+    return zone_of_team(viewer.team) if viewer is not None else UTC_ZONE
+
+
+def _local(value: Any, zone: str) -> str:
     when = _when(value)
-    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if when else (value or "")
+    if when is None:
+        return str(value or "")
+    shown = in_zone(when, zone)
+    if zone == UTC_ZONE:
+        return shown.strftime("%Y-%m-%d %H:%M UTC")
+    return shown.strftime("%Y-%m-%d %H:%M ") + (shown.tzname() or zone)
+
+
+@pass_context
+def _dt(context: Any, value: Any) -> str:
+    """A timestamp in the viewer's zone: ``2026-03-02 16:05 EET``."""
+    return _local(value, str(context.get("zone") or UTC_ZONE))
+
+
+@pass_context
+def _dtu(context: Any, value: Any) -> str:
+    """A timestamp in the viewer's zone with UTC beside it, where a wrong hour matters:
+    ``2026-03-02 16:05 EET (14:05 UTC)``."""
+    zone = str(context.get("zone") or UTC_ZONE)
+    local = _local(value, zone)
+    when = _when(value)
+    if when is None or zone == UTC_ZONE:
+        return local
+    return f"{local} ({when.astimezone(UTC):%H:%M} UTC)"
 
 
 def _ago(value: Any) -> str:
@@ -104,15 +144,33 @@ def _ago(value: Any) -> str:
     return f"in {text}" if future else f"{text} ago"
 
 
+def _duration(seconds: Any) -> str:
+    """A span as people say it: ``5 min``, ``1 h``, ``1 h 30 min``, ``45 s``."""
+    try:
+        total = int(float(seconds))
+    except (TypeError, ValueError):
+        return ""
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours} h"] if hours else []
+    if minutes:
+        parts.append(f"{minutes} min")
+    if secs or not parts:
+        parts.append(f"{secs} s")
+    return " ".join(parts)
+
+
 def _iso(value: Any) -> str:
     when = _when(value)
     return when.isoformat() if when else ""
 
 
 templates.env.filters["dt"] = _dt
+templates.env.filters["dtu"] = _dtu
 templates.env.filters["ago"] = _ago
 templates.env.filters["iso"] = _iso
 templates.env.filters["short"] = lambda value: str(value or "")[:8]
+templates.env.filters["duration"] = _duration
 templates.env.globals["quote"] = quote
 
 
@@ -144,6 +202,8 @@ def render(
         "demo": demo_login_enabled(),
         "accounts": ACCOUNTS,
         "assets_ready": assets_ready(),
+        "zone": viewer_zone(request, viewer),
+        "zones": ZONE_CHOICES,
     }
     return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
 
@@ -327,6 +387,20 @@ async def state_purpose(request: Request) -> Response:
     return response
 
 
+@router.post("/zone")
+async def choose_zone(request: Request) -> Response:
+    """Keep the zone the member reads and enters times in, for this browser."""
+    form = await _form(request)
+    target = _safe_next(form.get("next", "")) or "/ui"
+    zone = form.get("zone", "")
+    response = RedirectResponse(target, status_code=303)
+    if zone in ZONE_CHOICES:
+        response.set_cookie(
+            ZONE_COOKIE, zone, httponly=True, samesite="strict", secure=cookie_secure(), path="/"
+        )
+    return response
+
+
 @router.post("/logout")
 async def logout() -> Response:
     response = RedirectResponse("/ui/login", status_code=303)
@@ -351,8 +425,10 @@ async def validate_identifier(request: Request) -> HTMLResponse:
     try:
         identifier = Identifier.model_validate({"kind": kind, "value": value, "country": country})
     except ValidationError as exc:
-        messages = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()
+        rows = problems(exc.errors(include_url=False))
+        messages = " ".join(
+            r["message"] if r["field"] in {"value", "(body)"} else f"{r['label']}: {r['message']}"
+            for r in rows
         )
         return templates.TemplateResponse(
             request, "_validation.html", {"ok": False, "message": messages}
@@ -797,9 +873,11 @@ async def alert_desk(jit: str, request: Request, partial: str = "") -> Response:
     if isinstance(session, Response):
         return session
     viewer, gateway = session
-    alerts, handled = await asyncio.gather(
+    alerts, handled, rules, overrides = await asyncio.gather(
         gateway.get(f"/jits/{jit}/alerts", state="open", limit=200),
         gateway.get(f"/jits/{jit}/alerts", state=["acknowledged", "resolved"], limit=10, wait="0"),
+        gateway.get(f"/jits/{jit}/escalation") if not partial else _nothing(),
+        gateway.get(f"/jits/{jit}/desks/escalation") if not partial else _nothing(),
     )
     stream = f"/desks/{viewer.team}/alerts/stream"
     watches = viewer.principal.has_role(*DESK_ROLES)
@@ -824,7 +902,14 @@ async def alert_desk(jit: str, request: Request, partial: str = "") -> Response:
         watches=watches,
         now=datetime.now(UTC),
         is_open=_open_alert,
+        rules=rules.body if rules is not None and rules.ok else None,
+        overrides=overrides.items() if overrides is not None else [],
+        categories=ALERT_CATEGORIES,
     )
+
+
+async def _nothing() -> None:
+    return None
 
 
 @router.get("/jits/{jit}/persons/{entity_id}")

@@ -18,11 +18,39 @@
   function convert(input, value) {
     var type = input.dataset.type;
     if (type === "number") { var n = Number(value); return isNaN(n) ? value : n; }
+    if (type === "minutes") { var m = Number(String(value).replace(",", ".")); return isNaN(m) ? value : Math.round(m * 60); }
     if (type === "int") { var i = parseInt(value, 10); return isNaN(i) ? value : i; }
-    if (type === "datetime") { var d = new Date(value); return isNaN(d.getTime()) ? value : d.toISOString(); }
+    if (type === "datetime") {
+      var picker = input.dataset.zone && document.getElementById(input.dataset.zone);
+      if (picker && picker.value && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(value)) return zonedToUtc(value, picker.value) || value;
+      var d = new Date(value); return isNaN(d.getTime()) ? value : d.toISOString();
+    }
     if (type === "list") { return value.split(",").map(function (s) { return s.trim(); }).filter(Boolean); }
     return value;
   }
+
+  // a wall time typed in an explicit IANA zone → the UTC instant (ISO 8601), by the browser's
+  // own zone database (Intl), whatever zone the browser itself runs in
+  function zoneOffsetMinutes(date, zone) {
+    var parts = {};
+    new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit",
+      day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" })
+      .formatToParts(date).forEach(function (p) { parts[p.type] = p.value; });
+    var asUtc = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day),
+      Number(parts.hour), Number(parts.minute), Number(parts.second));
+    return Math.round((asUtc - Math.floor(date.getTime() / 1000) * 1000) / 60000);
+  }
+  function zonedToUtc(wall, zone) {
+    try {
+      var naive = new Date(wall.slice(0, 16) + ":00Z");
+      if (isNaN(naive.getTime())) return null;
+      var utc = new Date(naive.getTime() - zoneOffsetMinutes(naive, zone) * 60000);
+      var again = zoneOffsetMinutes(utc, zone);
+      utc = new Date(naive.getTime() - again * 60000);
+      return utc.toISOString();
+    } catch (e) { return null; }
+  }
+  window.interlockZonedToUtc = zonedToUtc;
 
   function setPath(target, path, value) {
     var parts = path.split(".");
@@ -103,17 +131,38 @@
   }
 
   function showErrors(form, errors) {
+    // each field's error once, next to that field (the live check beside it gives way); what
+    // has no field on the form comes back to be said above it, with the field's name
     var unplaced = [];
     (errors || []).forEach(function (e) {
-      var field = String(e.field || "").replace(/^body\./, "");
+      var field = String(e.field || "").replace(/^(body|query|path)\./, "");
       var name = rowName(form, field);
-      var slot = form.querySelector('[data-error-for="' + name + '"]');
-      var input = form.querySelector('[name="' + name + '"]');
+      var slot = form.querySelector('[data-error-for="' + name + '"]') ||
+        form.querySelector('[data-error-for="' + name + '.value"]');
+      var input = form.querySelector('[name="' + name + '"]') || form.querySelector('[name="' + name + '.value"]');
       if (input) input.setAttribute("aria-invalid", "true");
-      if (slot) slot.textContent = e.message; else unplaced.push(field + ": " + e.message);
+      if (slot) {
+        if (slot.textContent) return;
+        slot.textContent = e.message;
+        var row = slot.closest(".entity-row");
+        var check = row && row.querySelector(".check");
+        if (check) check.textContent = "";
+      } else {
+        unplaced.push((e.label || field) + ": " + e.message);
+      }
     });
     return unplaced;
   }
+
+  // a corrected field's error goes as the user types
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!input.name || !input.hasAttribute || !input.hasAttribute("aria-invalid")) return;
+    input.removeAttribute("aria-invalid");
+    var form = input.closest("form");
+    var slot = form && form.querySelector('[data-error-for="' + input.name + '"]');
+    if (slot) slot.textContent = "";
+  });
 
   // --------------------------------------------------------------- commands
   function freshKeys(form) {
@@ -171,13 +220,21 @@
           announce("Your session has expired: sign in again.", "error");
           location.href = "/ui/login?next=" + encodeURIComponent(location.pathname + location.search);
         } else {
-          var unplaced = showErrors(form, data.errors);
-          var message = (data.error || ("Refused (" + response.status + ")"));
+          var errors = data.errors || [];
+          var unplaced = showErrors(form, errors);
+          var placed = errors.length - unplaced.length;
+          var verb = form.dataset.failure || "Not sent";
+          var message;
+          if (!errors.length) message = data.error || ("Refused (" + response.status + ")");
+          else if (!unplaced.length) message = verb + ": correct " + (placed === 1 ? "the field" : "the " + placed + " fields") + " marked below.";
+          else message = verb + ": " + unplaced.join(" ") + (placed ? " Also correct the fields marked below." : "");
           if (result) {
             result.className = "result error";
-            result.textContent = message + (unplaced.length ? " — " + unplaced.join("; ") : "");
+            result.textContent = message;
           }
-          announce(message, "error");
+          var first = form.querySelector("[aria-invalid=true]");
+          if (first) first.focus();
+          if (!result) announce(message, "error");
         }
       });
     }).catch(function (err) {
@@ -253,6 +310,10 @@
     });
   }
   document.addEventListener("change", function (event) {
+    if (event.target.closest("[data-zone-switcher]")) {
+      event.target.closest("form").submit();
+      return;
+    }
     if (event.target.closest("[data-jit-switcher]")) {
       location.href = "/ui/jits/" + encodeURIComponent(event.target.value);
       return;
@@ -284,6 +345,7 @@
       var verb = el.dataset.verb || "escalates";
       var late = el.dataset.late || "escalation due";
       el.textContent = left >= 0 ? verb + " in " + text : late + " " + text + (el.dataset.late ? "" : " ago");
+      el.title = "at " + new Date(deadline).toISOString().slice(11, 16) + " UTC";
       el.classList.toggle("urgent", left < 60);
     });
   }
@@ -357,6 +419,7 @@
         var c = el("span", "countdown", "");
         c.dataset.deadline = deadline;
         if (!(event.next_escalation_at || alert.escalates_at)) { c.dataset.verb = "acknowledge"; c.dataset.late = "acknowledgement overdue by"; }
+        else if (event.team_lead) { c.dataset.verb = "escalates to your team lead " + event.team_lead; c.dataset.late = c.dataset.verb + ": due since"; }
         foot.appendChild(c);
       }
       var form = el("form", "inline");
@@ -386,21 +449,32 @@
       if (stale) stale.remove();
       var foot2 = row.querySelector(".alert-foot");
       if (foot2) {
-        foot2.textContent = "";
-        foot2.appendChild(el("span", "status", row.dataset.state + (event.team ? " by " + event.team : "")));
+        // The countdown and the acknowledge form go; Resolve stays until the alert is resolved.
+        foot2.querySelectorAll(".countdown, form[data-command$='/acknowledge'], [data-testid=alert-status]").forEach(function (n) { n.remove(); });
+        if (resolved) foot2.querySelectorAll("details.resolve").forEach(function (n) { n.remove(); });
+        var who = event.by ? event.by + (event.team ? " (" + event.team + ")" : "") : (event.team || "");
+        var status = el("span", "status", row.dataset.state + (who ? " by " + who : ""));
+        status.dataset.testid = "alert-status";
+        foot2.insertBefore(status, foot2.firstChild);
       }
       return "updated";
     } else if (/escalated/.test(type) && event.step && row.classList.contains("open")) {
-      if (Number(event.step) <= Number(row.dataset.step || 0)) return added ? "added" : "";
+      var repeat = Number(event.repeat || 0);
+      var before = Number(row.dataset.step || 0) * 1000 + Number(row.dataset.repeat || 0);
+      if (Number(event.step) * 1000 + repeat <= before) return added ? "added" : "";
       row.dataset.step = String(event.step);
+      row.dataset.repeat = String(repeat);
       row.dataset.state = "escalated";
       var badge = row.querySelector(".badge.warn") || row.querySelector(".alert-head").appendChild(el("span", "badge warn", ""));
-      badge.textContent = "escalated step " + event.step;
+      badge.textContent = "escalated step " + event.step + (repeat ? ", paged again ×" + repeat : "");
       var countdown = row.querySelector(".countdown");
       var next = event.next_escalation_at || event.acknowledge_by;
       if (countdown && next) {
         countdown.dataset.deadline = next;
-        if (event.next_escalation_at) { delete countdown.dataset.verb; delete countdown.dataset.late; }
+        if (event.next_escalation_at) {
+          countdown.dataset.verb = event.to === "coordinator_desk" ? "pages the coordinator desk of " + event.team + " again" : "escalates further";
+          countdown.dataset.late = countdown.dataset.verb + ": due since";
+        }
         else { countdown.dataset.verb = "acknowledge"; countdown.dataset.late = "acknowledgement overdue by"; }
       }
       tick();

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.support.platform import Platform
+from tests.support.smtp import SmtpInbox
 
 from .support import WEBHOOK_MASTER_SECRET, Jit, WebhookReceiver, register_jit
 
@@ -40,11 +41,32 @@ def _restart(platform: Platform, roles: tuple[str, ...]) -> None:
     platform.wait_ready(roles)
 
 
+MAIL_DELAY_SECONDS = 3
+"""How long a page below P1 waits for an acknowledgement before it is e-mailed, here."""
+
+
 @pytest.fixture(scope="package")
-def alerts(platform: Platform) -> Iterator[Platform]:
+def smtp() -> Iterator[SmtpInbox]:
+    """A real SMTP server (aiosmtpd) the alerts worker e-mails desk pages through."""
+    inbox = SmtpInbox().start()
+    try:
+        yield inbox
+    finally:
+        inbox.stop()
+
+
+@pytest.fixture(scope="package")
+def alerts(platform: Platform, smtp: SmtpInbox) -> Iterator[Platform]:
     """The platform with the alerts worker and gateway running on these tests' settings."""
-    saved = {k: platform.env.get(k) for k in SHORT}
-    platform.env.update(SHORT)
+    short = {
+        **SHORT,
+        "INTERLOCK_ALERTS_SMTP_HOST": "127.0.0.1",
+        "INTERLOCK_ALERTS_SMTP_PORT": str(smtp.port),
+        "INTERLOCK_ALERTS_MAIL_DELAY_SECONDS": str(MAIL_DELAY_SECONDS),
+        "INTERLOCK_ALERTS_MAIL_BACKOFF_SECONDS": "0.2",
+    }
+    saved = {k: platform.env.get(k) for k in short}
+    platform.env.update(short)
     _restart(platform, ("alerts", "gateway"))
     try:
         yield platform

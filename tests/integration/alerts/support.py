@@ -75,6 +75,7 @@ def register_jit(
     *,
     webhook: Callable[[str], str | None] = lambda team: None,
     team_leads: bool = True,
+    on_call: Callable[[str], tuple[str, ...]] = lambda team: (),
 ) -> Jit:
     """A JIT of NL, RO and a coordinator team, each with a desk (and the webhook given)."""
     nl, ro, coord = team_code("NL"), team_code("RO"), team_code("BE")
@@ -101,6 +102,7 @@ def register_jit(
                     email="desk@example.org",
                     team_lead=f"lead-{team.lower()}" if team_leads else None,
                     webhook_url=webhook(team),
+                    on_call=on_call(team),
                 )
             )
         )

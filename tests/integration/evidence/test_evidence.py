@@ -324,3 +324,65 @@ def test_a_victim_named_in_an_items_text_is_redacted_for_a_partner(
     viewed = ro.get(done.json()["url"])
     assert viewed.status_code == 200 and "Vasilescu" not in viewed.text
     assert nl.get(f"/jits/{jit}/evidence").json()["items"][0]["description"] == description
+
+
+def test_erasing_the_lead_shreds_its_files_and_a_rebuild_shows_no_trace(
+    platform: Platform, issuer
+) -> None:
+    """A file sealed with its lead's key: once the lead is erased the item is gone for every
+    team, its content cannot be read, its events on the log cannot be opened, and a read model
+    rebuilt from the topic knows nothing of it."""
+    from datetime import date
+
+    from events import sealing
+    from events.codec import ErasedEvent, decode
+    from events.directory import JitRegistered
+    from services.admin import jit_record, publish
+    from services.evidence.ledger import Ledger
+    from services.kit.keys import KafkaKeyRing
+    from tests.support.api import eventually, lead_body
+    from tests.support.kafka import key_ring, raw_records
+
+    jit = new_jit()
+    publish(platform.settings, [jit_record(JitRegistered(
+        jit_id=jit, name="Evidence erasure", legal_basis="test", coordinator_team=NL,
+        member_teams=(NL, RO), starts_on=date(2026, 1, 1),
+    ))])  # fmt: skip
+    nl = Member(platform.base_url, issuer, member="anna", team=NL, jits=(jit,),
+                roles=("investigator", "coordinator"))  # fmt: skip
+    ro = Member(platform.base_url, issuer, member="ioana", team=RO, jits=(jit,))
+    lead = nl.post(f"/jits/{jit}/leads", lead_body(f"ev-erase-{os.urandom(3).hex()}"))
+    assert lead.status_code == 201, lead.text
+    lead_id = lead.json()["lead_id"]
+    content = b"intercepted call log\n" * 500
+    done = upload(nl, jit, content, link_kind="lead", link_id=lead_id, releasable_to=[RO])
+    assert done.status_code == 201, done.text
+    evidence_id, url = done.json()["evidence_id"], done.json()["url"]
+    assert ro.http.get(f"{url}/content").content == content
+
+    erased = nl.post(f"/jits/{jit}/retention/lead/{lead_id}/erase", {"reason": "closed"})
+    assert erased.status_code == 200, erased.text
+    assert eventually(lambda: nl.get(url).status_code == 404 and ro.get(url).status_code == 404)
+    assert nl.http.get(f"{url}/content").status_code in (404, 410)
+    assert evidence_id not in nl.get(f"/jits/{jit}/evidence").text
+
+    raws = raw_records(
+        platform.settings, EVIDENCE_EVENTS, timeout=4, where=lambda r: evidence_id.encode() in r
+    )
+    assert raws
+    fresh = KafkaKeyRing(platform.settings, name=f"it-evidence-{os.urandom(3).hex()}").start()
+    try:
+        for raw in raws:
+            with pytest.raises(ErasedEvent):
+                decode(raw, ring=fresh)
+    finally:
+        fresh.stop()
+
+    sealing.install(key_ring(platform.settings))
+    rebuilt = Ledger(platform.settings).start()
+    try:
+        assert rebuilt.catch_up()
+        assert rebuilt.get(evidence_id) is None
+    finally:
+        rebuilt.stop()
+        sealing.install(None)

@@ -15,11 +15,14 @@ import pytest
 
 from events.alerts import AlertRaised
 from events.audit import AuditKind, AuditRecorded
-from events.codec import ErasedEvent, decode
+from events.codec import ErasedEvent, decode, envelop
 from events.directory import JitRegistered
-from events.messaging import MessageDeleted, MessageEdited, MessagePosted
-from events.topics import ALERT_EVENTS, AUDIT, MESSAGE_EVENTS
+from events.envelope import Actor
+from events.messaging import MessageDeleted, MessageEdited, MessagePosted, PostMessage
+from events.outcomes import CommandRejected
+from events.topics import ALERT_EVENTS, AUDIT, MESSAGE_EVENTS, OUTCOMES
 from services.admin import jit_record, publish
+from services.kit.kafka import Publisher
 from services.kit.keys import KafkaKeyRing
 from tests.support.api import Member, eventually, lead_body
 from tests.support.kafka import raw_records, read_events
@@ -268,6 +271,33 @@ def test_erasing_a_lead_erases_its_thread(platform: Platform, issuer) -> None:
     assert eventually(lambda: nl.get(url).status_code == 404 and ro.get(url).status_code == 404)
     assert nl.post(f"{url}/messages", {"text": "still there?"}).status_code == 410
     assert lead_id not in json.dumps(nl.get(f"/jits/{jit}/threads").json())
+
+    # a command already on its way when the lead was erased reaches the worker: refused as gone,
+    # and the worker goes on with other threads
+    late = envelop(
+        PostMessage(
+            actor=Actor(member="anna", team=NL), thread_id=f"lead:{lead_id}",
+            message_id=str(uuid.uuid4()), text="late",
+        ),
+        subject=f"lead:{lead_id}", jit=jit, originator=NL, source="/it",
+        correlation_id=str(uuid.uuid4()),
+    )  # fmt: skip
+    publisher = Publisher(platform.settings)
+    try:
+        publisher.publish([late])
+    finally:
+        publisher.close()
+    outcomes = read_events(
+        platform.settings,
+        OUTCOMES,
+        where=lambda e: e.correlation_id == late.correlation_id,
+        until=bool,
+        timeout=60,
+    )
+    assert outcomes and isinstance(outcomes[0].data, CommandRejected), outcomes
+    assert outcomes[0].data.status == 410
+    other = f"/jits/{jit}/threads/jit:{jit}/messages"
+    assert nl.post(other, {"text": "the worker goes on"}).status_code == 201
 
     raws = raw_records(
         platform.settings, MESSAGE_EVENTS, timeout=4, where=lambda raw: lead_id.encode() in raw

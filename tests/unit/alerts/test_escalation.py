@@ -72,7 +72,7 @@ def test_team_lead_escalation_is_addressed_to_that_team_only() -> None:
 
 
 def test_after_the_team_lead_deadline_the_coordinator_desk_is_paged() -> None:
-    """The last step pages the JIT coordinator team's desk and arms nothing further."""
+    """The last step pages the JIT coordinator team's desk and arms its re-page."""
     state, _ = escalate(raised(), T0 + POLICY.p1)
     at = state.escalates_at
     assert at is not None
@@ -86,9 +86,10 @@ def test_after_the_team_lead_deadline_the_coordinator_desk_is_paged() -> None:
         "desk-be",
     )
     assert escalation.acknowledge_by == at + POLICY.p1
-    assert escalation.next_escalation_at is None
+    assert escalation.next_escalation_at == at + POLICY.repage
+    assert escalation.repeat == 0
     assert state.step == 2
-    assert state.escalates_at is None
+    assert state.escalates_at == at + POLICY.repage
 
 
 def test_coordinator_escalation_releases_the_alert_to_the_coordinator() -> None:
@@ -100,10 +101,31 @@ def test_coordinator_escalation_releases_the_alert_to_the_coordinator() -> None:
     assert apply(state, outputs).audience == frozenset({NL, RO, COORD})
 
 
-def test_no_escalation_beyond_the_last_step() -> None:
-    """Once the coordinator desk is paged, no later timer tick escalates again."""
+def test_after_the_last_step_the_coordinator_desk_is_paged_again_until_acknowledged() -> None:
+    """Past the last step the coordinator desk is paged again at the re-page interval, counting
+    the repeats, and an acknowledgement stops it."""
     state, _ = escalate(raised(), T0 + POLICY.p1)
     state, _ = escalate(state, state.escalates_at or T0)
+    first = state.escalates_at
+    assert first is not None
+    assert due(state, now=first - TICK, policy=POLICY) == []
+    state, events = escalate(state, first)
+    [again] = _escalations(events)
+    assert (again.step, again.to, again.team, again.repeat) == (
+        2,
+        EscalationTarget.COORDINATOR_DESK,
+        COORD,
+        1,
+    )
+    assert again.next_escalation_at == first + POLICY.repage
+    state, events = escalate(state, first + POLICY.repage)
+    assert [e.repeat for e in _escalations(events)] == [2]
+    state = apply(
+        state,
+        decide(
+            state, acknowledge(actor(team=COORD)), now=first, policy=POLICY, directory=DIRECTORY
+        ),
+    )
     assert due(state, now=T0 + timedelta(days=30), policy=POLICY) == []
 
 
@@ -211,18 +233,19 @@ def test_without_team_leads_the_chain_goes_straight_to_the_coordinator_desk() ->
     assert [(e.step, e.to) for e in _escalations(events)] == [
         (2, EscalationTarget.COORDINATOR_DESK)
     ]
-    assert state.escalates_at is None
+    assert state.escalates_at == T0 + POLICY.p1 + POLICY.repage
 
 
 def test_without_a_coordinator_desk_the_chain_ends_at_the_team_leads() -> None:
-    """With no coordinator desk the team-lead step is the last one."""
+    """With no coordinator desk the team-lead step is the last one: the leads are paged again."""
     no_coordinator_desk = DIRECTORY.model_copy(
         update={"desks": {k: v for k, v in DIRECTORY.desks.items() if k != COORD}}
     )
-    state, events = escalate(raised(directory=no_coordinator_desk), T0 + POLICY.p1)
-    assert {e.next_escalation_at for e in _escalations(events)} == {None}
-    assert state.escalates_at is None
-    assert due(state, now=T0 + timedelta(days=1), policy=POLICY) == []
+    at = T0 + POLICY.p1
+    state, events = escalate(raised(directory=no_coordinator_desk), at)
+    assert {e.next_escalation_at for e in _escalations(events)} == {at + POLICY.repage}
+    state, events = escalate(state, at + POLICY.repage)
+    assert [(e.step, e.team, e.repeat) for e in _escalations(events)] == [(1, NL, 1), (1, RO, 1)]
 
 
 def test_safety_alert_to_a_deskless_team_escalates_to_the_coordinator() -> None:
@@ -240,14 +263,16 @@ def test_nothing_due_for_no_alert() -> None:
 
 @given(st.lists(st.integers(min_value=0, max_value=10_000), max_size=20))
 def test_escalation_is_monotonic_and_bounded(offsets: list[int]) -> None:
-    """Any run of timer ticks escalates at most to the last step; steps only rise; none repeats."""
+    """Any run of timer ticks escalates at most to the last step; steps only rise; a page is
+    repeated only at the last step, with a repeat count that only rises."""
     state = raised()
-    seen: list[tuple[int, str]] = []
+    seen: list[tuple[int, str, int]] = []
     for offset in sorted(offsets):
         before = state.step
         state, events = escalate(state, T0 + timedelta(seconds=offset))
         assert state.step >= before
-        seen.extend((e.step, e.team) for e in _escalations(events))
+        seen.extend((e.step, e.team, e.repeat) for e in _escalations(events))
     assert len(seen) == len(set(seen))
-    assert set(seen) <= {(1, NL), (1, RO), (2, COORD)}
+    assert {(step, team) for step, team, _ in seen} <= {(1, NL), (1, RO), (2, COORD)}
+    assert all(step == 2 for step, _, repeat in seen if repeat)
     assert state.step <= 2

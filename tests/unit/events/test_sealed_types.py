@@ -91,6 +91,7 @@ CLEAR = {
     "interlock.alert.resolved": "a resolution note: free text like the summary (KNOWN GAP)",
     "interlock.alert.webhook_delivery_failed": IDS,
     "interlock.alert.desk_rule_set": "a desk's routing rule: no data",
+    "interlock.alert.desk_escalation_set": "a desk's escalation times: no data",
     "interlock.retention.review_due": IDS,
     "interlock.retention.extended": "an extension's reason, about the retention, not the subject",
     "interlock.retention.subject_erased": IDS,

@@ -34,11 +34,15 @@ OUTBOUND_WORKERS = (
     "services.release.policy",
     "services.release.agents",
     "services.alerts.delivery",
+    "services.alerts.desks",
+    "services.alerts.webhooks",
+    "services.alerts.paging",
+    "services.alerts.mail",
     "services.projection.views",
     "services.projection.scoping",
 )
-"""Where records leave for another team outside a route: feeds, desk streams and webhooks,
-the graph's scoped reads (every view the routes and pages call)."""
+"""Where records leave for another team outside a route: feeds, desk streams, webhooks and
+e-mail pages, the graph's scoped reads (every view the routes and pages call)."""
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,10 @@ from events.alerts import (
     AlertRouted,
     Category,
     DeliveryChannel,
+    DeskEscalationSet,
     DeskRuleSet,
     EscalationTarget,
+    EscalationTimes,
     LinkKind,
     RouteBasis,
     Severity,
@@ -790,6 +792,11 @@ def full_scenario(
         DeskRuleSet(jit=s.jit, team=b, categories=(Category.OFFICER_SAFETY,),
                     min_severity=Severity.P3, by="bert"),
         subject=f"rule:{b}", originator=b,
+    )  # fmt: skip
+    s.emit(
+        DeskEscalationSet(jit=s.jit, team=b, by="carla", times=EscalationTimes(
+            p1_seconds=120, p2_seconds=600, p3_seconds=1800, repage_seconds=60)),
+        subject=f"{s.jit}/{b}", originator=a, releasable_to={b},
     )  # fmt: skip
     s.lead_event(lead_a, LeadClosed(lead_id=lead_a, by="anna", reason="handed to prosecutor"))
     s.lead_event(lead_c, LeadDiscarded(lead_id=lead_c, by="carl", reason="spam"))
