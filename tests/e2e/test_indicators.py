@@ -8,7 +8,6 @@ otherwise to a temporary folder.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
@@ -22,7 +21,7 @@ from services.indicators.facts import fact_of
 from services.indicators.store import clear_facts, read_facts
 from services.kit.graphdb import async_driver
 from tests.support.api import Member, eventually
-from tests.support.indicators_script import NL, scripted_jit
+from tests.support.indicators_script import NL, run_apart, scripted_jit
 from tests.support.platform import Platform
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -55,9 +54,9 @@ def scripted(platform: Platform, jit: str) -> Any:
     finally:
         publisher.close()
     wanted = {f["id"] for env in events if (f := fact_of(env)) is not None}
-    eventually(lambda: wanted <= asyncio.run(_facts(platform, jit)), timeout=90, interval=0.5)
+    eventually(lambda: wanted <= run_apart(_facts(platform, jit)), timeout=90, interval=0.5)
     yield jit
-    asyncio.run(_facts(platform, jit, clear=True))
+    run_apart(_facts(platform, jit, clear=True))
 
 
 def folder_for(tmp_path: Path) -> Path:

@@ -8,9 +8,12 @@ test (events on the real topics → the indicators worker → Neo4j → the HTTP
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from events.alerts import (
     AlertAcknowledged,
@@ -732,3 +735,13 @@ SUPPRESSED_AGGREGATE_VICTIMS = {
     "role_conflicts_resolved": None,
 }
 """The aggregate's victim figures as any viewer sees them: cells over 1–4 items suppressed."""
+
+
+T = TypeVar("T")
+
+
+def run_apart(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end on a thread of its own: a test with a browser open (whose
+    sync API keeps an event loop running on the main thread) cannot ``asyncio.run`` it there."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
