@@ -103,6 +103,7 @@ ROLES: tuple[ProcessRole, ...] = (
         "release",
         worker="services.release.agents",
         routers=("services.release.http:router",),
+        topics=(t.SHARES,),
         commands="services.release.cli",
         test_group="tests/integration/release",
     ),

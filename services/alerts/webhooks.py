@@ -46,9 +46,9 @@ class WebhookSender:
         victims: VictimBooks | None = None,
     ) -> None:
         self.alerts = alerts
-        self.victims = victims
         self.source = source
         self.publish = publish
+        self.victims = victims
         self.policy = alerts.retry_policy()
         self.rng = rng
         self._client: httpx.AsyncClient | None = None

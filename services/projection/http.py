@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from confluent_kafka import Consumer, KafkaException
 from fastapi import APIRouter, FastAPI, Path, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from events.alerts import Severity
 from events.deconfliction import PERSON_KIND, UUID_PATTERN, HitStatus
@@ -31,12 +31,14 @@ from events.identifiers import IdentifierKind
 from events.leads import InformationCredibility, LeadStatus, SourceReliability, SourceType
 from events.tasking import TaskStatus
 from events.topics import ALERT_EVENTS, DECONFLICTION_EVENTS, LEAD_EVENTS, TopicSpec
+from services.kit.disclosure import Viewer
 from services.kit.kafka import watermarks
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
 from services.kit.web import ApiError, JitMember
 from services.projection.export import ExportError, ftm_entities
 from services.projection.lag import projection_group
+from services.projection.stix import StixExportError, stix_bundle
 from services.projection.views import (
     ALERT_STATES,
     OPEN_ALERT_STATES,
@@ -58,6 +60,8 @@ async def _topic_ends(app: FastAPI) -> AsyncIterator[None]:
         if ends is not None:
             ends.close()
 
+
+STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
 
 router = APIRouter(tags=["views"], lifespan=_topic_ends)
 
@@ -702,4 +706,37 @@ async def export_ftm(jit: str, request: Request, principal: JitMember) -> Stream
             "Content-Disposition": f'attachment; filename="{jit}.ftm.json"',
             "X-Interlock-Export-Skipped": ",".join(sorted(set(skipped))) or "none",
         },
+    )
+
+
+@router.get(
+    "/jits/{jit}/export.stix",
+    summary="What your team sees, as a STIX 2.1 bundle",
+    response_class=Response,
+    responses={200: {"content": {STIX_MEDIA_TYPE: {}}}},
+)
+async def export_stix(jit: str, request: Request, principal: JitMember) -> Response:
+    """A STIX 2.1 bundle (for MISP and OpenCTI) of the persons, identifiers, organisations,
+    places, leads and operations your team may see, each object marked with its TLP 2.0 label
+    and handling code; records the disclosure policy keeps out of your exports (another team's
+    H2) are not in it. The mapping is in docs/national-systems.md."""
+    graph = await guarded(
+        request,
+        principal.team,
+        views(request).visible_graph(team=principal.team, jit=jit, member=principal.member),
+    )
+    viewer = Viewer(
+        team=principal.team,
+        member=principal.member,
+        national_system=principal.has_role("national_system"),
+    )
+    try:
+        bundle = stix_bundle(graph, viewer)
+    except StixExportError as exc:
+        log.error("export refused by stix2", team=principal.team, error=str(exc))
+        raise ApiError(500, f"export failed validation: {exc}") from None
+    return Response(
+        bundle.serialize(ensure_ascii=False).encode(),
+        media_type=STIX_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{jit}.stix.json"'},
     )

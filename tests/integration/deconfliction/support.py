@@ -13,7 +13,7 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
-from events.codec import decode
+from events.codec import ErasedEvent, decode
 from events.deconfliction import DeskContact
 from events.directory import DeskRegistered, JitRegistered
 from events.envelope import Envelope
@@ -138,7 +138,10 @@ class EventLog:
             for msg in batch:
                 if msg.error():
                     continue
-                envelope = decode(msg.value(), ring=self._ring)
+                try:
+                    envelope = decode(msg.value(), ring=self._ring)
+                except ErasedEvent:
+                    continue  # an erased subject's record: passed over, as the services do
                 self._records.append(envelope)
                 self._by_jit[envelope.jit].append(envelope)
             if len(batch) < 5000:

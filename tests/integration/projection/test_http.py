@@ -116,6 +116,7 @@ async def test_every_endpoint_requires_a_token_and_the_jits_membership(
         f"/jits/{s.jit}/timeline",
         f"/jits/{s.jit}/search?q=popescu",
         f"/jits/{s.jit}/export.ftm",
+        f"/jits/{s.jit}/export.stix",
     ]
     for path in paths:
         anonymous = await api.client.get(path)
@@ -212,3 +213,39 @@ async def test_export_is_what_the_team_sees_as_valid_followthemoney(
     assert victim_pseudonym(s.ids["victim_a"]) in text_b
     assert "Driver seen moving workers at night." in text_b
     assert "Driver seen moving workers at night." not in text_a
+
+
+async def test_stix_export_is_what_the_team_sees_as_a_valid_stix_bundle(
+    api: Api, scenario: Scenario
+) -> None:
+    """GET export.stix: a STIX 2.1 bundle that stix2-validator finds no error in and stix2 reads
+    back with as many objects; every object marked; B's bundle holds the victim's pseudonym
+    only, as its FollowTheMoney export does (the same scoped graph)."""
+    import stix2
+    from stix2validator import ValidationOptions, validate_string
+
+    from services.projection.stix import TLP2_IDS
+
+    s = scenario
+    a, b, _ = s.teams
+    bundles = {}
+    for team in (a, b):
+        response = await api.get(team, f"/jits/{s.jit}/export.stix", (s.jit,))
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("application/stix+json")
+        results = validate_string(response.text, ValidationOptions(version="2.1"))
+        assert [str(e) for e in results.errors or ()] == []
+        assert results.is_valid
+        bundle = response.json()
+        again = stix2.parse(response.text, allow_custom=True)
+        assert len(again.objects) == len(bundle["objects"])
+        for obj in bundle["objects"]:
+            if obj["type"] != "marking-definition":
+                assert set(TLP2_IDS.values()) & set(obj["object_marking_refs"]), obj["id"]
+        assert {"report", "threat-actor"} <= {o["type"] for o in bundle["objects"]}
+        bundles[team] = response.text
+    assert "Мария Иванова" in bundles[a]
+    assert "maria.v@example.org" in bundles[a]
+    assert "Мария" not in bundles[b]
+    assert "maria.v@example.org" not in bundles[b]
+    assert victim_pseudonym(s.ids["victim_a"]) in bundles[b]
