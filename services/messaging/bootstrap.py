@@ -1,11 +1,11 @@
-"""The messaging routes' composition root inside the gateway: the read model and the directory
-(the victims read model is the gateway's, on ``app.state.victims``)."""
+"""The messaging routes' composition root inside the gateway: the read model of threads (the
+directory and the victims read model are the gateway's own, on ``app.state.directory`` and
+``app.state.victims``, shared by every router)."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.kit.directory import DirectoryView
 from services.kit.keys import install_key_ring
 from services.kit.settings import Settings
 from services.kit.victims import Victims
@@ -19,11 +19,7 @@ class Messaging:
         install_key_ring(settings)
         victims: Victims = app.state.victims
         self.messages = Messages(settings, victims).start()
-        self.directory = DirectoryView(settings, name=f"{settings.topic_prefix}messaging")
-        self.directory.start()
         app.state.messages = self.messages
-        app.state.messaging_directory = self.directory
 
     def stop(self) -> None:
         self.messages.stop()
-        self.directory.stop()

@@ -37,7 +37,7 @@ from events.messaging import (
 )
 from events.outcomes import CommandRejected
 from services.kit.commands import CommandBus
-from services.kit.directory import DirectoryView
+from services.kit.directory import DirectoryView, StaticDirectory
 from services.kit.disclosure import Viewer
 from services.kit.identity import Principal
 from services.kit.web import ApiError, Bus, JitMember, command_envelope
@@ -137,7 +137,7 @@ async def _send(
 
 
 async def _jit_teams(request: Request, jit: str) -> tuple[str, ...]:
-    directory: DirectoryView = request.app.state.messaging_directory
+    directory: DirectoryView | StaticDirectory = request.app.state.directory
     book = await directory.fresh(jit=jit)
     return tuple(sorted(book.teams_of(jit)))
 
