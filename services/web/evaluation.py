@@ -203,7 +203,7 @@ def install_filters() -> None:
     from services.web.pages import templates
 
     templates.env.filters["figure"] = figure
-    templates.env.filters["duration"] = duration
+    templates.env.filters["elapsed"] = duration
     templates.env.filters["percent"] = percent
 
 
