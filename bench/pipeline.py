@@ -373,7 +373,10 @@ def gateway_leads(run: Run, fig: Figure) -> None:
 
     jit = bench_jit(run)
     token = Issuer(run.settings).issue(
-        member="bench-analyst", team=jit.teams[0], jits=(jit.id,), roles=("analyst",)
+        member=f"analyst-{jit.teams[0].lower()}",
+        team=jit.teams[0],
+        jits=(jit.id,),
+        roles=("analyst",),
     )
     headers = {"Authorization": f"Bearer {token}"}
     seconds = run.size(5.0, 20.0)

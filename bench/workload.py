@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from events.codec import encode, envelop
-from events.directory import DeskRegistered, JitRegistered
+from events.directory import DeskRegistered, JitRegistered, MemberRegistered, Role
 from events.envelope import Actor, Envelope
 from events.handling import Handling
 from events.identifiers import Identifier, IdentifierKind, Person, PersonRole
@@ -47,7 +47,7 @@ class Jit:
 
     def directory(self) -> list[Envelope]:
         """The directory records that make the JIT, its teams' desks and members known."""
-        from services.admin import desk_record, jit_record
+        from services.admin import desk_record, jit_record, member_record
 
         records = [
             jit_record(
@@ -72,6 +72,28 @@ class Jit:
                     )
                 )
             )
+            records.append(
+                member_record(
+                    MemberRegistered(
+                        member_id=f"desk-{team.lower()}",
+                        team=team,
+                        display_name=f"{team} desk officer",
+                        roles=(Role.DESK_OFFICER,),
+                        jits=(self.id,),
+                    )
+                )
+            )
+        records.append(
+            member_record(
+                MemberRegistered(
+                    member_id=f"analyst-{self.teams[0].lower()}",
+                    team=self.teams[0],
+                    display_name="Benchmark analyst",
+                    roles=(Role.ANALYST,),
+                    jits=(self.id,),
+                )
+            )
+        )
         return records
 
 

@@ -22,6 +22,7 @@ from events.leads import LeadSubmitted
 from events.retention import ReviewDue, SubjectErased
 from events.topics import AUDIT, LEAD_EVENTS, RETENTION_EVENTS, feed_topic
 from services.admin import jit_record, publish
+from services.indicators.store import LABEL as INDICATOR_FACT
 from services.kit.graphdb import async_driver
 from services.kit.kafka import Publisher
 from services.kit.keys import KafkaKeyRing
@@ -153,7 +154,9 @@ def test_a_lead_erased_on_request_is_gone_everywhere(
             )
             assert report.erased >= 3
             rows, _, _ = await driver.execute_query(
-                "MATCH (n) WHERE n.jit = $jit RETURN collect(properties(n)) AS nodes", jit=jit
+                f"MATCH (n) WHERE n.jit = $jit AND NOT n:{INDICATOR_FACT} "
+                "RETURN collect(properties(n)) AS nodes",
+                jit=jit,
             )
             return json.dumps(rows[0]["nodes"], default=str, ensure_ascii=False)
         finally:
