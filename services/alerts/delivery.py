@@ -73,14 +73,7 @@ class RaisedAlert:
 
     @classmethod
     def of(cls, envelope: Envelope) -> RaisedAlert:
-        record = Record.of(
-            envelope.originator,
-            envelope.releasable_to,
-            tlp=envelope.tlp,
-            handling=envelope.handling,
-            readers=envelope.readers,
-        )
-        return cls(record, _dumps(envelope.to_wire()), envelope.jit)
+        return cls(Record.of_envelope(envelope), _dumps(envelope.to_wire()), envelope.jit)
 
     @property
     def audience(self) -> frozenset[str]:

@@ -82,17 +82,7 @@ def compose(
     message["X-Interlock-Alert"] = str(getattr(page.data, "alert_id", ""))
     message["X-Interlock-Event"] = page.id
     data = raised.data if raised is not None else None
-    record = (
-        Record.of(
-            raised.originator,
-            raised.audience,
-            tlp=raised.tlp.value,
-            handling=raised.handling.value,
-            readers=raised.readers,
-        )
-        if raised is not None
-        else None
-    )
+    record = Record.of_envelope(raised) if raised is not None else None
     again = isinstance(page.data, AlertEscalated) and page.data.repeat > 0
     step = (
         " (escalated to your desk" + (f", paged again ×{page.data.repeat}" if again else "") + ")"

@@ -142,6 +142,18 @@ class Record:
         )
 
     @classmethod
+    def of_envelope(cls, envelope: Any) -> Record:
+        """The record an event's envelope describes: its originator, releasability, TLP,
+        handling code and named readers (the CloudEvents attributes every event carries)."""
+        return cls.of(
+            envelope.originator,
+            envelope.releasable_to,
+            tlp=envelope.tlp,
+            handling=envelope.handling,
+            readers=envelope.readers,
+        )
+
+    @classmethod
     def of_props(cls, props: Mapping[str, Any]) -> Record | None:
         """The record a graph element's properties describe; None when they name no audience."""
         audience = props.get("audience")

@@ -136,9 +136,7 @@ class Decision:
 def decide(envelope: Envelope, directory: Directory) -> Decision:
     """Which teams' feeds carry ``envelope`` (rules 1-4 of the module docstring)."""
     originator = envelope.originator
-    record = Record.of(
-        originator, envelope.releasable_to, tlp=envelope.tlp, handling=envelope.handling
-    )
+    record = Record.of_envelope(envelope)
     named = parties(envelope)
     teams = {originator}
     withheld: set[str] = set()

@@ -41,13 +41,7 @@ def share_of(envelope: Envelope) -> tuple[str, Record] | None:
     subject = getattr(envelope.data, entry.sealed_by, None)
     if not isinstance(subject, str) or not subject:
         return None
-    return subject, Record.of(
-        envelope.originator,
-        envelope.releasable_to,
-        tlp=envelope.tlp,
-        handling=envelope.handling,
-        readers=envelope.readers,
-    )
+    return subject, Record.of_envelope(envelope)
 
 
 def to_json(record: Record) -> bytes:
