@@ -50,6 +50,8 @@ class CustodyAct(StrEnum):
     DOWNLOAD_DENIED = "download_denied"
     TRANSFERRED = "transferred"
     RECEIPT_ACKNOWLEDGED = "receipt_acknowledged"
+    SEALED = "sealed"
+    UNSEALED = "unsealed"
     EXPORTED = "exported"
     ERASED = "erased"
 
@@ -126,6 +128,26 @@ class AcknowledgeEvidence(EvidenceCommand):
     """The named recipient of a transfer confirms it has the item."""
 
     type = "interlock.evidence.acknowledge"
+
+
+class SealEvidence(EvidenceCommand):
+    """Put a tamper-evident seal on the item (its custodian team): while it is sealed, its file
+    is neither downloaded nor exported; its details and custody stay readable."""
+
+    type = "interlock.evidence.seal"
+
+    reason: str = Field(min_length=1, max_length=2_000)
+    seal_ref: str | None = Field(
+        default=None, max_length=128, description="The physical or procedural seal's reference."
+    )
+
+
+class UnsealEvidence(EvidenceCommand):
+    """Break the item's seal (its custodian team), saying why."""
+
+    type = "interlock.evidence.unseal"
+
+    reason: str = Field(min_length=1, max_length=2_000)
 
 
 class ExportEvidence(EvidenceCommand):
@@ -208,6 +230,21 @@ class EvidenceReceiptAcknowledged(CustodyEvent):
     from_team: str
 
 
+class EvidenceSealed(CustodyEvent):
+    type = "interlock.evidence.sealed"
+
+    reason: str
+    seal_ref: str | None = None
+
+
+class EvidenceUnsealed(CustodyEvent):
+    type = "interlock.evidence.unsealed"
+
+    reason: str
+    seal_ref: str | None = None
+    """The reference of the seal that was broken."""
+
+
 class EvidenceExported(CustodyEvent):
     type = "interlock.evidence.exported"
 
@@ -239,6 +276,8 @@ ACTS: dict[type[CustodyEvent], CustodyAct] = {
     EvidenceDownloadRequested: CustodyAct.DOWNLOAD_REQUESTED,
     EvidenceTransferred: CustodyAct.TRANSFERRED,
     EvidenceReceiptAcknowledged: CustodyAct.RECEIPT_ACKNOWLEDGED,
+    EvidenceSealed: CustodyAct.SEALED,
+    EvidenceUnsealed: CustodyAct.UNSEALED,
     EvidenceExported: CustodyAct.EXPORTED,
     EvidenceErased: CustodyAct.ERASED,
 }
@@ -252,6 +291,8 @@ _COMMANDS: tuple[type[EvidenceCommand], ...] = (
     DecideEvidenceDownload,
     TransferEvidence,
     AcknowledgeEvidence,
+    SealEvidence,
+    UnsealEvidence,
     ExportEvidence,
     EraseEvidence,
 )
@@ -264,6 +305,8 @@ _EVENTS: tuple[type[CustodyEvent], ...] = (
     EvidenceDownloadDecided,
     EvidenceTransferred,
     EvidenceReceiptAcknowledged,
+    EvidenceSealed,
+    EvidenceUnsealed,
     EvidenceExported,
     EvidenceErased,
 )

@@ -24,14 +24,18 @@ from events.evidence import (
     EvidenceExported,
     EvidenceReceiptAcknowledged,
     EvidenceRegistered,
+    EvidenceSealed,
     EvidenceShared,
     EvidenceTransferred,
+    EvidenceUnsealed,
     EvidenceViewed,
     ExportEvidence,
     RegisterEvidence,
     RequestEvidenceDownload,
+    SealEvidence,
     ShareEvidence,
     TransferEvidence,
+    UnsealEvidence,
     ViewEvidence,
     act_of,
 )
@@ -47,6 +51,26 @@ class Transfer(BaseModel):
     to_team: str
     to_member: str
     from_team: str
+
+
+class Seal(BaseModel):
+    """A tamper-evident seal on an item: who put it on, why, and its reference."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    by: str
+    team: str
+    reason: str
+    seal_ref: str | None = None
+
+    def describe(self) -> str:
+        ref = f"seal {self.seal_ref}" if self.seal_ref else "a seal"
+        return f"{ref} put on by {self.by} ({self.team}): {self.reason}"
+
+
+def sealed_refusal(evidence_id: str, seal: Seal, what: str) -> str:
+    """The 409 reason for an act a seal forbids, naming the seal."""
+    return f"evidence {evidence_id} is sealed ({seal.describe()}); unseal it before {what}"
 
 
 class EvidenceState(BaseModel):
@@ -69,6 +93,8 @@ class EvidenceState(BaseModel):
     requests: tuple[str, ...] = ()
     """Teams waiting for the originator's permission to download an H2 item."""
     grants: tuple[str, ...] = ()
+    seal: Seal | None = None
+    """While sealed, the file is neither downloaded nor exported."""
     erased: bool = False
     version: int = 0
 
@@ -98,6 +124,9 @@ def decide(
     if isinstance(command, ViewEvidence):
         return [_addressed(state, _act(EvidenceViewed, state, command))]
     if isinstance(command, DownloadEvidence | ExportEvidence):
+        if state.seal is not None:
+            what = "exporting it" if isinstance(command, ExportEvidence) else "downloading it"
+            raise Rejected(409, sealed_refusal(state.evidence_id, state.seal, what))
         if not state.may_download(actor.team):
             raise Rejected(
                 403,
@@ -167,9 +196,33 @@ def decide(
             EvidenceReceiptAcknowledged, state, command, from_team=pending.from_team
         )
         return [_addressed(state, acknowledged)]
+    if isinstance(command, SealEvidence | UnsealEvidence):
+        return [_addressed(state, _seal_act(state, command))]
     assert isinstance(command, EraseEvidence)
     _originator_only(state, actor, "erase")
     return [_addressed(state, _act(EvidenceErased, state, command, blob=state.blob))]
+
+
+def _seal_act(
+    state: EvidenceState, command: SealEvidence | UnsealEvidence
+) -> EvidenceSealed | EvidenceUnsealed:
+    """Seals are put on and broken by the custodian team only; one seal at a time."""
+    verb = "seal" if isinstance(command, SealEvidence) else "unseal"
+    if command.actor.team != state.custodian:
+        raise Rejected(403, f"only the custodian team {state.custodian} may {verb} this item")
+    if isinstance(command, SealEvidence):
+        if state.seal is not None:
+            raise Rejected(
+                409, f"evidence {state.evidence_id} is sealed already ({state.seal.describe()})"
+            )
+        return _act(
+            EvidenceSealed, state, command, reason=command.reason, seal_ref=command.seal_ref
+        )
+    if state.seal is None:
+        raise Rejected(409, f"evidence {state.evidence_id} is not sealed")
+    return _act(
+        EvidenceUnsealed, state, command, reason=command.reason, seal_ref=state.seal.seal_ref
+    )
 
 
 def _originator_only(state: EvidenceState, actor: Actor, what: str) -> None:
@@ -273,9 +326,21 @@ def evolve(state: EvidenceState | None, event: Event) -> EvidenceState:
     elif isinstance(event, EvidenceReceiptAcknowledged):
         update["pending_transfer"] = None
         update["custodian"] = event.team
+    elif isinstance(event, EvidenceSealed):
+        update["seal"] = Seal(
+            by=event.by, team=event.team, reason=event.reason, seal_ref=event.seal_ref
+        )
+    elif isinstance(event, EvidenceUnsealed):
+        update["seal"] = None
     elif isinstance(event, EvidenceErased):
         update["erased"] = True
     return state.model_copy(update=update)
+
+
+LINE_FIELDS = (
+    "teams", "to_team", "to_member", "from_team", "for_team", "package_id", "reason", "seal_ref",
+)  # fmt: skip
+"""What an act adds to its custody line, when it has it."""
 
 
 def custody_line(event: CustodyEvent) -> dict[str, object]:
@@ -288,7 +353,7 @@ def custody_line(event: CustodyEvent) -> dict[str, object]:
         "sha256": event.sha256,
         "sha512": event.sha512,
     }
-    for name in ("teams", "to_team", "to_member", "from_team", "for_team", "package_id"):
+    for name in LINE_FIELDS:
         value = getattr(event, name, None)
         if value is not None:
             line[name] = list(value) if isinstance(value, tuple) else value

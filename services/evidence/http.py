@@ -1,5 +1,5 @@
 """The evidence HTTP router: resumable upload, the item and its custody, download, sharing,
-H2 download permission, custody transfer, erasure, and signed evidence packages.
+H2 download permission, custody transfer, seals, erasure, and signed evidence packages.
 
 Every act on an item is decided by the evidence service first (one writer per item, which
 records it on Kafka, and so in the audit chain); only an accepted download or export lets bytes
@@ -35,8 +35,10 @@ from events.evidence import (
     LinkKind,
     RegisterEvidence,
     RequestEvidenceDownload,
+    SealEvidence,
     ShareEvidence,
     TransferEvidence,
+    UnsealEvidence,
     ViewEvidence,
 )
 from events.handling import Handling, HandlingCode, Tlp
@@ -95,6 +97,21 @@ class TransferIn(BaseModel):
 
     to_team: str = Field(pattern=TEAM_PATTERN)
     to_member: str = Field(pattern=ID_PATTERN)
+
+
+class SealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2_000, description="Why the item is sealed.")
+    seal_ref: str | None = Field(
+        default=None, max_length=128, description="The seal's reference (a bag or seal number)."
+    )
+
+
+class UnsealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2_000, description="Why the seal is broken.")
 
 
 class PackageIn(BaseModel):
@@ -602,6 +619,14 @@ async def export_package(
             f"not exportable by team {principal.team} (H2 of another team): {', '.join(refused)}",
             [{"field": "body.evidence_ids", "message": f"not exportable: {e}"} for e in refused],
         )
+    sealed = [i for i in items if i.seal is not None]
+    if sealed:
+        raise ApiError(
+            409,
+            "sealed evidence is not exported; unseal it first: "
+            + "; ".join(f"{i.evidence_id} ({_seal_name(i)})" for i in sealed),
+            [{"field": "body.evidence_ids", "message": f"sealed: {i.evidence_id}"} for i in sealed],
+        )
     package_id = str(uuid.uuid4())
     await asyncio.gather(
         *(
@@ -664,3 +689,48 @@ def _entry(request: Request, item: Item, principal: Principal) -> dict[str, Any]
 def _remove(target: Path) -> None:
     target.unlink(missing_ok=True)
     target.parent.rmdir()
+
+
+def _seal_name(item: Item) -> str:
+    seal = item.seal or {}
+    ref = f"seal {seal['seal_ref']}" if seal.get("seal_ref") else "a seal"
+    return f"{ref} by {seal.get('by')} ({seal.get('team')}): {seal.get('reason')}"
+
+
+@router.post("/jits/{jit}/evidence/{evidence_id}/seal", summary="Seal the item")
+async def seal(
+    jit: str,
+    evidence_id: str,
+    body: SealIn,
+    request: Request,
+    principal: JitMember,
+    bus: Bus,
+    why: Why,
+) -> dict[str, Any]:
+    """Put a tamper-evident seal on the item (its custodian team): until it is unsealed, its
+    download and export are 409 naming the seal; its details and custody stay readable."""
+    command = SealEvidence(
+        actor=principal.actor(),
+        evidence_id=evidence_id,
+        justification=why,
+        reason=body.reason,
+        seal_ref=body.seal_ref,
+    )
+    return await _act(jit, evidence_id, request, principal, bus, command)
+
+
+@router.post("/jits/{jit}/evidence/{evidence_id}/unseal", summary="Break the item's seal")
+async def unseal(
+    jit: str,
+    evidence_id: str,
+    body: UnsealIn,
+    request: Request,
+    principal: JitMember,
+    bus: Bus,
+    why: Why,
+) -> dict[str, Any]:
+    """Break the seal (its custodian team), with the reason it is broken."""
+    command = UnsealEvidence(
+        actor=principal.actor(), evidence_id=evidence_id, justification=why, reason=body.reason
+    )
+    return await _act(jit, evidence_id, request, principal, bus, command)

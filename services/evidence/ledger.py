@@ -21,8 +21,10 @@ from events.evidence import (
     EvidenceErased,
     EvidenceReceiptAcknowledged,
     EvidenceRegistered,
+    EvidenceSealed,
     EvidenceShared,
     EvidenceTransferred,
+    EvidenceUnsealed,
 )
 from events.retention import SubjectErased
 from events.topics import EVIDENCE_EVENTS, RETENTION_EVENTS
@@ -50,6 +52,8 @@ class Item:
     pending_transfer: dict[str, str] | None = None
     requests: tuple[str, ...] = ()
     grants: tuple[str, ...] = ()
+    seal: dict[str, Any] | None = None
+    """The seal on the item (who, team, when, reason, reference), while it is sealed."""
     erased: bool = False
     custody: list[dict[str, Any]] = field(default_factory=list)
     event_ids: set[str] = field(default_factory=set)
@@ -94,6 +98,7 @@ class Item:
             "pending_transfer": self.pending_transfer,
             "download_requests": list(self.requests),
             "download_grants": list(self.grants),
+            "sealed": self.seal,
             "erased": self.erased,
             "registered_at": self.registered_at.isoformat(),
             "registered_by": r.by,
@@ -195,6 +200,16 @@ class Ledger:
         elif isinstance(event, EvidenceReceiptAcknowledged):
             item.pending_transfer = None
             item.custodian = event.team
+        elif isinstance(event, EvidenceSealed):
+            item.seal = {
+                "by": event.by,
+                "team": event.team,
+                "at": at.isoformat(),
+                "reason": event.reason,
+                "seal_ref": event.seal_ref,
+            }
+        elif isinstance(event, EvidenceUnsealed):
+            item.seal = None
         elif isinstance(event, EvidenceErased):
             item.erased = True
 

@@ -386,3 +386,76 @@ def test_erasing_the_lead_shreds_its_files_and_a_rebuild_shows_no_trace(
     finally:
         rebuilt.stop()
         sealing.install(None)
+
+
+def test_a_sealed_item_is_not_downloaded_until_it_is_unsealed(platform: Platform, issuer) -> None:
+    """The custodian seals an item shared with a partner: both teams' downloads and an export
+    are 409 naming the seal, the item and its custody stay readable; a partner may not break the
+    seal; unsealed, the download gives the file. Both acts are custody lines with their reason
+    and events on the evidence topic, and audit records with the justification and the hashes."""
+    jit = new_jit()
+    nl, ro = members(platform, issuer, jit)
+    content = b"seized phone image\n" * 500
+    done = upload(nl, jit, content, releasable_to=[RO])
+    assert done.status_code == 201, done.text
+    url, evidence_id = done.json()["url"], done.json()["evidence_id"]
+
+    sealed = nl.post(f"{url}/seal", {"reason": "sealed for the court", "seal_ref": "BAG-0042"})
+    assert sealed.status_code == 200, sealed.text
+    assert sealed.json()["sealed"]["seal_ref"] == "BAG-0042"
+    for member in (nl, ro):
+        refused = member.http.get(f"{url}/content")
+        assert refused.status_code == 409, refused.text
+        assert "BAG-0042" in refused.json()["error"] and "sealed" in refused.json()["error"]
+    export = nl.post(f"/jits/{jit}/evidence/packages", {"evidence_ids": [evidence_id]})
+    assert export.status_code == 409 and "BAG-0042" in export.text
+    assert ro.get(url).status_code == 200 and ro.get(f"{url}/custody").status_code == 200
+    assert ro.post(f"{url}/unseal", {"reason": "not ours"}).status_code == 403
+    assert nl.post(f"{url}/seal", {"reason": "again"}).status_code == 409
+
+    unsealed = nl.post(f"{url}/unseal", {"reason": "opened for the expert examination"})
+    assert unsealed.status_code == 200, unsealed.text
+    assert unsealed.json()["sealed"] is None
+    got = ro.http.get(f"{url}/content")
+    assert got.status_code == 200 and got.content == content
+
+    custody = nl.get(f"{url}/custody").json()["custody"]
+    acts = [line["act"] for line in custody]
+    assert acts[:1] == ["registered"] and acts[-1] == "downloaded"
+    seal_line, unseal_line = (
+        next(c for c in custody if c["act"] == a) for a in ("sealed", "unsealed")
+    )
+    assert acts.index("sealed") < acts.index("unsealed") < acts.index("downloaded")
+    assert acts.count("downloaded") == 1, "the refused downloads left no custody line"
+    assert (seal_line["reason"], seal_line["seal_ref"], seal_line["team"]) == (
+        "sealed for the court", "BAG-0042", NL,
+    )  # fmt: skip
+    assert unseal_line["reason"] == "opened for the expert examination"
+    assert unseal_line["seal_ref"] == "BAG-0042"
+    assert seal_line["justification"]["case"] == "TEST-CASE"
+
+    events = read_events(
+        platform.settings,
+        EVIDENCE_EVENTS,
+        where=lambda e: e.subject == evidence_id and e.type.endswith("sealed"),
+        until=lambda found: len(found) >= 2,
+    )
+    assert [e.type for e in events] == ["interlock.evidence.sealed", "interlock.evidence.unsealed"]
+    ids = {e.id for e in events}
+    records = read_events(
+        platform.settings,
+        AUDIT,
+        where=lambda e: (
+            isinstance(e.data, AuditRecorded)
+            and e.data.cause_id in ids
+            and e.data.member is not None
+        ),
+        until=lambda found: len(found) >= 2,
+        timeout=30,
+    )
+    assert len(records) == 2
+    sha256 = hashlib.sha256(content).hexdigest()
+    for record in records:
+        assert record.data.kind.value == "alteration" and record.data.member == "anna"
+        assert f"sha256:{sha256}" in record.data.object_ids
+        assert record.data.justification is not None

@@ -48,6 +48,8 @@ SEALED = {
             "download_decided",
             "transferred",
             "receipt_acknowledged",
+            "sealed",
+            "unsealed",
             "exported",
             "erased",
         )

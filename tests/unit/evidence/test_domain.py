@@ -14,14 +14,19 @@ from events.evidence import (
     DownloadEvidence,
     EraseEvidence,
     EvidenceCommand,
+    EvidenceSealed,
+    EvidenceUnsealed,
+    ExportEvidence,
     RegisterEvidence,
     RequestEvidenceDownload,
+    SealEvidence,
     ShareEvidence,
     TransferEvidence,
+    UnsealEvidence,
     ViewEvidence,
 )
 from events.outcomes import Rejected
-from services.evidence.domain import EvidenceState, decide, evolve
+from services.evidence.domain import EvidenceState, custody_line, decide, evolve
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 WHY = Justification(case="C-1", reason="unit test")
@@ -148,3 +153,90 @@ def test_a_repeated_registration_is_idempotent_and_a_clash_is_409() -> None:
     with pytest.raises(Rejected) as refused:
         decide(state, register(blob="d" * 64), now=NOW)
     assert refused.value.status == 409
+
+
+def seal(actor: Actor = NL, **fields: object) -> SealEvidence:
+    return SealEvidence.model_validate(
+        {"actor": actor, "evidence_id": "ev-1", "justification": WHY, "reason": "for court"}
+        | fields
+    )
+
+
+def unseal(actor: Actor = NL) -> UnsealEvidence:
+    return UnsealEvidence(actor=actor, evidence_id="ev-1", justification=WHY, reason="expert exam")
+
+
+def test_a_sealed_item_is_neither_downloaded_nor_exported_until_unsealed() -> None:
+    """The seal refuses download and export with 409 naming it (for every team, the originator
+    too), while a view is still recorded; unsealing lets the download through again."""
+    state = apply(registered(releasable_to=("RO-DIICOT",)), seal(seal_ref="BAG-0042"))
+    assert state is not None and state.seal is not None and state.seal.seal_ref == "BAG-0042"
+    for command in (
+        DownloadEvidence(actor=NL, evidence_id="ev-1", justification=WHY),
+        DownloadEvidence(actor=RO, evidence_id="ev-1", justification=WHY),
+        ExportEvidence(actor=NL, evidence_id="ev-1", justification=WHY, package_id="p-1"),
+    ):
+        with pytest.raises(Rejected) as refused:
+            decide(state, command, now=NOW)
+        assert refused.value.status == 409
+        assert "sealed" in refused.value.reason and "BAG-0042" in refused.value.reason
+        assert "for court" in refused.value.reason
+    assert decide(state, ViewEvidence(actor=RO, evidence_id="ev-1", justification=WHY), now=NOW)
+    state = apply(state, unseal())
+    assert state is not None and state.seal is None
+    assert decide(state, DownloadEvidence(actor=RO, evidence_id="ev-1", justification=WHY), now=NOW)
+
+
+def test_seal_and_unseal_record_who_why_and_the_seal() -> None:
+    """Each act is an event with the hashes, the reason and the seal's reference; the unseal
+    names the seal it broke; both are custody lines with their reason."""
+    state = registered()
+    [sealed] = decide(state, seal(seal_ref="BAG-7"), now=NOW)
+    assert isinstance(sealed, Addressed) and isinstance(sealed.event, EvidenceSealed)
+    assert (sealed.event.reason, sealed.event.seal_ref) == ("for court", "BAG-7")
+    assert sealed.event.sha256 == "a" * 64 and sealed.event.justification == WHY
+    state = evolve(state, sealed.event)
+    [unsealed] = decide(state, unseal(), now=NOW)
+    assert isinstance(unsealed, Addressed) and isinstance(unsealed.event, EvidenceUnsealed)
+    assert unsealed.event.seal_ref == "BAG-7" and unsealed.event.reason == "expert exam"
+    line = custody_line(unsealed.event)
+    assert line["act"] == "unsealed" and line["reason"] == "expert exam"
+    assert custody_line(sealed.event) | {"act": "sealed"} == custody_line(sealed.event)
+
+
+def test_only_the_custodian_team_seals_and_unseals() -> None:
+    """A partner the item is shared with may not seal it; after custody passes to it by an
+    acknowledged transfer, it is the partner who seals and unseals, not the originator."""
+    state = registered(releasable_to=("RO-DIICOT",))
+    with pytest.raises(Rejected) as refused:
+        decide(state, seal(RO), now=NOW)
+    assert refused.value.status == 403 and "custodian" in refused.value.reason
+    transfer = TransferEvidence(
+        actor=NL, evidence_id="ev-1", justification=WHY, to_team="RO-DIICOT", to_member="ioana"
+    )
+    state = apply(state, transfer)
+    state = apply(state, AcknowledgeEvidence(actor=RO, evidence_id="ev-1", justification=WHY))
+    with pytest.raises(Rejected) as refused:
+        decide(state, seal(NL), now=NOW)
+    assert refused.value.status == 403
+    state = apply(state, seal(RO))
+    with pytest.raises(Rejected) as refused:
+        decide(state, unseal(NL), now=NOW)
+    assert refused.value.status == 403
+    assert apply(state, unseal(RO)) is not None
+
+
+def test_a_seal_is_put_on_once_and_broken_once() -> None:
+    """Sealing a sealed item or unsealing an unsealed one is 409; erasure ends every act (410)."""
+    state = registered()
+    with pytest.raises(Rejected) as refused:
+        decide(state, unseal(), now=NOW)
+    assert refused.value.status == 409
+    state = apply(state, seal(seal_ref="BAG-1"))
+    with pytest.raises(Rejected) as refused:
+        decide(state, seal(), now=NOW)
+    assert refused.value.status == 409 and "BAG-1" in refused.value.reason
+    state = apply(state, EraseEvidence(actor=NL, evidence_id="ev-1", justification=WHY))
+    with pytest.raises(Rejected) as refused:
+        decide(state, unseal(), now=NOW)
+    assert refused.value.status == 410
