@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from services import roles
 from services.audit.http import Consulted
 from services.audit.http import install as install_audit
+from services.gateway.openapi import document
 from services.kit.commands import CommandBus
 from services.kit.directory import DirectoryView
 from services.kit.errors import problems, summary
@@ -152,4 +153,5 @@ def create_app(settings: Settings) -> FastAPI:
     mount_static(app)
     app.add_middleware(CookieCsrfGuard)
     install_audit(app, settings)
+    app.openapi = lambda: document(app)  # type: ignore[method-assign]
     return app
