@@ -281,7 +281,18 @@ async def upload_status(
     )
 
 
-@router.patch("/jits/{jit}/evidence/uploads/{upload_id}", summary="Send bytes of an upload")
+@router.patch(
+    "/jits/{jit}/evidence/uploads/{upload_id}",
+    summary="Send bytes of an upload",
+    responses={
+        409: {
+            "description": "Upload-Offset is not where the upload stands, or another "
+            "request is sending it; ``offset`` and the Upload-Offset header say where it is"
+        },
+        413: {"description": "The bytes go beyond the declared size"},
+        503: {"description": "No key ring to seal the evidence with yet; try again"},
+    },
+)
 async def send_upload(
     jit: str,
     upload_id: str,
@@ -453,7 +464,8 @@ def _opened(request: Request, item: Item) -> Iterator[bytes]:
             "content": {
                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
             },
-        }
+        },
+        410: {"description": "The evidence was erased: its file cannot be read"},
     },
 )
 async def download(
@@ -607,7 +619,8 @@ async def erase(
         200: {
             "description": "The zip: files, manifest and detached signature",
             "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
-        }
+        },
+        410: {"description": "An item was erased: its file cannot be read"},
     },
 )
 async def export_package(

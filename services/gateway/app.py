@@ -134,6 +134,12 @@ def create_app(settings: Settings) -> FastAPI:
         "/commands/{correlation_id}",
         tags=["commands"],
         summary="Outcome of a late command",
+        responses={
+            202: {
+                "description": "Still pending, or not a command of the caller's team",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        },
     )
     async def command_status(
         correlation_id: str, request: Request, principal: Member

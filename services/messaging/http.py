@@ -222,7 +222,12 @@ async def stream_thread(
     return EventSourceResponse(events())
 
 
-@router.post("/jits/{jit}/threads/{thread_id}/messages", status_code=201, summary="Post a message")
+@router.post(
+    "/jits/{jit}/threads/{thread_id}/messages",
+    status_code=201,
+    summary="Post a message",
+    responses={410: {"description": "The thread's subject was erased"}},
+)
 async def post_message(
     jit: str,
     thread_id: ThreadId,
