@@ -8,6 +8,7 @@ same JSON endpoints; this module adds only the log-in, the pages and a validatio
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
+from markupsafe import Markup, escape
 from pydantic import ValidationError
 
 from events.alerts import Category
@@ -173,6 +175,31 @@ templates.env.filters["short"] = lambda value: str(value or "")[:8]
 templates.env.filters["duration"] = _duration
 templates.env.globals["quote"] = quote
 
+MENTION = re.compile(
+    r"(?<![\w@])@(desk:[A-Z]{2}-[A-Z0-9]{2,16}\b|[A-Za-z0-9](?:[A-Za-z0-9._-]{0,126}[A-Za-z0-9])?)"
+)
+"""A mention in a message's text: ``@member-id`` or ``@desk:TEAM`` (interlock.js reads the same)."""
+
+
+def _mentions(text: Any, member: str = "", team: str = "") -> Markup:
+    """The text, escaped, with each mention marked (the viewer's own more strongly)."""
+    value = str(text or "")
+    out: list[str] = []
+    last = 0
+    for found in MENTION.finditer(value):
+        name = found.group(1)
+        mine = name == member or name == f"desk:{team}"
+        out.append(escape(value[last : found.start()]))
+        out.append(
+            Markup('<mark class="{}">@{}</mark>').format("mention me" if mine else "mention", name)
+        )
+        last = found.end()
+    out.append(escape(value[last:]))
+    return Markup("").join(out)
+
+
+templates.env.filters["mentions"] = _mentions
+
 
 def assets_ready() -> bool:
     return (STATIC / "vendor" / "htmx.min.js").exists()
@@ -237,6 +264,18 @@ def jit_teams(request: Request, jit: str, *, but: str | None = None) -> list[str
     directory = getattr(request.app.state, "directory", None)
     teams = directory.book.teams_of(jit) if directory is not None else frozenset()
     return sorted(t for t in teams if t != but)
+
+
+def jit_members(request: Request, jit: str, teams: list[str]) -> list[Any]:
+    """The directory's active members of ``teams`` in ``jit``: whom custody may go to."""
+    directory = getattr(request.app.state, "directory", None)
+    if directory is None or not teams:
+        return []
+    members = directory.book.members.values()
+    return sorted(
+        (m for m in members if m.active and m.team in teams and (not m.jits or jit in m.jits)),
+        key=lambda m: (m.team, m.member_id),
+    )
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -641,6 +680,9 @@ async def evidence_detail(jit: str, evidence_id: str, request: Request) -> Respo
     item = await gateway.get(f"/jits/{jit}/evidence/{evidence_id}")
     custody = await gateway.get(f"/jits/{jit}/evidence/{evidence_id}/custody") if item.ok else None
     purpose = urlencode(viewer.purpose.params()) if viewer.purpose else ""
+    body = item.body if item.ok and isinstance(item.body, dict) else {}
+    holders = {body.get("originator"), *(body.get("releasable_to") or ())} - {None}
+    teams = sorted(str(t) for t in holders - {body.get("custodian")})
     return render(
         request,
         "evidence.html",
@@ -652,6 +694,8 @@ async def evidence_detail(jit: str, evidence_id: str, request: Request) -> Respo
         evidence_id=evidence_id,
         download=f"/jits/{jit}/evidence/{evidence_id}/content?{purpose}",
         purpose_query=purpose,
+        transfer_teams=teams,
+        transfer_members=jit_members(request, jit, teams),
         status_code=404 if item.status == 404 else 200,
     )
 
@@ -1010,4 +1054,28 @@ async def timeline(jit: str, request: Request, kind: str = "") -> Response:
     events = await gateway.get(f"/jits/{jit}/timeline", kind=kind, limit=300)
     return render(
         request, "timeline.html", viewer, jit=jit, section="timeline", events=events, kind=kind
+    )
+
+
+THREAD_PAGES = {"lead": "leads", "task": "tasks"}
+"""Thread kinds whose record has a page carrying the thread (the others are read in the API)."""
+
+
+@router.get("/jits/{jit}/mentions")
+async def mentions(jit: str, request: Request) -> Response:
+    """The messages that mention the viewer or their team's desk, newest first, each linked to
+    the page of its thread."""
+    session = _session(request, jit)
+    if isinstance(session, Response):
+        return session
+    viewer, gateway = session
+    found = await gateway.get(f"/jits/{jit}/mentions")
+    rows = []
+    for m in reversed(found.body.get("mentions", []) if found.ok else []):
+        kind, _, ref = str(m.get("thread_id", "")).partition(":")
+        page = THREAD_PAGES.get(kind)
+        link = f"/ui/jits/{jit}/{page}/{ref}#message-{m.get('message_id')}" if page else None
+        rows.append({**m, "kind": kind, "ref": ref, "link": link})
+    return render(
+        request, "mentions.html", viewer, jit=jit, section="mentions", found=found, rows=rows
     )

@@ -26,6 +26,7 @@
       var d = new Date(value); return isNaN(d.getTime()) ? value : d.toISOString();
     }
     if (type === "list") { return value.split(",").map(function (s) { return s.trim(); }).filter(Boolean); }
+    if (type === "bool") { return value === "true"; }
     return value;
   }
 
@@ -184,6 +185,11 @@
     var result = form.querySelector("[data-result]");
     clearErrors(form);
     var body = formJson(form);
+    if (form.hasAttribute("data-mentions") && typeof body.text === "string") {
+      var named = mentionsIn(body.text);
+      if (named.members.length) body.mentions = named.members;
+      if (named.desks.length) body.desks = named.desks;
+    }
     if (button) button.disabled = true;
     form.setAttribute("aria-busy", "true");
     return fetch(form.dataset.command, {
@@ -646,25 +652,102 @@
   });
 
   // ------------------------------------------------------------ threads: live messages
-  function showMessage(list, m) {
+  // the same mentions as services/web/pages.py (MENTION): @member-id, @desk:TEAM-CODE
+  var MENTION = /(^|[^\w@])@(desk:[A-Z]{2}-[A-Z0-9]{2,16}\b|[A-Za-z0-9](?:[A-Za-z0-9._-]{0,126}[A-Za-z0-9])?)/g;
+
+  function mentionsIn(text) {
+    var found = { members: [], desks: [] };
+    String(text || "").replace(MENTION, function (all, before, name) {
+      if (name.indexOf("desk:") === 0) { if (found.desks.indexOf(name.slice(5)) < 0) found.desks.push(name.slice(5)); }
+      else if (found.members.indexOf(name) < 0) found.members.push(name);
+      return all;
+    });
+    return found;
+  }
+
+  function markedText(node, text, me) {
+    // text nodes and <mark> elements only: the message is never parsed as HTML
+    var value = String(text || ""), last = 0;
+    value.replace(MENTION, function (all, before, name, offset) {
+      var at = offset + before.length;
+      node.appendChild(document.createTextNode(value.slice(last, at)));
+      var mine = name === me.member || name === "desk:" + me.team;
+      node.appendChild(el("mark", mine ? "mention me" : "mention", "@" + name));
+      last = at + 1 + name.length;
+      return all;
+    });
+    node.appendChild(document.createTextNode(value.slice(last)));
+    return node;
+  }
+
+  function when(at) { return String(at || "").slice(0, 16).replace("T", " ") + " UTC"; }
+
+  function actionForm(command, method, success, label, id, field, value, button, danger) {
+    var details = el("details");
+    details.appendChild(el("summary", "", method === "PATCH" ? "Edit" : "Delete"));
+    var form = el("form");
+    form.dataset.command = command;
+    if (method === "PATCH") form.dataset.method = "PATCH";
+    form.dataset.success = success;
+    var lab = el("label", "", label);
+    lab.htmlFor = id;
+    var input = el(field === "text" ? "textarea" : "input");
+    input.id = id; input.name = field; input.required = true;
+    input.maxLength = field === "text" ? 10000 : 2000;
+    if (field === "text") { input.rows = 2; input.value = value || ""; }
+    var submit = el("button", danger ? "danger" : "", button);
+    submit.type = "submit";
+    var result = el("span");
+    result.setAttribute("data-result", ""); result.setAttribute("role", "status");
+    form.appendChild(lab); form.appendChild(input); form.appendChild(submit); form.appendChild(result);
+    details.appendChild(form);
+    return details;
+  }
+
+  function showMessage(panel, list, m) {
+    var me = { member: panel.dataset.member || "", team: panel.dataset.team || "" };
     var item = list.querySelector('[data-message="' + m.message_id + '"]');
     if (!item) {
       item = document.createElement("li");
-      item.className = "message";
       item.dataset.message = m.message_id;
+      item.id = "message-" + m.message_id;
       list.appendChild(item);
     }
+    var named = (m.mentions || []).indexOf(me.member) >= 0 || (m.desks || []).indexOf(me.team) >= 0;
+    item.className = "message" + (named ? " mentions-me" : "");
     item.textContent = "";
-    var banner = document.createElement("span");
-    banner.className = "banner-tlp";
-    banner.textContent = (m.marking && m.marking.banner) || "";
-    var who = document.createElement("span");
-    who.className = "muted";
-    who.textContent = " " + m.by + " (" + m.team + ") · " + String(m.at || "").slice(0, 16).replace("T", " ") + " UTC" + (m.edited ? " · edited" : "");
-    var text = document.createElement("p");
-    if (m.deleted) { text.className = "muted"; text.textContent = "Deleted by " + m.deleted.by + ": " + m.deleted.reason; }
-    else { text.className = "text"; text.textContent = m.text; }
-    item.appendChild(banner); item.appendChild(who); item.appendChild(text);
+    item.appendChild(el("span", "banner-tlp", (m.marking && m.marking.banner) || ""));
+    item.appendChild(document.createTextNode(" "));
+    item.appendChild(el("span", "muted", m.by + " (" + m.team + ") · " + when(m.at) + (m.edited ? " · edited" : "")));
+    if (named) { item.appendChild(document.createTextNode(" ")); item.appendChild(el("span", "badge mention-badge", "mentions you")); }
+    if (m.deleted) {
+      var tomb = el("p", "muted tombstone", "Deleted by " + m.deleted.by + ": " + m.deleted.reason);
+      tomb.setAttribute("data-tombstone", "");
+      item.appendChild(tomb);
+      return;
+    }
+    item.appendChild(markedText(el("p", "text"), m.text, me));
+    var history = m.history || [];
+    if (history.length) {
+      var details = el("details", "history");
+      details.appendChild(el("summary", "", "History: " + history.length + " earlier version" + (history.length > 1 ? "s" : "")));
+      var ol = el("ol", "plain");
+      history.forEach(function (h) {
+        var li = el("li");
+        li.appendChild(el("span", "muted", when(h.at)));
+        li.appendChild(document.createTextNode(" " + h.text));
+        ol.appendChild(li);
+      });
+      details.appendChild(ol);
+      item.appendChild(details);
+    }
+    if (m.by === me.member && m.team === me.team && m.kind === "message") {
+      var base = "/jits/" + encodeURIComponent(document.body.dataset.jit) + "/threads/" + encodeURIComponent(panel.dataset.threadId) + "/messages/" + encodeURIComponent(m.message_id);
+      var actions = el("div", "actions message-actions");
+      actions.appendChild(actionForm(base, "PATCH", "Message edited", "New text", "edit-" + m.message_id, "text", m.text, "Save the edit", false));
+      actions.appendChild(actionForm(base + "/delete", "POST", "Message deleted", "Reason for deleting", "delete-" + m.message_id, "reason", "", "Delete the message", true));
+      item.appendChild(actions);
+    }
   }
 
   function startThread(panel) {
@@ -674,7 +757,7 @@
     source.addEventListener("message", function (event) {
       var m;
       try { m = JSON.parse(event.data); } catch (e) { return; }
-      showMessage(list, m);
+      showMessage(panel, list, m);
       var none = panel.querySelector("[data-no-messages]");
       if (none) none.hidden = true;
     });
