@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -47,6 +47,23 @@ class ApiError(HTTPException):
     def __init__(self, status: int, reason: str, errors: Sequence[dict[str, str]] = ()) -> None:
         super().__init__(status_code=status, detail=reason)
         self.errors = list(errors)
+
+
+REFUSALS: dict[Any, frozenset[int]] = {}
+"""Dependency → the statuses it refuses with, for the OpenAPI document (``refuses``)."""
+
+DependencyT = TypeVar("DependencyT", bound=Callable[..., Any])
+
+
+def refuses(*statuses: int) -> Callable[[DependencyT], DependencyT]:
+    """Declare the statuses a route dependency answers when it refuses (e.g. 428 for a missing
+    justification), so every route that depends on it documents them."""
+
+    def declare(dependency: DependencyT) -> DependencyT:
+        REFUSALS[dependency] = frozenset(statuses)
+        return dependency
+
+    return declare
 
 
 def current_principal(
