@@ -87,6 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     logs.configure(f"interlock-{args.command}", settings.log_level, settings.log_format)
+    if args.command in roles.process_roles():
+        # a process role speaks for itself on Kafka, never with the admin's rights
+        settings = settings.as_principal(roles.principal(args.command))
     handler: Callable[..., Any] | None = getattr(args, "handler", None)
     if handler is not None:
         result = handler(args, settings)

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from services.kit.logging import get_logger
@@ -35,6 +36,19 @@ async def _wait_healthy(url: str, timeout: float = 90) -> bool:
     return False
 
 
+ADMIN_SECRETS = (
+    "INTERLOCK_KAFKA_PASSWORD",
+    "KAFKA_ADMIN_PASSWORD",
+    "INTERLOCK_KAFKA_PASSWORD_FILE",
+)
+"""The admin's Kafka password never reaches a process role: each reads its own (svc-<role>)."""
+
+
+def role_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """A process role's environment: the supervisor's, less the admin's Kafka password."""
+    return {k: v for k, v in environ.items() if k not in ADMIN_SECRETS}
+
+
 async def run_all(settings: Settings, *, demo: bool = False) -> int:
     provision_all(settings)
     roles = process_roles()
@@ -42,7 +56,7 @@ async def run_all(settings: Settings, *, demo: bool = False) -> int:
 
     async def start(role: str) -> None:
         children[role] = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "services.cli", role, env=dict(os.environ)
+            sys.executable, "-m", "services.cli", role, env=role_env(os.environ)
         )
         log.info("started", role=role, pid=children[role].pid)
 

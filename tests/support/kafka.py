@@ -6,11 +6,10 @@ import time
 import uuid
 from collections.abc import Callable
 
-from confluent_kafka import Consumer
-
 from events.codec import InvalidEvent, decode
 from events.envelope import Envelope
 from events.topics import TopicSpec
+from services.kit.kafka import consumer_for
 from services.kit.keys import KafkaKeyRing
 from services.kit.settings import Settings
 
@@ -40,13 +39,13 @@ def read_events(
 ) -> list[Envelope]:
     """Every matching event on a topic from its start; stops at ``until`` or once quiet."""
     name = topic if isinstance(topic, str) else settings.topic(topic.name)
-    consumer = Consumer(
+    consumer = consumer_for(
+        settings,
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
             "group.id": f"test-reader-{uuid.uuid4()}",
             "auto.offset.reset": "earliest",
             "enable.auto.commit": False,
-        }
+        },
     )
     consumer.subscribe([name])
     found: list[Envelope] = []
@@ -82,13 +81,13 @@ def raw_records(
 ) -> list[bytes]:
     """Raw values on a topic (e.g. the dead-letter topic) that match ``where``."""
     name = topic if isinstance(topic, str) else settings.topic(topic.name)
-    consumer = Consumer(
+    consumer = consumer_for(
+        settings,
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
             "group.id": f"test-raw-{uuid.uuid4()}",
             "auto.offset.reset": "earliest",
             "enable.auto.commit": False,
-        }
+        },
     )
     consumer.subscribe([name])
     found: list[bytes] = []

@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import TopicPartition
 from neo4j import AsyncDriver
 
 from events.directory import MemberRegistered
 from events.leads import LeadSubmitted
 from events.retention import RetentionExtended, ReviewDue, SubjectErased
 from events.topics import DEAD_LETTER, LEAD_EVENTS
-from services.kit.kafka import Publisher, provision, watermarks
+from services.kit.kafka import Publisher, consumer_for, provision, watermarks
 from services.kit.settings import Settings
 from services.projection.agents import write
 from services.projection.canonical import graph_digest, graph_lines
@@ -116,12 +116,12 @@ async def caught_up(settings: Settings, views: GraphViews, within: float = 30) -
 
 
 def dead_letters(settings: Settings) -> list[dict[str, Any]]:
-    consumer = Consumer(
+    consumer = consumer_for(
+        settings,
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
             "group.id": f"dl-{uuid.uuid4().hex[:8]}",
             "enable.auto.commit": False,
-        }
+        },
     )
     topic = settings.topic(DEAD_LETTER.name)
     low, high = watermarks(consumer, topic, 0)
