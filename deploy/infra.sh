@@ -16,8 +16,12 @@
 #   KAFKA_PORT=9092                     SASL_PLAINTEXT/SCRAM-SHA-512 listener INTERNAL (services,
 #                                       each as its own principal; see services/principals.py)
 #   KAFKA_CONTROLLER_PORT=9093          KRaft controller listener (SASL_PLAINTEXT/PLAIN, loopback)
-#   KAFKA_SASL_PORT=9094                SASL_PLAINTEXT/SCRAM-SHA-512 listener EXTERNAL
+#   KAFKA_SASL_PORT=9094                SASL_SSL/SCRAM-SHA-512 listener EXTERNAL (national systems)
 #   KAFKA_SASL_ENABLED=1                0 = no EXTERNAL listener (INTERNAL still authenticates)
+#   KAFKA_EXTERNAL_TLS=1                0 = EXTERNAL in SASL_PLAINTEXT (no TLS)
+#   KAFKA_INTERNAL_TLS=0                1 = INTERNAL in SASL_SSL too (the services verify the CA)
+#   NEO4J_TLS=0                         1 = Bolt requires TLS (the driver verifies the CA)
+#   The certificates: deploy/certs.sh (a local CA in $INTERLOCK_DATA/tls; `up` runs `ensure`).
 #   NEO4J_BOLT_PORT=7687
 #   NEO4J_HTTP_PORT=0                   >0 enables the Neo4j HTTP API on that port
 #   KAFKA_HEAP=1g NEO4J_HEAP=1g NEO4J_PAGECACHE=512m
@@ -37,6 +41,9 @@ KAFKA_SASL_PORT="${KAFKA_SASL_PORT:-9094}"
 KAFKA_SASL_ENABLED="${KAFKA_SASL_ENABLED:-1}"
 NEO4J_BOLT_PORT="${NEO4J_BOLT_PORT:-7687}"
 NEO4J_HTTP_PORT="${NEO4J_HTTP_PORT:-0}"
+KAFKA_EXTERNAL_TLS="${KAFKA_EXTERNAL_TLS:-1}"
+KAFKA_INTERNAL_TLS="${KAFKA_INTERNAL_TLS:-0}"
+NEO4J_TLS="${NEO4J_TLS:-0}"
 KAFKA_HEAP="${KAFKA_HEAP:-1g}"
 NEO4J_HEAP="${NEO4J_HEAP:-1g}"
 NEO4J_PAGECACHE="${NEO4J_PAGECACHE:-512m}"
@@ -62,6 +69,8 @@ KAFKA_SECRETS_DIR="$INTERLOCK_DATA/principals"
 KAFKA_CONTROLLER_PASSWORD_FILE="$INTERLOCK_DATA/kafka-controller.password"
 NEO4J_PASSWORD_FILE="$INTERLOCK_DATA/neo4j.password"
 ENV_FILE="$INTERLOCK_DATA/infra.env"
+TLS_DIR="$INTERLOCK_DATA/tls"
+CA_FILE="$TLS_DIR/ca.pem"
 
 log() { printf '[infra] %s\n' "$*" >&2; }
 die() {
@@ -159,6 +168,12 @@ cmd_fetch() {
 
 # ---------------------------------------------------------------- secrets and config
 
+protocol_of() { # protocol_of 0|1: SASL_PLAINTEXT or SASL_SSL
+  if [[ "$1" == 1 ]]; then echo SASL_SSL; else echo SASL_PLAINTEXT; fi
+}
+INTERNAL_PROTOCOL="$(protocol_of "$KAFKA_INTERNAL_TLS")"
+EXTERNAL_PROTOCOL="$(protocol_of "$KAFKA_EXTERNAL_TLS")"
+
 ensure_secret() {
   local file="$1"
   if [[ ! -s "$file" ]]; then
@@ -175,15 +190,20 @@ write_env_file() {
     umask 077
     {
       echo "KAFKA_BOOTSTRAP=$HOST:$KAFKA_PORT"
-      echo "KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT"
+      echo "KAFKA_SECURITY_PROTOCOL=$INTERNAL_PROTOCOL"
+      echo "KAFKA_CA_FILE=$CA_FILE"
       echo "KAFKA_ADMIN_USER=$KAFKA_ADMIN_USER"
       echo "KAFKA_ADMIN_PASSWORD=$(cat "$KAFKA_ADMIN_PASSWORD_FILE")"
       echo "KAFKA_SECRETS_DIR=$KAFKA_SECRETS_DIR"
       if [[ "$KAFKA_SASL_ENABLED" == 1 ]]; then
         echo "KAFKA_SASL_BOOTSTRAP=$HOST:$KAFKA_SASL_PORT"
         echo "KAFKA_SASL_MECHANISM=SCRAM-SHA-512"
+        echo "KAFKA_SASL_PROTOCOL=$EXTERNAL_PROTOCOL"
       fi
       echo "NEO4J_URI=bolt://$HOST:$NEO4J_BOLT_PORT"
+      if [[ "$NEO4J_TLS" == 1 ]]; then
+        echo "NEO4J_CA_FILE=$CA_FILE"
+      fi
       echo "NEO4J_USER=neo4j"
       echo "NEO4J_PASSWORD=$(cat "$NEO4J_PASSWORD_FILE")"
     } >"$ENV_FILE.tmp"
@@ -197,11 +217,11 @@ write_kafka_config() {
   local listeners advertised protomap
   listeners="INTERNAL://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT"
   advertised="INTERNAL://$HOST:$KAFKA_PORT"
-  protomap="INTERNAL:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT"
+  protomap="INTERNAL:$INTERNAL_PROTOCOL,CONTROLLER:SASL_PLAINTEXT"
   if [[ "$KAFKA_SASL_ENABLED" == 1 ]]; then
     listeners+=",EXTERNAL://$HOST:$KAFKA_SASL_PORT"
     advertised+=",EXTERNAL://$HOST:$KAFKA_SASL_PORT"
-    protomap+=",EXTERNAL:SASL_PLAINTEXT"
+    protomap+=",EXTERNAL:$EXTERNAL_PROTOCOL"
   fi
   # the file holds the admin's password (inter-broker login): readable by its owner only
   (umask 077 && : >"$KAFKA_DIR/server.properties.tmp")
@@ -263,6 +283,15 @@ listener.name.internal.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.se
 authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 allow.everyone.if.no.acl.found=false
 super.users=User:$KAFKA_ADMIN_USER;User:controller
+
+# TLS (SASL_SSL listeners): the certificate of deploy/certs.sh, PEM key + chain; clients verify it
+# against ca.pem (KAFKA_CA_FILE). The broker asks no client certificate: SCRAM authenticates.
+ssl.keystore.type=PEM
+ssl.keystore.location=$TLS_DIR/server-bundle.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$CA_FILE
+ssl.client.auth=none
+ssl.endpoint.identification.algorithm=https
 EOF
   if [[ "$KAFKA_SASL_ENABLED" == 1 ]]; then
     cat >>"$KAFKA_DIR/server.properties.tmp" <<EOF
@@ -337,7 +366,12 @@ server.default_advertised_address=$HOST
 server.bolt.enabled=true
 server.bolt.listen_address=$HOST:$NEO4J_BOLT_PORT
 server.bolt.advertised_address=$HOST:$NEO4J_BOLT_PORT
-server.bolt.tls_level=DISABLED
+server.bolt.tls_level=$([[ "$NEO4J_TLS" == 1 ]] && echo REQUIRED || echo DISABLED)
+dbms.ssl.policy.bolt.enabled=$([[ "$NEO4J_TLS" == 1 ]] && echo true || echo false)
+dbms.ssl.policy.bolt.base_directory=$TLS_DIR
+dbms.ssl.policy.bolt.private_key=server.key
+dbms.ssl.policy.bolt.public_certificate=server.pem
+dbms.ssl.policy.bolt.client_auth=NONE
 server.http.enabled=$http_enabled
 server.http.listen_address=$HOST:$http_port
 server.https.enabled=false
@@ -450,18 +484,24 @@ try:
         sys.path.insert(0, "$ROOT")
         from services.kit.kafka import kafka_config, new_admin
         password = open("$KAFKA_ADMIN_PASSWORD_FILE").read().strip()
-        port = "$KAFKA_PORT" if what == "kafka" else "$KAFKA_SASL_PORT"
+        port, protocol = (
+            ("$KAFKA_PORT", "$INTERNAL_PROTOCOL") if what == "kafka"
+            else ("$KAFKA_SASL_PORT", "$EXTERNAL_PROTOCOL"))
         md = new_admin(kafka_config(
-            "$HOST:" + port, protocol="SASL_PLAINTEXT", username="$KAFKA_ADMIN_USER",
-            password=password, conf={"log_level": 0},
+            "$HOST:" + port, protocol=protocol, username="$KAFKA_ADMIN_USER",
+            password=password, ca_file="$CA_FILE", conf={"log_level": 0},
         )).list_topics(timeout=5)
         if not md.brokers:
             raise RuntimeError("metadata has no broker")
     elif what == "neo4j":
         from neo4j import GraphDatabase
         password = open("$NEO4J_PASSWORD_FILE").read().strip()
+        tls = {}
+        if "$NEO4J_TLS" == "1":
+            from neo4j import TrustCustomCAs
+            tls = {"encrypted": True, "trusted_certificates": TrustCustomCAs("$CA_FILE")}
         with GraphDatabase.driver("bolt://$HOST:$NEO4J_BOLT_PORT", auth=("neo4j", password),
-                                  connection_timeout=3, max_transaction_retry_time=0) as d:
+                                  connection_timeout=3, max_transaction_retry_time=0, **tls) as d:
             d.verify_connectivity()
 except Exception as e:  # noqa: BLE001
     print(f"{type(e).__name__}: {e}".splitlines()[0][:300])
@@ -525,6 +565,7 @@ cmd_up() {
   lock
   mkdir -p "$LOG_DIR"
   chmod 700 "$INTERLOCK_DATA"
+  INTERLOCK_DATA="$INTERLOCK_DATA" "$DEPLOY/certs.sh" ensure
   start_kafka
   start_neo4j
   wait_healthy kafka "$KAFKA_PID" "$(kafka_marker)" kafka_healthy \

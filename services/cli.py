@@ -52,7 +52,20 @@ def run_gateway(settings: Settings) -> None:
         port=settings.gateway_port,
         log_config=None,
         access_log=False,
+        ssl_certfile=settings.gateway_tls_cert or None,
+        ssl_keyfile=gateway_tls_key(settings),
     )
+
+
+def gateway_tls_key(settings: Settings) -> str | None:
+    """The key of the certificate the gateway serves HTTPS with (none: plain HTTP)."""
+    if not settings.gateway_tls_cert:
+        return None
+    if not settings.gateway_tls_key:
+        raise ConfigurationError(
+            "INTERLOCK_GATEWAY_TLS_KEY: required with INTERLOCK_GATEWAY_TLS_CERT"
+        )
+    return settings.gateway_tls_key
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -21,11 +21,11 @@ RESTART_WINDOW = 300.0
 """A role that exits more than five times in five minutes is broken, not unlucky."""
 
 
-async def _wait_healthy(url: str, timeout: float = 90) -> bool:
+async def _wait_healthy(url: str, timeout: float = 90, verify: str | bool = True) -> bool:
     import httpx
 
     deadline = asyncio.get_running_loop().time() + timeout
-    async with httpx.AsyncClient(timeout=2) as client:
+    async with httpx.AsyncClient(timeout=2, verify=verify) as client:
         while asyncio.get_running_loop().time() < deadline:
             try:
                 if (await client.get(url)).status_code == 200:
@@ -68,9 +68,11 @@ async def run_all(settings: Settings, *, demo: bool = False) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
-    base = f"http://{settings.gateway_host}:{settings.gateway_port}"
+    scheme = "https" if settings.gateway_tls_cert else "http"
+    base = f"{scheme}://{settings.gateway_host}:{settings.gateway_port}"
     tasks: list[asyncio.Task[Any]] = []
-    if not await _wait_healthy(base + "/health"):
+    # the certificate file holds the chain up to the CA, which the check trusts
+    if not await _wait_healthy(base + "/health", verify=settings.gateway_tls_cert or True):
         log.error("gateway did not become healthy")
         stop.set()
     elif demo:

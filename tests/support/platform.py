@@ -48,7 +48,7 @@ class Platform:
                 if k.startswith("INTERLOCK_")
                 or k in ("KAFKA_BOOTSTRAP", "NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD")
                 or k in ("KAFKA_ADMIN_USER", "KAFKA_ADMIN_PASSWORD", "KAFKA_SECURITY_PROTOCOL")
-                or k in ("KAFKA_SECRETS_DIR", "KAFKA_CA_FILE")
+                or k in ("KAFKA_SECRETS_DIR", "KAFKA_CA_FILE", "NEO4J_CA_FILE")
             }
         )
 
