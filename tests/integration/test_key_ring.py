@@ -16,6 +16,7 @@ from events.topics import KEYS
 from services.kit.kafka import admin_client, provision
 from services.kit.keys import KafkaKeyRing, KeyRingUnavailable
 from services.kit.settings import Settings
+from tests.support import infra
 
 pytestmark = pytest.mark.integration
 
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.integration
 def settings(kafka_bootstrap: str) -> Settings:
     found = Settings.model_validate(
         {
+            **infra.kafka_client_env(),  # the admin on the test broker
             "INTERLOCK_KAFKA_BOOTSTRAP": kafka_bootstrap,
             "INTERLOCK_TOPIC_PREFIX": f"keys{uuid.uuid4().hex[:8]}.",
             "INTERLOCK_PARTITIONS": "3",

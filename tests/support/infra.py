@@ -82,16 +82,36 @@ _docker_checked: list[str | None] = []  # memo of _docker_problem()
 # ------------------------------------------------------------------ public API
 
 
+KAFKA_CLIENT_VARIABLES = (
+    "KAFKA_SECURITY_PROTOCOL",
+    "KAFKA_ADMIN_USER",
+    "KAFKA_ADMIN_PASSWORD",
+    "KAFKA_SECRETS_DIR",
+    "KAFKA_CA_FILE",
+)
+"""What ``deploy/infra.sh env`` exports besides the endpoints: the admin, principals' dir, CA."""
+
+
+def _kafka_source() -> dict[str, str]:
+    if os.environ.get("KAFKA_BOOTSTRAP"):
+        return dict(os.environ)
+    kafka_endpoint()
+    with _lock:
+        return {} if "kafka" in _containers else dict(_native())
+
+
+def kafka_infra_env() -> dict[str, str]:
+    """The ``KAFKA_*`` variables of ``deploy/infra.sh env`` for the test broker, for a child
+    process that finds its infra from the environment (``python -m bench``)."""
+    source = _kafka_source()
+    return {k: source[k] for k in KAFKA_CLIENT_VARIABLES if source.get(k)}
+
+
 def kafka_client_env() -> dict[str, str]:
     """The ``INTERLOCK_KAFKA_*`` settings of the admin principal on :func:`kafka_endpoint`'s
     broker (its security protocol, user, password, the service principals' secrets dir, CA);
     empty of credentials on a PLAINTEXT broker (testcontainers)."""
-    if os.environ.get("KAFKA_BOOTSTRAP"):
-        source: dict[str, str] = dict(os.environ)
-    else:
-        kafka_endpoint()
-        with _lock:
-            source = {} if "kafka" in _containers else dict(_native())
+    source = _kafka_source()
     password = source.get("KAFKA_ADMIN_PASSWORD", "")
     protocol = source.get("KAFKA_SECURITY_PROTOCOL") or (
         "SASL_PLAINTEXT" if password else "PLAINTEXT"
