@@ -20,7 +20,7 @@ from typing import Any
 
 from services import roles
 from services.kit import logging as logs
-from services.kit.settings import ConfigurationError, Settings, load_settings
+from services.kit.settings import ConfigurationError, Settings, load_settings, use_principal
 from services.provisioning import provision_all
 
 
@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.configure(f"interlock-{args.command}", settings.log_level, settings.log_format)
     if args.command in roles.process_roles():
         # a process role speaks for itself on Kafka, never with the admin's rights
-        settings = settings.as_principal(roles.principal(args.command))
+        settings = use_principal(roles.principal(args.command))
     handler: Callable[..., Any] | None = getattr(args, "handler", None)
     if handler is not None:
         result = handler(args, settings)

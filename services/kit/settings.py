@@ -192,3 +192,17 @@ def _variable(prefix: str, loc: tuple[int | str, ...]) -> str:
 def load_settings() -> Settings:
     """Read the shared settings once."""
     return read_settings(Settings)
+
+
+def use_principal(principal: str) -> Settings:
+    """From now on this process speaks for ``principal`` on Kafka (a process role: its own
+    ``svc-<role>``, password from ``kafka_secrets_dir``): ``load_settings()`` answers with it too,
+    so no code path of the process falls back to the environment's (the admin's) user."""
+    chosen = load_settings().as_principal(principal)
+    if chosen.kafka_security_protocol != "PLAINTEXT":
+        os.environ["INTERLOCK_KAFKA_USERNAME"] = principal
+        os.environ["INTERLOCK_KAFKA_PASSWORD_FILE"] = chosen.kafka_password_file
+        for name in ("INTERLOCK_KAFKA_PASSWORD", "KAFKA_ADMIN_PASSWORD"):
+            os.environ.pop(name, None)
+        load_settings.cache_clear()
+    return load_settings()

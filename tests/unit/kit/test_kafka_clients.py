@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import Any
 
 from services.kit.kafka import client_config, kafka_config
 from services.kit.settings import Settings
@@ -136,3 +137,24 @@ def test_a_process_role_reads_its_own_password(tmp_path: Path) -> None:
     assert (config["sasl.username"], config["sasl.password"]) == ("svc-tasking", "from-file")
     assert "admin-secret" not in repr(role)
     assert role.group_id("outcomes") == "interlock-tasking-outcomes"
+
+
+def test_a_process_role_answers_load_settings_with_its_own_principal(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Code that reads the settings again (``load_settings()``, e.g. a router's fallback) gets
+    the role's principal, not the environment's admin."""
+    from services.kit.settings import load_settings, use_principal
+
+    (tmp_path / "svc-gateway.password").write_text("gw\n")
+    monkeypatch.setenv("KAFKA_ADMIN_USER", "admin")
+    monkeypatch.setenv("INTERLOCK_KAFKA_SECRETS_DIR", str(tmp_path))
+    monkeypatch.delenv("INTERLOCK_KAFKA_USERNAME", raising=False)
+    monkeypatch.delenv("INTERLOCK_KAFKA_PASSWORD_FILE", raising=False)
+    load_settings.cache_clear()
+    try:
+        use_principal("svc-gateway")
+        config = client_config(load_settings())
+        assert (config["sasl.username"], config["sasl.password"]) == ("svc-gateway", "gw")
+    finally:
+        load_settings.cache_clear()
