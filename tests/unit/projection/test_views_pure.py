@@ -20,7 +20,7 @@ def test_no_lucene_syntax_reaches_the_index(text: str) -> None:
     query = lucene_query(text)
     if query is None:
         return
-    stripped = query.replace(" AND ", " ").replace(" OR ", " ")
+    stripped = query.replace(" AND ", " ").replace(" OR ", " ").replace("(", "").replace(")", "")
     for ch in ':"\\/[]{}^!+-&|':
         assert ch not in stripped
 
@@ -31,6 +31,14 @@ def test_a_name_is_searched_in_its_script_and_in_latin() -> None:
     assert query is not None
     assert "мария" in query
     assert "mariia" in query or "mariya" in query
+
+
+def test_either_spelling_alone_may_match() -> None:
+    """A name typed in Cyrillic finds a record written only in Latin: the spellings are OR'd."""
+    assert lucene_query("Думитреску") == (
+        "((думитреску* OR думитреску~1)) OR ((dumitresku* OR dumitresku~1))"
+    )
+    assert lucene_query("Ion Popescu") == "(ion* AND (popescu* OR popescu~1))"
 
 
 def test_an_identifier_is_searched_in_its_canonical_form() -> None:
@@ -58,3 +66,17 @@ def test_the_subgraph_refuses_a_relationship_to_a_node_it_was_not_given() -> Non
         graph.add_edge(
             {"type": "MENTIONS", "props": {"audience": ["RO-DIICOT"]}, "start": "1", "end": "2"}
         )
+
+
+def test_a_query_time_reaches_the_graph_in_utc() -> None:
+    """Any ISO 8601 offset (even +20:24, which Neo4j refuses) becomes UTC; none is read as UTC."""
+    from datetime import UTC, datetime
+
+    from services.kit.web import ApiError
+    from services.projection.http import aware
+
+    odd = aware(datetime.fromisoformat("0005-08-08T19:05:33.8+20:24"))
+    assert odd == datetime(5, 8, 7, 22, 41, 33, 800000, tzinfo=UTC) and odd.tzinfo is UTC
+    assert aware(datetime(2026, 1, 1, 12)) == datetime(2026, 1, 1, 12, tzinfo=UTC)
+    with pytest.raises(ApiError):
+        aware(datetime.fromisoformat("0001-01-01T00:00:00+05:00"))
