@@ -642,6 +642,7 @@ async def erase(
         },
         409: {"description": "An item is sealed: the problem names each seal (unseal first)"},
         410: {"description": "An item was erased: its file cannot be read"},
+        404: {"description": "An evidence id of the body is unknown, or not visible to the team"},
     },
 )
 async def export_package(

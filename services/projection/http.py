@@ -32,7 +32,7 @@ from events.leads import InformationCredibility, LeadStatus, SourceReliability, 
 from events.tasking import TaskStatus
 from events.topics import ALERT_EVENTS, DECONFLICTION_EVENTS, LEAD_EVENTS, TopicSpec
 from services.kit.disclosure import Viewer
-from services.kit.kafka import watermarks
+from services.kit.kafka import consumer_for, watermarks
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
 from services.kit.web import ApiError, JitMember
@@ -79,10 +79,17 @@ def views(request: Request) -> GraphViews:
 
 
 def aware(value: datetime | None) -> datetime | None:
-    """A query time with its zone; a time without one is read as UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+    """A query time in UTC; a time without a zone is read as UTC. ISO 8601 allows offsets that
+    Neo4j refuses (beyond ±18:00: the fuzz test's ``+20:24`` was a 500), so the zone is applied
+    here and only UTC reaches the graph."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ApiError(422, f"{value.isoformat()} is out of the range of times") from None
 
 
 async def guarded(request: Request, team: str, read: Awaitable[T]) -> T:
@@ -111,12 +118,12 @@ class TopicEnds:
 
     def _client(self) -> Consumer:
         if self._consumer is None:
-            self._consumer = Consumer(
+            self._consumer = consumer_for(
+                self.settings,
                 {
-                    "bootstrap.servers": self.settings.kafka_bootstrap,
-                    "group.id": f"{self.settings.topic_prefix}interlock-ends-{uuid.uuid4().hex}",
+                    "group.id": self.settings.group_id(f"ends-{uuid.uuid4().hex}"),
                     "enable.auto.commit": False,
-                }
+                },
             )
         return self._consumer
 
