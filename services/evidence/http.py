@@ -51,7 +51,7 @@ from services.kit.commands import CommandBus
 from services.kit.disclosure import Viewer
 from services.kit.identity import Principal
 from services.kit.victims import Victims
-from services.kit.web import ApiError, Bus, JitMember, command_envelope, problem
+from services.kit.web import ApiError, Bus, JitMember, Sensitive, command_envelope, problem
 
 router = APIRouter(tags=["evidence"])
 
@@ -572,7 +572,7 @@ async def acknowledge(
 
 @router.post("/jits/{jit}/evidence/{evidence_id}/erase", summary="Erase the file")
 async def erase(
-    jit: str, evidence_id: str, request: Request, principal: JitMember, bus: Bus, why: Why
+    jit: str, evidence_id: str, request: Request, principal: Sensitive, bus: Bus, why: Why
 ) -> dict[str, Any]:
     """Record the erasure, then delete the sealed file (the originating team only)."""
     item = _item(request, principal, jit, evidence_id)
@@ -590,7 +590,7 @@ async def erase(
 
 @router.post("/jits/{jit}/evidence/packages", summary="Export a signed evidence package")
 async def export_package(
-    jit: str, body: PackageIn, request: Request, principal: JitMember, bus: Bus, why: Why
+    jit: str, body: PackageIn, request: Request, principal: Sensitive, bus: Bus, why: Why
 ) -> FileResponse:
     """A zip of the files, a manifest and a detached signature by the platform key; each item's
     export is recorded first (and refused as a download would be)."""

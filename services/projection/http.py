@@ -35,7 +35,7 @@ from services.kit.disclosure import Viewer
 from services.kit.kafka import watermarks
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
-from services.kit.web import ApiError, JitMember
+from services.kit.web import ApiError, JitMember, Sensitive
 from services.projection.export import ExportError, ftm_entities
 from services.projection.lag import projection_group
 from services.projection.stix import StixExportError, stix_bundle
@@ -680,7 +680,7 @@ async def search(
     summary="What your team sees, as FollowTheMoney entities",
     response_class=StreamingResponse,
 )
-async def export_ftm(jit: str, request: Request, principal: JitMember) -> StreamingResponse:
+async def export_ftm(jit: str, request: Request, principal: Sensitive) -> StreamingResponse:
     """Newline-delimited FollowTheMoney entities (each validated against its schema) of the
     persons, identifiers, organisations, places, leads and operations your team may see."""
     graph = await guarded(
@@ -715,7 +715,7 @@ async def export_ftm(jit: str, request: Request, principal: JitMember) -> Stream
     response_class=Response,
     responses={200: {"content": {STIX_MEDIA_TYPE: {}}}},
 )
-async def export_stix(jit: str, request: Request, principal: JitMember) -> Response:
+async def export_stix(jit: str, request: Request, principal: Sensitive) -> Response:
     """A STIX 2.1 bundle (for MISP and OpenCTI) of the persons, identifiers, organisations,
     places, leads and operations your team may see, each object marked with its TLP 2.0 label
     and handling code; records the disclosure policy keeps out of your exports (another team's
