@@ -34,6 +34,7 @@ from services.web.access import CookieCsrfGuard
 from services.web.evaluation import router as evaluation_router
 from services.web.pages import mount_static
 from services.web.pages import router as web_router
+from services.web.signin import router as sign_in_router
 
 log = get_logger()
 
@@ -158,6 +159,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     for router, consulted in roles.routers():
         app.include_router(router, dependencies=[Consulted] if consulted else [])
+    app.include_router(sign_in_router)
     app.include_router(web_router)
     app.include_router(evaluation_router)
     mount_static(app)
