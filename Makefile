@@ -52,7 +52,7 @@ run-oidc: install infra-up keycloak-up ## make run, plus sign-in with the nl-pol
 		INTERLOCK_DEMO_LOGIN=true exec $(BIN)/interlock run-all --demo
 
 TEST_GROUPS := tests/unit tests/integration/test_infra.py+tests/integration/test_changelogs.py+tests/integration/test_walking_skeleton.py+tests/integration/test_key_ring.py+tests/integration/test_authorization.py \
-	tests/integration/leads+tests/integration/tasking+tests/integration/evidence+tests/integration/messaging+tests/integration/indicators tests/integration/projection+tests/integration/alerts \
+	tests/integration/leads+tests/integration/tasking+tests/integration/evidence+tests/integration/messaging+tests/integration/indicators+tests/integration/test_wire_contracts.py tests/integration/projection+tests/integration/alerts \
 	tests/integration/deconfliction tests/integration/release+tests/e2e \
 	tests/integration/audit+tests/integration/retention tests/integration/oidc tests/integration/test_bench_quick.py
 # a+b: one pytest session, one platform; the alerts suite restarts its worker, so it goes last;
@@ -64,9 +64,11 @@ prerequisites: ## check the system packages (deploy/prerequisites.sh list); say 
 test: prerequisites install ## the whole suite against real Kafka and Neo4j (started by the project)
 	@bash tests/run_groups.sh $(TEST_GROUPS)
 
-test-long: install ## the long runs: a 2 GiB evidence upload and download within the memory budget
-	@INTERLOCK_TEST_UPLOAD_BYTES=2147483648 PYTEST_ARGS="-s" bash tests/run_groups.sh \
-		tests/integration/evidence/test_large_upload.py
+test-long: install ## the long runs: 2 GiB upload; the leak and disclosure properties at full size
+	@INTERLOCK_TEST_UPLOAD_BYTES=2147483648 INTERLOCK_LEAK_EXAMPLES=1000 \
+		INTERLOCK_DISCLOSURE_EXAMPLES=10000 PYTEST_ARGS="-s" bash tests/run_groups.sh \
+		tests/integration/evidence/test_large_upload.py tests/unit/kit/test_disclosure_property.py \
+		tests/integration/projection/test_leak_property.py
 
 unit: install ## the fast tests only (no services)
 	$(BIN)/pytest tests/unit -q

@@ -22,7 +22,14 @@ from events import (
 )
 from events.registry import Catalogue, CatalogueEntry, KeyField, UnknownType
 
-__all__ = ["CATALOGUE", "Catalogue", "CatalogueEntry", "KeyField", "UnknownType"]
+__all__ = [
+    "CATALOGUE",
+    "INTERNAL",
+    "Catalogue",
+    "CatalogueEntry",
+    "KeyField",
+    "UnknownType",
+]
 
 CATALOGUE = Catalogue(
     [
@@ -39,3 +46,8 @@ CATALOGUE = Catalogue(
         *evaluation.ENTRIES,
     ]
 )
+
+INTERNAL = Catalogue([*deconfliction.INTERNAL_ENTRIES])
+"""Types a service writes only to itself, on an internal topic (deconfliction's index timers and
+erasures): never accepted from a team or a national system, documented so the wire has no
+undocumented record."""

@@ -21,7 +21,12 @@ from events.directory import DeskRegistered
 from events.envelope import ID_PATTERN, TEAM_PATTERN, Command, Event
 from events.identifiers import Identifier, IdentifierKind, Person, PersonRole
 from events.registry import CatalogueEntry
-from events.topics import DECONFLICTION_COMMANDS, DECONFLICTION_EVENTS, DECONFLICTION_INDEX
+from events.topics import (
+    DECONFLICTION_COMMANDS,
+    DECONFLICTION_EVENTS,
+    DECONFLICTION_HITS,
+    DECONFLICTION_INDEX,
+)
 
 TOKEN_PATTERN = r"^[A-Za-z0-9_-]{43}$"
 """A blind token: HMAC-SHA256 output (32 bytes) in base64url without padding."""
@@ -522,12 +527,12 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
     CatalogueEntry(MoveOperation, DECONFLICTION_COMMANDS, key="jit"),
     CatalogueEntry(CancelOperation, DECONFLICTION_COMMANDS, key="jit"),
     CatalogueEntry(ResolveOperationConflict, DECONFLICTION_COMMANDS, key="jit"),
-    CatalogueEntry(TokenRegistered, DECONFLICTION_EVENTS),
-    CatalogueEntry(PersonRegistered, DECONFLICTION_EVENTS),
-    CatalogueEntry(DeconflictionHit, DECONFLICTION_EVENTS),
+    CatalogueEntry(TokenRegistered, DECONFLICTION_EVENTS, also_on=(DECONFLICTION_INDEX,)),
+    CatalogueEntry(PersonRegistered, DECONFLICTION_EVENTS, also_on=(DECONFLICTION_INDEX,)),
+    CatalogueEntry(DeconflictionHit, DECONFLICTION_EVENTS, also_on=(DECONFLICTION_HITS,)),
     CatalogueEntry(DeconflictionDetailsReleased, DECONFLICTION_EVENTS),
     CatalogueEntry(DeconflictionDetailsDeclined, DECONFLICTION_EVENTS),
-    CatalogueEntry(RoleConflictDetected, DECONFLICTION_EVENTS),
+    CatalogueEntry(RoleConflictDetected, DECONFLICTION_EVENTS, also_on=(DECONFLICTION_HITS,)),
     CatalogueEntry(OperationPlanned, DECONFLICTION_EVENTS, sealed_by="operation_id"),
     CatalogueEntry(OperationMoved, DECONFLICTION_EVENTS, sealed_by="operation_id"),
     CatalogueEntry(OperationCancelled, DECONFLICTION_EVENTS, sealed_by="operation_id"),

@@ -30,6 +30,9 @@ class CatalogueEntry:
     sealed_by: str | None = None
     """The payload field naming the subject (lead, task, operation) whose key seals this type's
     data; None for types that carry no personal data."""
+    also_on: tuple[TopicSpec, ...] = ()
+    """Internal topics that carry copies of this type, re-keyed for the worker that owns them
+    (the deconfliction index and its candidate hits); documented so the wire has no surprise."""
 
     @property
     def type(self) -> str:
@@ -85,8 +88,26 @@ class Catalogue:
     def on_topic(self, topic: TopicSpec) -> list[CatalogueEntry]:
         return [e for e in self if e.topic == topic]
 
+    def carried_on(self, topic: TopicSpec) -> list[CatalogueEntry]:
+        """Every type a record of ``topic`` can be: its own and the copies it carries."""
+        return [e for e in self if e.topic == topic or topic in e.also_on]
+
     def topics(self) -> list[TopicSpec]:
         seen: dict[str, TopicSpec] = {}
         for e in self:
             seen.setdefault(e.topic.name, e.topic)
         return list(seen.values())
+
+    def fed_topics(self) -> list[TopicSpec]:
+        """The topics whose events reach the teams' feeds: every topic that carries only events
+        and is not marked ``fed=False``. The release reads exactly these, and the AsyncAPI
+        ``teamFeed`` channel lists exactly their types."""
+        return [
+            topic
+            for topic in self.topics()
+            if topic.fed and all(entry.kind == "event" for entry in self.on_topic(topic))
+        ]
+
+    def fed(self) -> list[CatalogueEntry]:
+        """The types a team's feed can carry."""
+        return [entry for topic in self.fed_topics() for entry in self.on_topic(topic)]

@@ -6,7 +6,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from events.catalogue import CATALOGUE
+from events import sealing
+from events.catalogue import CATALOGUE, INTERNAL
 from events.envelope import Envelope
 from events.registry import Catalogue, CatalogueEntry
 from events.topics import ALL_TOPICS, FEED_PREFIX, TopicSpec
@@ -49,6 +50,48 @@ def envelope_schema() -> dict[str, Any]:
     return schema
 
 
+JWE_COMPACT_DIR = r"^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
+"""A compact JWE with direct encryption: protected header, no encrypted key, IV, ciphertext, tag."""
+
+
+def sealed_types(catalogue: Catalogue = CATALOGUE) -> dict[str, str]:
+    """Type → the data field naming the subject whose key seals it."""
+    return {e.type: e.sealed_by for e in catalogue if e.sealed_by is not None}
+
+
+def sealed_envelope_schema(catalogue: Catalogue = CATALOGUE) -> dict[str, Any]:
+    """The form a sealed type takes on the platform's own topics: the envelope in the clear, the
+    data a compact JWE. Feeds never carry it (the release opens what a team may read)."""
+    schema = envelope_schema()
+    props = schema["properties"]
+    props["datacontenttype"] = {
+        "const": sealing.SEALED_CONTENT_TYPE,
+        "description": "The data is a compact JWE (RFC 7516).",
+    }
+    props["data"] = {
+        "type": "string",
+        "pattern": JWE_COMPACT_DIR,
+        "description": (
+            f"A compact JWE, alg {sealing.ALGORITHM!r} and enc {sealing.ENCRYPTION!r}; its "
+            "protected header names the key as ``kid`` = ``<jit>:<subject id>`` (the subject "
+            "is the data field given per type in ``x-interlock-sealed-types``) and binds the "
+            "envelope as ``eid`` = the envelope's ``id``. The plaintext is the data as the "
+            "type's schema describes it. The key is a 32-byte key of its own per subject, "
+            "kept wrapped on the interlock.keys topic, readable by the platform's services "
+            "only; erasing the subject destroys it (crypto-shredding, docs/retention.md)."
+        ),
+    }
+    schema["required"] = sorted(set(schema["required"]) | {"datacontenttype"})
+    schema["$id"] = "urn:interlock:schema:sealed-cloudevent:1"
+    schema["title"] = "InterlockSealedCloudEvent"
+    schema["description"] = (
+        "A CloudEvent whose personal data is sealed with its subject's key. Routing, ordering "
+        "and releasability read the clear envelope; only a holder of the key opens ``data``."
+    )
+    schema["x-interlock-sealed-types"] = sealed_types(catalogue)
+    return schema
+
+
 def _message_name(entry: CatalogueEntry) -> str:
     return entry.model.__name__
 
@@ -84,15 +127,47 @@ def _hoist(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]
     return fix(schema)  # type: ignore[no-any-return]
 
 
-def asyncapi(catalogue: Catalogue = CATALOGUE) -> dict[str, Any]:
-    """The AsyncAPI 3.0 document: every topic, its messages, and the per-team feeds."""
+def _sealed_name(entry: CatalogueEntry) -> str:
+    return _message_name(entry) + "Sealed"
+
+
+def _on_wire(entry: CatalogueEntry) -> str:
+    """The message a type is on its own topic: sealed where its subject's key seals it."""
+    return _sealed_name(entry) if entry.sealed_by is not None else _message_name(entry)
+
+
+def asyncapi(catalogue: Catalogue = CATALOGUE, internal: Catalogue = INTERNAL) -> dict[str, Any]:
+    """The AsyncAPI 3.0 document: every topic, its messages as they are on the wire (sealed or
+    readable), and the per-team feeds (always readable)."""
     schemas: dict[str, Any] = {}
     messages: dict[str, Any] = {}
     envelope = _hoist(envelope_schema(), schemas)
     for key in ("$schema", "$id"):
         envelope.pop(key, None)
     schemas["CloudEvent"] = envelope
+    sealed = sealed_envelope_schema(catalogue)
+    for key in ("$schema", "$id", "$defs", "x-interlock-sealed-types"):
+        sealed.pop(key, None)
+    schemas["SealedCloudEvent"] = _hoist(sealed, schemas)
     for entry in catalogue:
+        if entry.sealed_by is None:
+            continue
+        name = _message_name(entry)
+        messages[_sealed_name(entry)] = {
+            "name": _sealed_name(entry),
+            "title": f"{name} (sealed)",
+            "summary": f"{name} as the platform's own topic carries it: data sealed with the "
+            f"key of the subject named by data.{entry.sealed_by}; opens to {name}.",
+            "contentType": CONTENT_TYPE,
+            "payload": {
+                "allOf": [
+                    {"$ref": "#/components/schemas/SealedCloudEvent"},
+                    {"type": "object", "properties": {"type": {"const": entry.type}}},
+                ]
+            },
+            "x-interlock-opens-to": f"#/components/messages/{name}",
+        }
+    for entry in [*catalogue, *internal]:
         name = _message_name(entry)
         data = _hoist(data_schema(entry), schemas)
         for key in ("$schema", "$id"):
@@ -119,14 +194,13 @@ def asyncapi(catalogue: Catalogue = CATALOGUE) -> dict[str, Any]:
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     for topic in ALL_TOPICS:
-        entries = catalogue.on_topic(topic)
+        entries = catalogue.carried_on(topic) + internal.carried_on(topic)
         channel = _channel_name(topic)
         channels[channel] = {
             "address": topic.name,
             "description": topic.purpose,
             "messages": {
-                _message_name(e): {"$ref": f"#/components/messages/{_message_name(e)}"}
-                for e in entries
+                _on_wire(e): {"$ref": f"#/components/messages/{_on_wire(e)}"} for e in entries
             },
         }
         if not entries:
@@ -137,9 +211,7 @@ def asyncapi(catalogue: Catalogue = CATALOGUE) -> dict[str, Any]:
             "action": action,
             "channel": {"$ref": f"#/channels/{channel}"},
             "summary": topic.purpose,
-            "messages": [
-                {"$ref": f"#/channels/{channel}/messages/{_message_name(e)}"} for e in entries
-            ],
+            "messages": [{"$ref": f"#/channels/{channel}/messages/{_on_wire(e)}"} for e in entries],
         }
     for topic in ALL_TOPICS:
         commands = [e for e in catalogue.on_topic(topic) if e.kind == "command"]
@@ -166,7 +238,7 @@ def asyncapi(catalogue: Catalogue = CATALOGUE) -> dict[str, Any]:
                 {"$ref": f"#/channels/{channel}/messages/{_message_name(e)}"} for e in commands
             ],
         }
-    events = [e for e in catalogue if e.kind == "event"]
+    events = catalogue.fed()
     channels["teamFeed"] = {
         "address": FEED_PREFIX + "{team}",
         "description": "Every event the team may see, and nothing else, in order per aggregate. "
@@ -222,14 +294,19 @@ def asyncapi(catalogue: Catalogue = CATALOGUE) -> dict[str, Any]:
     }
 
 
-def all_contracts(catalogue: Catalogue = CATALOGUE) -> dict[str, dict[str, Any]]:
+def all_contracts(
+    catalogue: Catalogue = CATALOGUE, internal: Catalogue = INTERNAL
+) -> dict[str, dict[str, Any]]:
     """Every generated contract file, by path relative to ``contracts/``."""
     files: dict[str, dict[str, Any]] = {
-        "asyncapi.json": asyncapi(catalogue),
+        "asyncapi.json": asyncapi(catalogue, internal),
         "schemas/cloudevent.json": envelope_schema(),
+        "schemas/sealed-cloudevent.json": sealed_envelope_schema(catalogue),
     }
     for entry in catalogue:
         files[f"schemas/{entry.type}.json"] = data_schema(entry)
+    for entry in internal:
+        files[f"schemas/{entry.type}.json"] = {**data_schema(entry), "x-interlock-internal": True}
     return files
 
 

@@ -29,6 +29,10 @@ class TopicSpec:
     retention_ms: int = -1
     """-1 keeps records for ever: the event log is the system of record."""
     extra: tuple[tuple[str, str], ...] = ()
+    fed: bool = True
+    """Whether the release may copy this topic's events to the teams' feeds. Not fed: the
+    directory, command outcomes, dead letters and accountability records, which are about the
+    platform, not the case."""
     content_type: str = CLOUDEVENTS_CONTENT_TYPE
     """What each record's value is, as its ``content-type`` header: a structured-mode CloudEvent
     on every topic but the three internal ones that hold no events (dead letters, the audit
@@ -55,6 +59,7 @@ DIRECTORY = TopicSpec(
     "JITs, teams, desks, members and roles; compacted, keyed by the record's id.",
     partitions=1,
     compacted=True,
+    fed=False,
 )
 LEAD_COMMANDS = TopicSpec(
     "interlock.leads.commands",
@@ -151,6 +156,7 @@ OUTCOMES = TopicSpec(
     "The result of each command (accepted with its events, or rejected with the reason), "
     "keyed by correlation id; read by the gateway to answer the caller.",
     retention_ms=DAY_MS,
+    fed=False,
 )
 DEAD_LETTER = TopicSpec(
     "interlock.deadletter",
@@ -158,11 +164,13 @@ DEAD_LETTER = TopicSpec(
     partitions=1,
     retention_ms=30 * DAY_MS,
     content_type="application/vnd.interlock.deadletter+json",
+    fed=False,
 )
 AUDIT = TopicSpec(
     "interlock.audit",
     "Accountability records (collection, consultation, disclosure, combination, erasure).",
     partitions=1,
+    fed=False,
 )
 AUDIT_CHAIN = TopicSpec(
     "interlock.audit.chain",

@@ -266,6 +266,7 @@ async def set_escalation(
     "/desks/{team}/alerts/stream",
     summary="The desk's live alerts (Server-Sent Events)",
     response_class=EventSourceResponse,
+    responses={400: {"description": "Last-Event-ID or ``after`` is not a cursor of this stream"}},
 )
 async def desk_stream(
     team: str,

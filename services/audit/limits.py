@@ -1,5 +1,5 @@
 """Gateway limits against hostile or runaway callers: request body size and a per-principal
-rate (token bucket). Both answer with a JSON ``error`` that says what was exceeded.
+rate (token bucket). Both answer with an RFC 9457 problem that says what was exceeded.
 
 The principal is the bearer token (hashed; never kept or logged) or, without one, the client
 address: the limit applies before the token is verified, so that a flood of forged tokens costs
@@ -19,6 +19,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.kit.errors import PROBLEM_CONTENT_TYPE, problem_body
+
 MAX_BODY_BYTES = 1024 * 1024
 RATE_PER_SECOND = float(os.environ.get("INTERLOCK_RATE_PER_SECOND", "50"))
 RATE_BURST = float(os.environ.get("INTERLOCK_RATE_BURST", "100"))
@@ -32,8 +34,11 @@ MAX_BUCKETS = 50_000
 async def _answer(
     send: Send, status: int, error: str, headers: dict[str, str] | None = None
 ) -> None:
-    body = json.dumps({"error": error}).encode()
-    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    body = json.dumps(problem_body(status, error)).encode()
+    raw = [
+        (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})

@@ -40,7 +40,7 @@ from events.evidence import (
     ViewEvidence,
 )
 from events.handling import Handling, HandlingCode, Tlp
-from events.outcomes import CommandAccepted, CommandRejected
+from events.outcomes import CommandAccepted
 from services.evidence import package
 from services.evidence.ledger import Item, Ledger
 from services.evidence.sealed import BrokenSeal, open_chunks
@@ -51,7 +51,15 @@ from services.kit.commands import CommandBus
 from services.kit.disclosure import Viewer
 from services.kit.identity import Principal
 from services.kit.victims import Victims
-from services.kit.web import ApiError, Bus, JitMember, Sensitive, command_envelope, problem
+from services.kit.web import (
+    ApiError,
+    DecidingBus,
+    JitMember,
+    Sensitive,
+    command_envelope,
+    decided,
+    problem,
+)
 
 router = APIRouter(tags=["evidence"])
 
@@ -192,15 +200,7 @@ async def _decided(
 
 
 async def _outcome(bus: CommandBus, request: Request, envelope: Envelope) -> CommandAccepted:
-    outcome = await bus.send(envelope)
-    if outcome is None:
-        raise ApiError(503, "the evidence service did not answer in time; try again")
-    if isinstance(outcome, CommandRejected):
-        raise ApiError(
-            outcome.status,
-            outcome.reason,
-            [{"field": e.field, "message": e.message} for e in outcome.errors],
-        )
+    outcome = await decided(bus, envelope, service="evidence")
     await asyncio.to_thread(_ledger(request).catch_up)
     return outcome
 
@@ -282,13 +282,24 @@ async def upload_status(
     )
 
 
-@router.patch("/jits/{jit}/evidence/uploads/{upload_id}", summary="Send bytes of an upload")
+@router.patch(
+    "/jits/{jit}/evidence/uploads/{upload_id}",
+    summary="Send bytes of an upload",
+    responses={
+        409: {
+            "description": "Upload-Offset is not where the upload stands, or another "
+            "request is sending it; ``offset`` and the Upload-Offset header say where it is"
+        },
+        413: {"description": "The bytes go beyond the declared size"},
+        503: {"description": "No key ring to seal the evidence with yet; try again"},
+    },
+)
 async def send_upload(
     jit: str,
     upload_id: str,
     request: Request,
     principal: JitMember,
-    bus: Bus,
+    bus: DecidingBus,
     upload_offset: Annotated[int, Header(alias="Upload-Offset", ge=0)],
 ) -> Response:
     """Append the body at ``Upload-Offset``: 200 with the new offset, or 201 with the registered
@@ -401,7 +412,7 @@ async def list_evidence(
 
 @router.get("/jits/{jit}/evidence/{evidence_id}", summary="One evidence item (a view)")
 async def get_evidence(
-    jit: str, evidence_id: str, request: Request, principal: JitMember, bus: Bus, why: Why
+    jit: str, evidence_id: str, request: Request, principal: JitMember, bus: DecidingBus, why: Why
 ) -> dict[str, Any]:
     """The item's details; reading them is a custody act (viewed), recorded first."""
     _item(request, principal, jit, evidence_id)
@@ -444,9 +455,22 @@ def _opened(request: Request, item: Item) -> Iterator[bytes]:
     return chunks()
 
 
-@router.get("/jits/{jit}/evidence/{evidence_id}/content", summary="Download the file")
+@router.get(
+    "/jits/{jit}/evidence/{evidence_id}/content",
+    summary="Download the file",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The file, in the media type it was registered with",
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        },
+        410: {"description": "The evidence was erased: its file cannot be read"},
+    },
+)
 async def download(
-    jit: str, evidence_id: str, request: Request, principal: JitMember, bus: Bus, why: Why
+    jit: str, evidence_id: str, request: Request, principal: JitMember, bus: DecidingBus, why: Why
 ) -> StreamingResponse:
     """The file, streamed; the download is recorded before the first byte (403 for H2 evidence
     of another team without the originator's permission)."""
@@ -492,7 +516,7 @@ async def share(
     body: ShareIn,
     request: Request,
     principal: JitMember,
-    bus: Bus,
+    bus: DecidingBus,
     why: Why,
 ) -> dict[str, Any]:
     """Release the item to more teams (its originating team only)."""
@@ -507,7 +531,7 @@ async def share(
     summary="Ask for permission to download H2 evidence",
 )
 async def request_download(
-    jit: str, evidence_id: str, request: Request, principal: JitMember, bus: Bus, why: Why
+    jit: str, evidence_id: str, request: Request, principal: JitMember, bus: DecidingBus, why: Why
 ) -> dict[str, Any]:
     command = RequestEvidenceDownload(
         actor=principal.actor(), evidence_id=evidence_id, justification=why
@@ -526,7 +550,7 @@ async def decide_download(
     body: DecisionIn,
     request: Request,
     principal: JitMember,
-    bus: Bus,
+    bus: DecidingBus,
     why: Why,
 ) -> dict[str, Any]:
     command = DecideEvidenceDownload(
@@ -546,7 +570,7 @@ async def transfer(
     body: TransferIn,
     request: Request,
     principal: JitMember,
-    bus: Bus,
+    bus: DecidingBus,
     why: Why,
 ) -> dict[str, Any]:
     """Pass custody to a named member of a team the item is shared with; they acknowledge it."""
@@ -562,7 +586,7 @@ async def transfer(
 
 @router.post("/jits/{jit}/evidence/{evidence_id}/acknowledge", summary="Acknowledge receipt")
 async def acknowledge(
-    jit: str, evidence_id: str, request: Request, principal: JitMember, bus: Bus, why: Why
+    jit: str, evidence_id: str, request: Request, principal: JitMember, bus: DecidingBus, why: Why
 ) -> dict[str, Any]:
     command = AcknowledgeEvidence(
         actor=principal.actor(), evidence_id=evidence_id, justification=why
@@ -572,7 +596,7 @@ async def acknowledge(
 
 @router.post("/jits/{jit}/evidence/{evidence_id}/erase", summary="Erase the file")
 async def erase(
-    jit: str, evidence_id: str, request: Request, principal: Sensitive, bus: Bus, why: Why
+    jit: str, evidence_id: str, request: Request, principal: Sensitive, bus: DecidingBus, why: Why
 ) -> dict[str, Any]:
     """Record the erasure, then delete the sealed file (the originating team only)."""
     item = _item(request, principal, jit, evidence_id)
@@ -588,9 +612,20 @@ async def erase(
     return result
 
 
-@router.post("/jits/{jit}/evidence/packages", summary="Export a signed evidence package")
+@router.post(
+    "/jits/{jit}/evidence/packages",
+    summary="Export a signed evidence package",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "The zip: files, manifest and detached signature",
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        410: {"description": "An item was erased: its file cannot be read"},
+    },
+)
 async def export_package(
-    jit: str, body: PackageIn, request: Request, principal: Sensitive, bus: Bus, why: Why
+    jit: str, body: PackageIn, request: Request, principal: Sensitive, bus: DecidingBus, why: Why
 ) -> FileResponse:
     """A zip of the files, a manifest and a detached signature by the platform key; each item's
     export is recorded first (and refused as a download would be)."""

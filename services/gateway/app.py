@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from services import roles
 from services.audit.http import Consulted
 from services.audit.http import install as install_audit
+from services.gateway.openapi import document
 from services.kit.commands import CommandBus
 from services.kit.directory import DirectoryView
 from services.kit.errors import problems, summary
@@ -145,6 +146,12 @@ def create_app(settings: Settings) -> FastAPI:
         "/commands/{correlation_id}",
         tags=["commands"],
         summary="Outcome of a late command",
+        responses={
+            202: {
+                "description": "Still pending, or not a command of the caller's team",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        },
     )
     async def command_status(
         correlation_id: str, request: Request, principal: Member
@@ -165,4 +172,5 @@ def create_app(settings: Settings) -> FastAPI:
     mount_static(app)
     app.add_middleware(CookieCsrfGuard)
     install_audit(app, settings)
+    app.openapi = lambda: document(app)  # type: ignore[method-assign]
     return app

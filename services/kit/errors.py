@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from http import HTTPStatus
 from typing import Any
 
 LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
@@ -205,3 +206,34 @@ def summary(rows: Sequence[Mapping[str, str]]) -> str:
     labels = [str(r.get("label") or r.get("field")) for r in rows[:5]]
     more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
     return f"{len(rows)} fields need correcting: {', '.join(labels)}{more}."
+
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+"""Every error the HTTP API answers is an RFC 9457 problem document."""
+
+
+def problem_body(
+    status: int, reason: str, errors: Iterable[Mapping[str, str]] = (), **extra: Any
+) -> dict[str, Any]:
+    """An RFC 9457 problem: ``title`` is the status's phrase and ``detail`` says what is wrong.
+
+    ``error`` repeats ``detail`` for clients written against the first API version; ``errors``
+    (an extension member) names each field with its problem, for forms and for clients that
+    branch on a field.
+    """
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = "Error"
+    body: dict[str, Any] = {
+        **extra,
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": reason,
+        "error": reason,
+    }
+    rows = [dict(row) for row in errors]
+    if rows:
+        body["errors"] = rows
+    return body

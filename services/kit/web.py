@@ -9,8 +9,9 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 
@@ -20,7 +21,7 @@ from events.handling import Handling
 from events.outcomes import CommandAccepted, CommandRejected
 from services.kit.commands import CommandBus
 from services.kit.directory import DirectoryBook, DirectoryView, StaticDirectory
-from services.kit.errors import label_of, problems, summary
+from services.kit.errors import PROBLEM_CONTENT_TYPE, label_of, problem_body, problems, summary
 from services.kit.federation import Trust
 from services.kit.identity import InvalidToken, Principal, Verifier
 from services.kit.logging import get_logger
@@ -38,14 +39,16 @@ def problem(
     headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    """An error body that says what is wrong, and which field where there is one."""
-    body: dict[str, Any] = {"error": reason, **extra}
-    if errors:
-        body["errors"] = list(errors)
+    """An RFC 9457 problem that says what is wrong, and which field where there is one."""
     sent = dict(headers or {})
     if status == 401:
         sent.setdefault("WWW-Authenticate", 'Bearer realm="interlock"')
-    return JSONResponse(body, status_code=status, headers=sent or None)
+    return JSONResponse(
+        problem_body(status, reason, errors, **extra),
+        status_code=status,
+        headers=sent or None,
+        media_type=PROBLEM_CONTENT_TYPE,
+    )
 
 
 class ApiError(HTTPException):
@@ -223,6 +226,21 @@ def rule_of(dependant: Any) -> Authorize | None:
     return None
 
 
+def api_routes(app: FastAPI) -> list[Any]:
+    """Every API route of ``app`` with the dependencies it runs, included routers' routes too.
+
+    FastAPI includes routers lazily: ``app.router.routes`` holds one entry per included router,
+    so a check that walks it sees only the app's own few routes and passes vacuously. Each item
+    answers like an :class:`~fastapi.routing.APIRoute` (``path_format``, ``methods``,
+    ``dependant`` with the router's dependencies, ``response_class``, ``include_in_schema``).
+    """
+    return [
+        route
+        for route in iter_route_contexts(app.routes)
+        if isinstance(route.original_route, APIRoute)
+    ]
+
+
 Caller = Annotated[Principal, Depends(current_principal)]
 """A verified token only: not a rule on its own (use :data:`JitMember` or :class:`Authorize`)."""
 
@@ -243,6 +261,32 @@ def command_bus(request: Request) -> CommandBus:
 
 
 Bus = Annotated[CommandBus, Depends(command_bus)]
+"""For routes that answer with the outcome, or 202 while it is pending (:func:`dispatch`)."""
+
+
+def deciding_bus(request: Request) -> CommandBus:
+    bus: CommandBus = request.app.state.command_bus
+    return bus
+
+
+DecidingBus = Annotated[CommandBus, Depends(deciding_bus)]
+"""For routes whose answer needs the decision (a file after its download is recorded, a message
+shown in its thread): they wait for it (:func:`decided`) and never answer 202."""
+
+
+async def decided(bus: CommandBus, envelope: Envelope, *, service: str) -> CommandAccepted:
+    """Send a command and wait for its decision: the acceptance, or its refusal raised with the
+    refusal's status; 503 when ``service`` did not answer in time."""
+    outcome = await bus.send(envelope)
+    if outcome is None:
+        raise ApiError(503, f"the {service} service did not answer in time; try again")
+    if isinstance(outcome, CommandRejected):
+        raise ApiError(
+            outcome.status,
+            outcome.reason,
+            [{"field": e.field, "message": e.message} for e in outcome.errors],
+        )
+    return outcome
 
 
 def build_command(model: type[CommandT], **fields: Any) -> CommandT:

@@ -40,7 +40,7 @@ from services.kit.commands import CommandBus
 from services.kit.directory import DirectoryView, StaticDirectory
 from services.kit.disclosure import Viewer
 from services.kit.identity import Principal
-from services.kit.web import ApiError, Bus, JitMember, command_envelope
+from services.kit.web import ApiError, DecidingBus, JitMember, command_envelope, decided
 from services.messaging.domain import subject_of
 from services.messaging.ledger import Messages, Thread
 
@@ -123,15 +123,7 @@ async def _send(
         command, principal=principal, jit=jit, subject=command.thread_id, source=SOURCE,
         request=request,
     )  # fmt: skip
-    outcome = await bus.send(envelope)
-    if outcome is None:
-        raise ApiError(503, "the messaging service did not answer in time; try again")
-    if isinstance(outcome, CommandRejected):
-        raise ApiError(
-            outcome.status,
-            outcome.reason,
-            [{"field": e.field, "message": e.message} for e in outcome.errors],
-        )
+    outcome = await decided(bus, envelope, service="messaging")
     await asyncio.to_thread(_messages(request).catch_up)
     return list(outcome.events)
 
@@ -230,14 +222,19 @@ async def stream_thread(
     return EventSourceResponse(events())
 
 
-@router.post("/jits/{jit}/threads/{thread_id}/messages", status_code=201, summary="Post a message")
+@router.post(
+    "/jits/{jit}/threads/{thread_id}/messages",
+    status_code=201,
+    summary="Post a message",
+    responses={410: {"description": "The thread's subject was erased"}},
+)
 async def post_message(
     jit: str,
     thread_id: ThreadId,
     body: MessageIn,
     request: Request,
     principal: JitMember,
-    bus: Bus,
+    bus: DecidingBus,
 ) -> JSONResponse:
     """Post (the first message opens the thread); mentioned desks can be alerted (P3)."""
     kind, ref = split_thread(thread_id)
@@ -341,7 +338,7 @@ async def edit_message(
     body: EditIn,
     request: Request,
     principal: JitMember,
-    bus: Bus,
+    bus: DecidingBus,
 ) -> dict[str, Any]:
     """Replace the text (the author only); the earlier text stays in the history."""
     _thread(request, principal, jit, thread_id)
@@ -361,7 +358,7 @@ async def delete_message(
     body: DeleteIn,
     request: Request,
     principal: JitMember,
-    bus: Bus,
+    bus: DecidingBus,
 ) -> dict[str, Any]:
     """Leave a tombstone with the reason in place of the message (the author only)."""
     _thread(request, principal, jit, thread_id)
@@ -378,7 +375,7 @@ async def mark_read(
     body: ReadIn,
     request: Request,
     principal: JitMember,
-    bus: Bus,
+    bus: DecidingBus,
 ) -> dict[str, Any]:
     _thread(request, principal, jit, thread_id)
     command = MarkThreadRead(actor=principal.actor(), thread_id=thread_id, seq=body.seq)

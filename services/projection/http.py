@@ -679,6 +679,7 @@ async def search(
     "/jits/{jit}/export.ftm",
     summary="What your team sees, as FollowTheMoney entities",
     response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}}}},
 )
 async def export_ftm(jit: str, request: Request, principal: Sensitive) -> StreamingResponse:
     """Newline-delimited FollowTheMoney entities (each validated against its schema) of the

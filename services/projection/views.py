@@ -183,20 +183,28 @@ class Subgraph:
 
 
 def lucene_query(text: str) -> str | None:
-    """A Lucene query over the words of ``text`` and of its Latin transliteration.
+    """A Lucene query over the words of ``text``, or of its Latin transliteration.
 
-    Only letters and digits reach Lucene, so no query syntax can be injected. Every word must
-    match (as a prefix or within one edit); the Latin form is an alternative spelling.
+    Only letters and digits reach Lucene, so no query syntax can be injected. Every word of one
+    spelling must match (as a prefix or within one edit); the two spellings are alternatives, so
+    "Думитреску" finds a record written "Dumitrescu" (transliterated "dumitresku", one edit away)
+    as well as one written in Cyrillic.
     """
-    words: list[str] = []
+    spellings: list[list[str]] = []
     for variant in (text, anyascii(text)):
+        words: list[str] = []
         for word in re.findall(r"\w+", variant.lower()):
             if len(word) >= 2 and word not in words:
                 words.append(word)
-    if not words:
+        if words and words not in spellings:
+            spellings.append(words[:12])
+    if not spellings:
         return None
-    terms = [f"({w}* OR {w}~1)" if len(w) >= 4 else f"{w}*" for w in words[:12]]
-    return " AND ".join(terms)
+    clauses = [
+        " AND ".join(f"({w}* OR {w}~1)" if len(w) >= 4 else f"{w}*" for w in words)
+        for words in spellings
+    ]
+    return " OR ".join(f"({clause})" for clause in clauses)
 
 
 def identifier_candidates(text: str) -> list[str]:

@@ -94,7 +94,11 @@ async def feed_page(
     )
 
 
-@router.get("/feeds/{team}/stream", summary="Your team's feed as server-sent events")
+@router.get(
+    "/feeds/{team}/stream",
+    summary="Your team's feed as server-sent events",
+    response_class=EventSourceResponse,
+)
 async def feed_stream(
     team: str,
     request: Request,

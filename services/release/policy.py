@@ -51,10 +51,9 @@ from events.handling import victim_pseudonym
 from events.identifiers import Person, PersonRole
 from events.leads import EntityObserved, LeadSubmitted, person_entity_id
 from events.tasking import TaskRequested
-from events.topics import AUDIT, DEAD_LETTER, DIRECTORY, OUTCOMES, TopicSpec
+from events.topics import TopicSpec
 from services.kit.disclosure import Record, Redactor, Victim, fed_links, may_feed, regions_of
 
-NOT_FED: frozenset[str] = frozenset({DIRECTORY.name, OUTCOMES.name, DEAD_LETTER.name, AUDIT.name})
 """Topics no feed carries: the directory (officers' records, webhooks), command outcomes, dead
 letters and the audit trail are the platform's own, not a team's case information."""
 
@@ -288,13 +287,8 @@ def release(
 
 
 def fed_topics(catalogue: Catalogue = CATALOGUE) -> tuple[TopicSpec, ...]:
-    """The topics the release reads: every catalogued event topic but those in ``NOT_FED``."""
-    return tuple(
-        topic
-        for topic in catalogue.topics()
-        if topic.name not in NOT_FED
-        and all(entry.kind == "event" for entry in catalogue.on_topic(topic))
-    )
+    """The topics the release reads (:meth:`events.registry.Catalogue.fed_topics`)."""
+    return tuple(catalogue.fed_topics())
 
 
 def command_topics(catalogue: Catalogue = CATALOGUE) -> tuple[TopicSpec, ...]:

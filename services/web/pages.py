@@ -942,14 +942,40 @@ async def person_card(jit: str, entity_id: str, request: Request) -> Response:
 
 
 @router.get("/jits/{jit}/graph")
-async def graph_explorer(jit: str, request: Request, focus: str = "", q: str = "") -> Response:
-    """The suspect network around a person, expanded by clicking nodes (cytoscape.js)."""
+async def graph_explorer(
+    jit: str,
+    request: Request,
+    focus: str = "",
+    q: str = "",
+    from_q: str = "",
+    to_q: str = "",
+    from_ref: str = "",
+    to_ref: str = "",
+) -> Response:
+    """The suspect network around a person, expanded by clicking nodes (cytoscape.js), and the
+    chain between two persons found by name (people type names, never ids)."""
     session = _session(request, jit)
     if isinstance(session, Response):
         return session
     viewer, gateway = session
     search = await gateway.get(f"/jits/{jit}/search", q=q) if len(q.strip()) >= 2 else None
     probe = f"/jits/{jit}/persons/{focus or 'x'}/network"
+    ends: dict[str, Any] = {}
+    for side, typed, chosen in (("from", from_q, from_ref), ("to", to_q, to_ref)):
+        ends[side] = {"q": typed, "ref": chosen, "choices": [], "reply": None}
+        if chosen or len(typed.strip()) < 2:
+            continue
+        reply = await gateway.get(f"/jits/{jit}/search", q=typed)
+        ends[side]["reply"] = reply
+        persons = [r for r in reply.items() if r.get("kind") == "Person"] if reply.ok else []
+        ends[side]["choices"] = persons
+        if len(persons) == 1:
+            ends[side]["ref"] = persons[0]["ref"]
+    chain = None
+    if ends["from"]["ref"] and ends["to"]["ref"]:
+        chain = await gateway.get(
+            f"/jits/{jit}/paths", **{"from": ends["from"]["ref"], "to": ends["to"]["ref"]}
+        )
     return render(
         request,
         "graph.html",
@@ -959,8 +985,28 @@ async def graph_explorer(jit: str, request: Request, focus: str = "", q: str = "
         focus=focus,
         q=q,
         search=search,
+        ends=ends,
+        chain=chain,
+        steps=_chain_steps(chain.body) if chain is not None and chain.ok else [],
         network_available=gateway.has(probe),
     )
+
+
+def _chain_steps(found: dict[str, Any]) -> list[dict[str, Any]]:
+    """The path as people read it: each node, then the relationship that leads to the next."""
+    nodes = {n["id"]: n for n in found.get("nodes", [])}
+    edges = found.get("edges", [])
+    order = list(found.get("path", []))
+    steps: list[dict[str, Any]] = []
+    for here, there in zip(order, [*order[1:], None], strict=True):
+        link = None
+        if there is not None:
+            link = next(
+                (e for e in edges if {e["source"], e["target"]} == {here, there}),
+                None,
+            )
+        steps.append({"node": nodes.get(here, {"label": here, "kind": ""}), "link": link})
+    return steps
 
 
 @router.get("/jits/{jit}/timeline")

@@ -381,7 +381,8 @@ def test_two_conflicting_operations_show_the_conflict(
 def test_graph_explorer_expands_a_node(
     open_as: Callable[..., Any], platform: Platform, issuer: Any, jit: str
 ) -> None:
-    """The network of a suspect opens in the explorer; expanding a shared phone adds its holder."""
+    """The network of a suspect opens in the explorer; expanding a shared phone adds its holder;
+    the path finder links the two by name, one of them typed in Cyrillic."""
     nl = member(platform, issuer, jit, "anna", "NL-KLPD")
     phone = "+40 721 555 987"
     first = nl.post(
@@ -418,6 +419,14 @@ def test_graph_explorer_expands_a_node(
     page.locator("#graph-nodes button", has_text="+40721555987").click()
     expect(page.locator("#graph-nodes")).to_contain_text("Vasile Ionescu", timeout=LIVE)
     assert int(graph.get_attribute("data-nodes") or 0) > before
+
+    # The chain between the two, asked for by name (one typed in Cyrillic), never by id.
+    page.fill("#chain-from", "Попеску")
+    page.fill("#chain-to", "Vasile Ionescu")
+    page.get_by_role("button", name="Find the chain").click()
+    chain = page.get_by_test_id("chain")
+    expect(chain).to_contain_text("Ion Popescu", timeout=LIVE)
+    expect(chain).to_contain_text("Vasile Ionescu")
 
 
 def test_a_second_team_never_sees_the_first_teams_unshared_data(

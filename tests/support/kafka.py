@@ -6,11 +6,12 @@ import time
 import uuid
 from collections.abc import Callable
 
-from confluent_kafka import Consumer
+from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from events.codec import InvalidEvent, decode
 from events.envelope import Envelope
 from events.topics import TopicSpec
+from services.kit.kafka import watermarks
 from services.kit.keys import KafkaKeyRing
 from services.kit.settings import Settings
 
@@ -100,6 +101,55 @@ def raw_records(
                 continue
             if where(msg.value() or b""):
                 found.append(msg.value() or b"")
+    finally:
+        consumer.close()
+    return found
+
+
+def every_record(
+    settings: Settings, *, timeout: float = 60
+) -> dict[str, list[tuple[bytes, dict[str, str]]]]:
+    """Every record (value, headers) of every topic of the settings' deployment (its topic
+    prefix), from each partition's start to its end as it was when asked."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap,
+            "group.id": f"test-every-{uuid.uuid4()}",
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,  # a compacted tail may end before the high mark
+        }
+    )
+    found: dict[str, list[tuple[bytes, dict[str, str]]]] = {}
+    try:
+        topics = consumer.list_topics(timeout=10).topics
+        ends: dict[tuple[str, int], int] = {}
+        assignment = []
+        for name, meta in sorted(topics.items()):
+            if not name.startswith(settings.topic_prefix) or not settings.topic_prefix:
+                continue
+            found[name] = []
+            for partition in meta.partitions:
+                low, high = watermarks(consumer, name, partition)
+                if high > low:
+                    ends[(name, partition)] = high
+                    assignment.append(TopicPartition(name, partition, low))
+        consumer.assign(assignment)
+        deadline = time.monotonic() + timeout
+        while ends and time.monotonic() < deadline:
+            msg = consumer.poll(0.5)
+            if msg is None:
+                continue
+            where = (msg.topic(), msg.partition())
+            if msg.error():
+                if msg.error().code() == KafkaError._PARTITION_EOF:
+                    ends.pop(where, None)
+                continue
+            if where in ends:
+                headers = {k: (v or b"").decode() for k, v in msg.headers() or []}
+                found[msg.topic()].append((msg.value() or b"", headers))
+                if msg.offset() + 1 >= ends[where]:
+                    del ends[where]
+        assert not ends, f"records not read within {timeout}s: {sorted(ends)[:5]}"
     finally:
         consumer.close()
     return found

@@ -1,6 +1,7 @@
 """Hostile input over HTTP: every operation of the gateway's OpenAPI document, fuzzed by
-schemathesis against the running gateway with a real member's token. No 5xx; every 4xx is a
-JSON body whose ``error`` says what is wrong."""
+schemathesis against the running gateway with a real member's token. No 5xx; every status and
+media type is one the document declares for that operation; every 4xx is an RFC 9457 problem
+whose ``detail`` says what is wrong."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    status_code_conformance,
+)
 
 from services.kit.identity import Issuer
 from tests.support.platform import Platform
@@ -25,14 +30,18 @@ MAX_EXAMPLES = 12
 
 
 def errors_name_the_problem(ctx: Any, response: Any, case: Any) -> bool | None:
-    """A 4xx answers with a JSON object whose ``error`` is a non-empty message."""
+    """A 4xx answers with an RFC 9457 problem whose ``detail`` is a non-empty message."""
     if 400 <= response.status_code < 500:
+        assert response.headers.get("content-type", "").startswith("application/problem+json"), (
+            f"{response.status_code} is {response.headers.get('content-type')}, not a problem"
+        )
         body = response.json()
         assert isinstance(body, dict), f"{response.status_code} body is not a JSON object"
-        error = body.get("error")
-        assert isinstance(error, str) and error.strip(), (
-            f"{response.status_code} without an error message: {str(body)[:200]}"
+        detail = body.get("detail")
+        assert isinstance(detail, str) and detail.strip(), (
+            f"{response.status_code} without a detail: {str(body)[:200]}"
         )
+        assert body.get("status") == response.status_code, f"status member {body.get('status')}"
     return None
 
 
@@ -92,5 +101,12 @@ def _call(case: Any, platform: Platform, issuer: Issuer) -> None:
     headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
     response = case.call(base_url=platform.base_url, headers=headers, timeout=15)
     case.validate_response(
-        response, checks=[not_a_server_error, errors_name_the_problem], headers=headers
+        response,
+        checks=[
+            not_a_server_error,
+            status_code_conformance,
+            content_type_conformance,
+            errors_name_the_problem,
+        ],
+        headers=headers,
     )

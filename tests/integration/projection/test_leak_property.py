@@ -513,7 +513,7 @@ async def counted() -> AsyncIterator[dict[str, int]]:
 
 
 @settings(
-    max_examples=int(os.environ.get("INTERLOCK_LEAK_EXAMPLES", "200")),
+    max_examples=int(os.environ.get("INTERLOCK_LEAK_EXAMPLES", "60")),  # 1,000 in test-long
     deadline=None,
     suppress_health_check=[
         HealthCheck.too_slow,

@@ -245,6 +245,7 @@ async def test_search_names_and_identifiers(views: GraphViews, written: Scenario
 
     assert await found(a, "popescu") == {ids["suspect_a"]}
     assert await found(b, "popescu") == {ids["suspect_a"], ids["suspect_b"]}
+    assert await found(b, "Попеску") == {ids["suspect_a"], ids["suspect_b"]}  # Latin records
     assert await found(a, "Мария") == {ids["victim_a"]}
     assert await found(a, "mariya ivanova") == {ids["victim_a"]}
     assert await found(b, "Мария") == set()

@@ -133,3 +133,66 @@ def test_asyncapi_document_validates_with_the_asyncapi_parser() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "valid AsyncAPI 3.0.0" in result.stdout
+
+
+def test_the_team_feed_lists_exactly_the_types_a_feed_carries() -> None:
+    """The release feeds every event of a fed topic and nothing else; the document says so."""
+    from events.schemas import asyncapi
+    from services.release.policy import fed_topics
+
+    doc = asyncapi()
+    listed = set(doc["channels"]["teamFeed"]["messages"])
+    fed = {e.model.__name__ for t in fed_topics() for e in CATALOGUE.on_topic(t)}
+    assert listed == fed
+    never = {"directory", "command", "audit"}
+    assert not [
+        e.type for e in CATALOGUE if e.model.__name__ in listed and e.type.split(".")[1] in never
+    ]
+
+
+def test_sealed_types_are_sealed_messages_on_their_own_topic_and_readable_in_feeds() -> None:
+    from events.schemas import asyncapi, sealed_types
+
+    doc = asyncapi()
+    sealed = sealed_types()
+    assert sealed, "no sealed type: the test would prove nothing"
+    for entry in CATALOGUE:
+        if entry.type not in sealed:
+            continue
+        on_topic = [c for c in doc["channels"].values() if c["address"] == entry.topic.name]
+        [channel] = on_topic
+        name = entry.model.__name__
+        assert f"{name}Sealed" in channel["messages"] and name not in channel["messages"]
+        assert name in doc["channels"]["teamFeed"]["messages"]
+    payload = doc["components"]["schemas"]["SealedCloudEvent"]
+    assert payload["properties"]["datacontenttype"]["const"] == "application/jose"
+
+
+def test_every_type_on_the_wire_has_a_schema() -> None:
+    """Catalogued and internal types alike: no record on any topic goes undocumented."""
+    from events.catalogue import INTERNAL
+
+    files = all_contracts()
+    missing = [e.type for e in [*CATALOGUE, *INTERNAL] if f"schemas/{e.type}.json" not in files]
+    assert not missing
+    assert "schemas/interlock.deconfliction.forget_source.json" in files
+    assert files["schemas/interlock.deconfliction.forget_source.json"]["x-interlock-internal"]
+
+
+def test_a_sealed_record_matches_the_sealed_schema() -> None:
+    """A real sealed wire form validates against sealed-cloudevent.json, and not cloudevent.json."""
+    import jsonschema
+
+    from events import sealing
+    from events.schemas import envelope_schema, sealed_envelope_schema
+    from tests.unit.events.test_sealing import MemoryRing, on_topic, submitted
+
+    sealing.install(MemoryRing())
+    try:
+        wire = json.loads(on_topic(submitted()))
+    finally:
+        sealing.install(None)
+    assert wire["datacontenttype"] == "application/jose"
+    jsonschema.validate(wire, sealed_envelope_schema())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(wire, envelope_schema())

@@ -1,4 +1,5 @@
-"""The disclosure policy against random victims written into random free text, 10,000 times.
+"""The disclosure policy against random victims written into random free text (2,000 examples in
+``make test``, 10,000 in ``make test-long``).
 
 Each example records a victim (a name in Latin or Cyrillic script, a birth date, a phone, an
 e-mail, an IBAN), writes some of them into a summary in a random written form (spacing, national
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 from services.kit.disclosure import Victim, VictimBook, regions_of
 
 NL, RO = "NL-KLPD", "RO-DIICOT"
-EXAMPLES = int(os.environ.get("INTERLOCK_DISCLOSURE_EXAMPLES", "10000"))
+EXAMPLES = int(os.environ.get("INTERLOCK_DISCLOSURE_EXAMPLES", "2000"))
 COUNT = {"examples": 0, "leaks": 0}
 
 CYRILLIC = {

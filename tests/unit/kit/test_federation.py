@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from joserfc import jwk, jwt
 
@@ -34,7 +33,7 @@ from services.kit.federation import (
 )
 from services.kit.identity import InvalidToken, Issuer
 from services.kit.settings import ConfigurationError, Settings
-from services.kit.web import ApiError, Sensitive, problem
+from services.kit.web import ApiError, Sensitive, api_routes, problem
 from services.kit.web import StepUp as StepUpRule
 
 NL = "https://idp.politie.example/realms/nl-police"
@@ -481,19 +480,3 @@ def test_the_sensitive_routes_declare_step_up(tmp_path: Path) -> None:
         for method in route.methods
     }
     assert declared == SENSITIVE
-
-
-def api_routes(app: FastAPI) -> list[Any]:
-    """Every API route the app serves, those of included routers too (FastAPI 0.165 keeps an
-    included router as one entry of ``app.router.routes``)."""
-    found: list[Any] = []
-    for route in app.router.routes:
-        if isinstance(route, APIRoute):
-            found.append(route)
-        elif hasattr(route, "effective_route_contexts"):
-            found.extend(
-                c
-                for c in route.effective_route_contexts()
-                if isinstance(c.original_route, APIRoute)
-            )
-    return found
