@@ -49,7 +49,20 @@ def test_check_names_what_is_missing_and_how_to_install_it(tmp_path: Path) -> No
     packages and the apt-get line that installs them."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    keep = ("bash", "xargs", "echo", "java", "javac", "mvn", "python3", "npm", "env", "pdftotext")
+    keep = (
+        "bash",
+        "xargs",
+        "echo",
+        "java",
+        "javac",
+        "mvn",
+        "python3",
+        "npm",
+        "env",
+        "pdftotext",
+        "unzip",
+        "curl",
+    )
     for tool in keep:
         found = shutil.which(tool)
         if found:
