@@ -59,6 +59,7 @@ from services.kit.web import (
     command_envelope,
     decided,
     problem,
+    refuses,
 )
 
 router = APIRouter(tags=["evidence"])
@@ -113,6 +114,7 @@ class PackageIn(BaseModel):
     )
 
 
+@refuses(428)
 def justification(
     case: Annotated[str | None, Header(alias=CASE_HEADER, max_length=128)] = None,
     reason: Annotated[str | None, Header(alias=REASON_HEADER, max_length=500)] = None,

@@ -14,6 +14,8 @@ documented by the same rules as the old ones and a new rule is one entry here:
   not answer; 202 while the outcome is pending, on the routes that answer before it
   (``Bus``; ``DecidingBus`` routes wait for the decision);
 - a read of personal data that requires a stated purpose: 428;
+- whatever a dependency declares with :func:`kit.web.refuses` (an evidence act's justification:
+  428);
 - every route but ``/health``: 429 (the per-principal rate limit).
 
 Every error is an RFC 9457 ``application/problem+json`` document (:func:`kit.errors.problem_body`),
@@ -33,7 +35,14 @@ from sse_starlette import EventSourceResponse
 from services.audit.http import REQUIRES_JUSTIFICATION, consultation
 from services.audit.limits import EXEMPT_PATHS
 from services.kit.errors import PROBLEM_CONTENT_TYPE
-from services.kit.web import Authorize, api_routes, command_bus, current_principal, deciding_bus
+from services.kit.web import (
+    REFUSALS,
+    Authorize,
+    api_routes,
+    command_bus,
+    current_principal,
+    deciding_bus,
+)
 
 SCOPE_PARAMS = frozenset({"jit", "team"})
 """Path parameters that scope a route rather than name a record: a wrong one is a 403."""
@@ -124,6 +133,8 @@ def error_statuses(route: Any) -> set[int]:
         statuses |= {409, 422, 503}
     if consultation in calls and route.path_format in REQUIRES_JUSTIFICATION:
         statuses.add(428)
+    for call in calls:
+        statuses |= REFUSALS.get(call, frozenset())
     if route.path_format not in EXEMPT_PATHS:
         statuses.add(429)
     return statuses

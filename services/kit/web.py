@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -61,6 +61,23 @@ class ApiError(HTTPException):
     ) -> None:
         super().__init__(status_code=status, detail=reason, headers=dict(headers or {}) or None)
         self.errors = list(errors)
+
+
+REFUSALS: dict[Any, frozenset[int]] = {}
+"""Dependency → the statuses it refuses with, for the OpenAPI document (``refuses``)."""
+
+DependencyT = TypeVar("DependencyT", bound=Callable[..., Any])
+
+
+def refuses(*statuses: int) -> Callable[[DependencyT], DependencyT]:
+    """Declare the statuses a route dependency answers when it refuses (e.g. 428 for a missing
+    justification), so every route that depends on it documents them."""
+
+    def declare(dependency: DependencyT) -> DependencyT:
+        REFUSALS[dependency] = frozenset(statuses)
+        return dependency
+
+    return declare
 
 
 def current_principal(
