@@ -624,6 +624,7 @@ async def erase(
             "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
         },
         410: {"description": "An item was erased: its file cannot be read"},
+        404: {"description": "An evidence id of the body is unknown, or not visible to the team"},
     },
 )
 async def export_package(

@@ -79,10 +79,17 @@ def views(request: Request) -> GraphViews:
 
 
 def aware(value: datetime | None) -> datetime | None:
-    """A query time with its zone; a time without one is read as UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+    """A query time in UTC; a time without a zone is read as UTC. ISO 8601 allows offsets that
+    Neo4j refuses (beyond ±18:00: the fuzz test's ``+20:24`` was a 500), so the zone is applied
+    here and only UTC reaches the graph."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ApiError(422, f"{value.isoformat()} is out of the range of times") from None
 
 
 async def guarded(request: Request, team: str, read: Awaitable[T]) -> T:
