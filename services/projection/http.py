@@ -544,7 +544,11 @@ async def person_network(
     return graph
 
 
-@router.get("/jits/{jit}/paths", summary="Shortest path between two persons")
+@router.get(
+    "/jits/{jit}/paths",
+    summary="Shortest path between two persons",
+    responses={404: {"description": "No chain the team may see links the two persons"}},
+)
 async def shortest_path(
     jit: str,
     request: Request,
