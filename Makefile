@@ -51,7 +51,7 @@ run-oidc: install infra-up keycloak-up ## make run, plus sign-in with the nl-pol
 	set -a; . $(INFRA_ENV); set +a; eval "$$(deploy/keycloak.sh env)"; \
 		INTERLOCK_DEMO_LOGIN=true exec $(BIN)/interlock run-all --demo
 
-TEST_GROUPS := tests/unit tests/integration/test_infra.py+tests/integration/test_changelogs.py+tests/integration/test_walking_skeleton.py+tests/integration/test_key_ring.py+tests/integration/test_authorization.py \
+TEST_GROUPS := tests/unit tests/integration/test_infra.py+tests/integration/test_changelogs.py+tests/integration/test_walking_skeleton.py+tests/integration/test_key_ring.py+tests/integration/test_authorization.py+tests/integration/test_service_principals.py+tests/integration/test_tls.py \
 	tests/integration/leads+tests/integration/tasking+tests/integration/evidence+tests/integration/messaging+tests/integration/indicators+tests/integration/test_wire_contracts.py tests/integration/projection+tests/integration/alerts \
 	tests/integration/deconfliction tests/integration/release+tests/e2e \
 	tests/integration/audit+tests/integration/retention tests/integration/oidc tests/integration/test_bench_quick.py

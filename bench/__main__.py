@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 from bench import GROUPS
 from bench.report import write
 from bench.support import ROOT, BenchPlatform, Progress, Results, Run, listener_pid, machine
+from services.kit.kafka import admin_client
 from services.kit.settings import Settings
 
 
@@ -65,12 +66,11 @@ def _terminate(_signum: int, _frame: FrameType | None) -> None:
 
 
 def _check_infra(settings: Settings) -> None:
-    from confluent_kafka.admin import AdminClient
 
     from services.kit.graphdb import driver
 
     try:
-        AdminClient({"bootstrap.servers": settings.kafka_bootstrap}).list_topics(timeout=10)
+        admin_client(settings).list_topics(timeout=10)
     except Exception as exc:  # noqa: BLE001 - turned into one clear message
         raise SystemExit(
             f"Kafka at {settings.kafka_bootstrap} does not answer ({exc}); run `make infra-up`"

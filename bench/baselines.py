@@ -38,6 +38,7 @@ from bench.support import (
     wait_http,
 )
 from services.kit.graphdb import async_driver
+from services.kit.kafka import consumer_for, producer_for
 from services.kit.settings import Settings
 
 GROUP = "baselines"
@@ -69,27 +70,27 @@ def figure_ids(quick: bool) -> list[str]:
 
 
 def _producer(settings: Settings) -> Producer:
-    return Producer(
+    return producer_for(
+        settings,
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
             "enable.idempotence": True,
             "acks": "all",
             "linger.ms": 5,
-        }
+        },
     )
 
 
 def _consumer(settings: Settings, **extra: Any) -> Consumer:
-    return Consumer(
+    return consumer_for(
+        settings,
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
             "group.id": f"{settings.topic_prefix}bench-raw-{uuid.uuid4().hex[:6]}",
             "auto.offset.reset": "earliest",
             "enable.auto.commit": True,
             "auto.commit.interval.ms": 500,
             "enable.auto.offset.store": False,
             **extra,
-        }
+        },
     )
 
 
@@ -208,13 +209,13 @@ def round_trip(run: Run, fig: Figure) -> None:
     create_topics(run.settings, [topic], 1)
     consumer = _consumer(run.settings, **{"fetch.wait.max.ms": 5})
     _assigned(consumer, topic)
-    producer = Producer(
+    producer = producer_for(
+        run.settings,
         {
-            "bootstrap.servers": run.settings.kafka_bootstrap,
             "enable.idempotence": True,
             "acks": "all",
             "linger.ms": 0,
-        }
+        },
     )
     latencies: list[float] = []
     deadline = time.monotonic() + run.step_cap

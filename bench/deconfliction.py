@@ -80,6 +80,7 @@ from events.topics import (
     DECONFLICTION_INDEX,
     LEAD_EVENTS,
 )
+from services.kit.kafka import new_producer
 from services.kit.settings import Settings
 
 GROUP = "deconfliction"
@@ -441,7 +442,6 @@ def probe_hits(
     reads it; the registration's ``registered_at`` and the hit's ``detected_at`` split the time
     into legs. The first probe warms up (the worker may still be syncing its directory view) and
     is waited for and not counted."""
-    from confluent_kafka import Producer
 
     from services.kit.kafka import producer_config
 
@@ -484,7 +484,7 @@ def probe_hits(
             while not done() and time.monotonic() < deadline:
                 cond.wait(0.2)
 
-    producer = Producer(producer_config(settings))
+    producer = new_producer(producer_config(settings))
     with Tail(settings, events, on_record):
         key, value, warm = make(tokens[0], 0)
         watching.add(warm)

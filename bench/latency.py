@@ -39,6 +39,7 @@ from bench.support import (
 from bench.workload import Jit, bench_jit, lead_stream, raise_alert, register_jit, submit_lead
 from events.codec import encode
 from events.topics import ALERT_COMMANDS, DECONFLICTION_EVENTS, LEAD_COMMANDS
+from services.kit.kafka import new_producer
 
 GROUP = "latency"
 LEAD_TO_HIT = "latency.lead_to_hit"
@@ -99,7 +100,6 @@ def lead_to_hit(run: Run, fig: Figure) -> None:
     if missing:
         fig.unavailable(not_wired(missing))
         return
-    from confluent_kafka import Producer
 
     from services.kit.kafka import producer_config
 
@@ -114,7 +114,7 @@ def lead_to_hit(run: Run, fig: Figure) -> None:
         load = lead_stream(main, int(background * longest), f"bg{tag}", start=20_000_000)
     commands = run.platform.topic(LEAD_COMMANDS.name)
     seen = Seen()
-    producer = Producer(producer_config(run.settings))
+    producer = new_producer(producer_config(run.settings))
     stop = threading.Event()
     latencies: list[float] = []
     late: list[tuple[str, float]] = []

@@ -22,9 +22,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from services.kit.kafka import admin_client, consumer_for, new_producer
 from services.kit.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -382,7 +383,7 @@ def listener_pid(port: int) -> int | None:
 
 
 def admin(settings: Settings) -> AdminClient:
-    return AdminClient({"bootstrap.servers": settings.kafka_bootstrap, "log_level": 4})
+    return admin_client(settings, {"log_level": 4})
 
 
 def create_topics(settings: Settings, names: Sequence[str], partitions: int) -> None:
@@ -418,12 +419,12 @@ class Offsets:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.admin = admin(settings)
-        self.consumer = Consumer(
+        self.consumer = consumer_for(
+            settings,
             {
-                "bootstrap.servers": settings.kafka_bootstrap,
                 "group.id": f"{settings.topic_prefix}bench-offsets-{uuid.uuid4().hex[:6]}",
                 "enable.auto.commit": False,
-            }
+            },
         )
         self._partitions: dict[str, list[int]] = {}
 
@@ -644,13 +645,13 @@ class Tail:
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
-        consumer = Consumer(
+        consumer = consumer_for(
+            self.settings,
             {
-                "bootstrap.servers": self.settings.kafka_bootstrap,
                 "group.id": f"{self.settings.topic_prefix}bench-tail-{uuid.uuid4().hex[:6]}",
                 "enable.auto.commit": False,
                 "fetch.wait.max.ms": 5,
-            }
+            },
         )
         try:
             meta = consumer.list_topics(self.topic, timeout=10).topics[self.topic]
@@ -689,11 +690,10 @@ def produce(
 ) -> tuple[int, float]:
     """Write records as the platform's producers do (idempotent, acks=all); at ``rate`` records
     per second when given, else as fast as the broker takes them. Returns (sent, seconds)."""
-    from confluent_kafka import Producer
 
     from services.kit.kafka import producer_config
 
-    producer = Producer(producer_config(settings))
+    producer = new_producer(producer_config(settings))
     failed: list[str] = []
 
     def done(err: Any, _msg: Any) -> None:

@@ -230,6 +230,16 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     SHARES,
 )
 
+COMMAND_TOPICS: tuple[TopicSpec, ...] = tuple(
+    spec for spec in ALL_TOPICS if spec.name.endswith(".commands")
+)
+"""The topics commands are written to, one per context."""
+
+EVENT_TOPICS: tuple[TopicSpec, ...] = tuple(
+    spec for spec in ALL_TOPICS if spec.name.endswith(".events")
+)
+"""The topics each context's events are written to."""
+
 FEED_PREFIX = "interlock.feed."
 FEED_RETENTION_MS = 30 * DAY_MS
 """A feed is a delivery buffer, not an archive: it carries personal data in the clear (its

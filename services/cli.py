@@ -20,7 +20,7 @@ from typing import Any
 
 from services import roles
 from services.kit import logging as logs
-from services.kit.settings import ConfigurationError, Settings, load_settings
+from services.kit.settings import ConfigurationError, Settings, load_settings, use_principal
 from services.provisioning import provision_all
 
 
@@ -52,7 +52,20 @@ def run_gateway(settings: Settings) -> None:
         port=settings.gateway_port,
         log_config=None,
         access_log=False,
+        ssl_certfile=settings.gateway_tls_cert or None,
+        ssl_keyfile=gateway_tls_key(settings),
     )
+
+
+def gateway_tls_key(settings: Settings) -> str | None:
+    """The key of the certificate the gateway serves HTTPS with (none: plain HTTP)."""
+    if not settings.gateway_tls_cert:
+        return None
+    if not settings.gateway_tls_key:
+        raise ConfigurationError(
+            "INTERLOCK_GATEWAY_TLS_KEY: required with INTERLOCK_GATEWAY_TLS_CERT"
+        )
+    return settings.gateway_tls_key
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -87,6 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     logs.configure(f"interlock-{args.command}", settings.log_level, settings.log_format)
+    if args.command in roles.process_roles():
+        # a process role speaks for itself on Kafka, never with the admin's rights
+        settings = use_principal(roles.principal(args.command))
     handler: Callable[..., Any] | None = getattr(args, "handler", None)
     if handler is not None:
         result = handler(args, settings)

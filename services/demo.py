@@ -281,7 +281,8 @@ async def run_scenario(
     rng = random.Random(17)
     actors = [a for a in ACCOUNTS if "investigator" in a.roles or "national_system" in a.roles]
     n = 0
-    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+    verify: str | bool = settings.gateway_tls_cert or True  # the served chain ends in the CA
+    async with httpx.AsyncClient(base_url=base_url, timeout=10, verify=verify) as client:
         while stop is None or not stop.is_set():
             account = rng.choice(actors)
             n += 1

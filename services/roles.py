@@ -44,6 +44,15 @@ class ProcessRole:
     topics: tuple[TopicSpec, ...] = ()
     """The topics the worker reads, where they are a fixed set (projection and release read
     every event topic of the catalogue); provisioning creates them with the catalogue's."""
+    writes: tuple[TopicSpec, ...] = ()
+    """The topics the worker writes: its events, the outcomes of its commands, whatever else it
+    produces (``services.principals`` grants its Kafka principal these and nothing more)."""
+    reads_events: bool = False
+    """The worker reads every event topic of the catalogue (projection, release, indicators)."""
+    read_prefixes: tuple[str, ...] = ()
+    """Logical topic-name prefixes it reads (per-team feeds, national systems' command topics)."""
+    write_prefixes: tuple[str, ...] = ()
+    """Logical topic-name prefixes it creates and writes (per-team feeds)."""
     commands: str | None = None
     """Module with ``add_commands(subparsers)``: the service's administration commands."""
     test_group: str | None = None
@@ -75,6 +84,7 @@ ROLES: tuple[ProcessRole, ...] = (
         "leads",
         worker="services.leads.agents",
         topics=(t.LEAD_COMMANDS, t.RETENTION_EVENTS),
+        writes=(t.LEAD_EVENTS, t.OUTCOMES),
         routers=("services.leads.http:router",),
         test_group="tests/integration/leads",
     ),
@@ -88,13 +98,17 @@ ROLES: tuple[ProcessRole, ...] = (
             t.TASK_EVENTS,
             t.DECONFLICTION_EVENTS,
             t.DIRECTORY,
+            t.RETENTION_EVENTS,
         ),
+        writes=(t.ALERT_COMMANDS, t.ALERT_EVENTS, t.OUTCOMES),
         routers=("services.alerts.http:router",),
         test_group="tests/integration/alerts",
     ),
     ProcessRole(
         "projection",
         worker="services.projection.agents",
+        topics=(t.DIRECTORY,),
+        reads_events=True,
         consulted=("services.projection.http:router",),
         commands="services.projection.cli",
         test_group="tests/integration/projection",
@@ -103,7 +117,11 @@ ROLES: tuple[ProcessRole, ...] = (
         "release",
         worker="services.release.agents",
         routers=("services.release.http:router",),
-        topics=(t.SHARES,),
+        topics=(t.SHARES, t.DIRECTORY),
+        reads_events=True,
+        writes=(t.SHARES, t.AUDIT, t.OUTCOMES, *t.COMMAND_TOPICS),
+        read_prefixes=tuple(f"{spec.name}." for spec in t.COMMAND_TOPICS),
+        write_prefixes=(t.FEED_PREFIX,),
         commands="services.release.cli",
         test_group="tests/integration/release",
     ),
@@ -111,6 +129,7 @@ ROLES: tuple[ProcessRole, ...] = (
         "tasking",
         worker="services.tasking.agents",
         topics=(t.TASK_COMMANDS, t.RETENTION_EVENTS),
+        writes=(t.TASK_COMMANDS, t.TASK_EVENTS, t.OUTCOMES),
         routers=("services.tasking.http:router",),
         test_group="tests/integration/tasking",
     ),
@@ -125,6 +144,13 @@ ROLES: tuple[ProcessRole, ...] = (
             t.RETENTION_EVENTS,
             t.DIRECTORY,
         ),
+        writes=(
+            t.DECONFLICTION_COMMANDS,
+            t.DECONFLICTION_EVENTS,
+            t.DECONFLICTION_INDEX,
+            t.DECONFLICTION_HITS,
+            t.OUTCOMES,
+        ),
         routers=("services.deconfliction.http:router",),
         test_group="tests/integration/deconfliction",
     ),
@@ -137,22 +163,34 @@ ROLES: tuple[ProcessRole, ...] = (
             t.TASK_EVENTS,
             t.ALERT_EVENTS,
             t.RETENTION_EVENTS,
+            t.EVIDENCE_EVENTS,
             t.AUDIT,
+            t.AUDIT_CHAIN,
         ),
+        writes=(t.AUDIT, t.AUDIT_CHAIN),
+        read_prefixes=(t.FEED_PREFIX,),
         commands="services.audit.cli",
         test_group="tests/integration/audit",
     ),
     ProcessRole(
         "retention",
         worker="services.retention.agents",
-        topics=(t.LEAD_EVENTS, t.TASK_EVENTS, t.DECONFLICTION_EVENTS, t.RETENTION_COMMANDS),
+        topics=(
+            t.LEAD_EVENTS,
+            t.TASK_EVENTS,
+            t.DECONFLICTION_EVENTS,
+            t.RETENTION_COMMANDS,
+            t.DIRECTORY,
+        ),
+        writes=(t.RETENTION_EVENTS, t.OUTCOMES),
         routers=("services.retention.http:router",),
         test_group="tests/integration/retention",
     ),
     ProcessRole(
         "evidence",
         worker="services.evidence.agents",
-        topics=(t.EVIDENCE_COMMANDS,),
+        topics=(t.EVIDENCE_COMMANDS, t.RETENTION_EVENTS),
+        writes=(t.EVIDENCE_EVENTS, t.OUTCOMES),
         routers=("services.evidence.http:router",),
         on_gateway="services.evidence.bootstrap:start_evidence",
         commands="services.evidence.cli",
@@ -161,7 +199,8 @@ ROLES: tuple[ProcessRole, ...] = (
     ProcessRole(
         "messaging",
         worker="services.messaging.agents",
-        topics=(t.MESSAGE_COMMANDS,),
+        topics=(t.MESSAGE_COMMANDS, t.RETENTION_EVENTS),
+        writes=(t.MESSAGE_EVENTS, t.OUTCOMES),
         routers=("services.messaging.http:router",),
         consulted=("services.messaging.http:reads",),
         on_gateway="services.messaging.bootstrap:Messaging",
@@ -170,7 +209,9 @@ ROLES: tuple[ProcessRole, ...] = (
     ProcessRole(
         "indicators",
         worker="services.indicators.agents",
-        topics=(t.EVALUATION_COMMANDS, t.EVALUATION_EVENTS),
+        topics=(t.EVALUATION_COMMANDS, t.EVALUATION_EVENTS, t.AUDIT),
+        reads_events=True,
+        writes=(t.EVALUATION_EVENTS, t.OUTCOMES),
         routers=("services.indicators.http:router",),
         commands="services.indicators.cli",
         test_group="tests/integration/indicators",
@@ -180,6 +221,32 @@ ROLES: tuple[ProcessRole, ...] = (
 
 GATEWAY = "gateway"
 """The HTTP gateway: a process role of its own that mounts the services' routers."""
+
+GATEWAY_READS: tuple[TopicSpec, ...] = (
+    t.OUTCOMES,
+    t.DIRECTORY,
+    t.SHARES,
+    t.AUDIT_CHAIN,
+    t.DECONFLICTION_HITS,
+)
+"""What the gateway reads besides every event topic: its commands' outcomes and the read models
+its routers serve (the directory, the shares, the audit chain, the hits)."""
+
+GATEWAY_WRITES: tuple[TopicSpec, ...] = (*t.COMMAND_TOPICS, t.AUDIT)
+"""The gateway writes commands (every service's) and audit records of the reads it serves."""
+
+COMMON_READS: tuple[TopicSpec, ...] = (t.KEYS, t.DIRECTORY)
+"""Every service reads the key ring (data keys, wrapped by the master key, which Kafka never
+sees) and the directory of teams and members."""
+
+COMMON_WRITES: tuple[TopicSpec, ...] = (t.KEYS, t.DEAD_LETTER)
+"""Every service may create a data key and dead-letter a record it cannot handle."""
+
+
+def principal(role_name: str) -> str:
+    """The Kafka principal (SCRAM user) a process role connects as: ``svc-<role>``."""
+    return f"svc-{role_name}"
+
 
 ADMIN_COMMANDS = ("services.admin", "services.demo", "services.contracts")
 """Modules with ``add_commands(subparsers)`` that belong to no one service."""

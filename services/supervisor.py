@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from services.kit.logging import get_logger
@@ -20,11 +21,11 @@ RESTART_WINDOW = 300.0
 """A role that exits more than five times in five minutes is broken, not unlucky."""
 
 
-async def _wait_healthy(url: str, timeout: float = 90) -> bool:
+async def _wait_healthy(url: str, timeout: float = 90, verify: str | bool = True) -> bool:
     import httpx
 
     deadline = asyncio.get_running_loop().time() + timeout
-    async with httpx.AsyncClient(timeout=2) as client:
+    async with httpx.AsyncClient(timeout=2, verify=verify) as client:
         while asyncio.get_running_loop().time() < deadline:
             try:
                 if (await client.get(url)).status_code == 200:
@@ -35,6 +36,19 @@ async def _wait_healthy(url: str, timeout: float = 90) -> bool:
     return False
 
 
+ADMIN_SECRETS = (
+    "INTERLOCK_KAFKA_PASSWORD",
+    "KAFKA_ADMIN_PASSWORD",
+    "INTERLOCK_KAFKA_PASSWORD_FILE",
+)
+"""The admin's Kafka password never reaches a process role: each reads its own (svc-<role>)."""
+
+
+def role_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """A process role's environment: the supervisor's, less the admin's Kafka password."""
+    return {k: v for k, v in environ.items() if k not in ADMIN_SECRETS}
+
+
 async def run_all(settings: Settings, *, demo: bool = False) -> int:
     provision_all(settings)
     roles = process_roles()
@@ -42,7 +56,7 @@ async def run_all(settings: Settings, *, demo: bool = False) -> int:
 
     async def start(role: str) -> None:
         children[role] = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "services.cli", role, env=dict(os.environ)
+            sys.executable, "-m", "services.cli", role, env=role_env(os.environ)
         )
         log.info("started", role=role, pid=children[role].pid)
 
@@ -54,9 +68,11 @@ async def run_all(settings: Settings, *, demo: bool = False) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
-    base = f"http://{settings.gateway_host}:{settings.gateway_port}"
+    scheme = "https" if settings.gateway_tls_cert else "http"
+    base = f"{scheme}://{settings.gateway_host}:{settings.gateway_port}"
     tasks: list[asyncio.Task[Any]] = []
-    if not await _wait_healthy(base + "/health"):
+    # the certificate file holds the chain up to the CA, which the check trusts
+    if not await _wait_healthy(base + "/health", verify=settings.gateway_tls_cert or True):
         log.error("gateway did not become healthy")
         stop.set()
     elif demo:

@@ -31,7 +31,7 @@ from services.audit import domain
 from services.audit.limits import BodyLimit, RateLimit
 from services.audit.store import chain_values
 from services.kit.identity import Principal
-from services.kit.kafka import Producer, producer_config
+from services.kit.kafka import new_producer, producer_config
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
 from services.kit.web import ApiError, Authorize, JitMember
@@ -58,7 +58,7 @@ class AuditSink:
 
     def __init__(self, settings: Settings) -> None:
         self.topic = settings.topic(AUDIT.name)
-        self.producer = Producer(producer_config(settings))
+        self.producer = new_producer(producer_config(settings))
         self.lost = 0
 
     def _done(self, err: KafkaError | None, _msg: Message) -> None:

@@ -107,13 +107,13 @@ class Ledger:
         self._items: dict[str, Item] = {}
         self._lock = threading.Lock()
         self._events = CompactedReader(
-            settings.kafka_bootstrap,
+            settings,
             settings.topic(EVIDENCE_EVENTS.name),
             self._take,
             name=f"{settings.topic_prefix}evidence-ledger",
         )
         self._erasures = CompactedReader(
-            settings.kafka_bootstrap,
+            settings,
             settings.topic(RETENTION_EVENTS.name),
             self._take_erasure,
             name=f"{settings.topic_prefix}evidence-ledger-erasures",

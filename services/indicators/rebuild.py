@@ -10,14 +10,14 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+from confluent_kafka import KafkaError, Message, TopicPartition
 from neo4j import AsyncDriver
 
 from events.codec import ErasedEvent, InvalidEvent, decode
 from events.envelope import Envelope
 from services.indicators.agents import BATCH, COUNTED_TOPICS, write_until_done
 from services.indicators.store import clear_facts, ensure_schema
-from services.kit.kafka import watermarks
+from services.kit.kafka import consumer_for, watermarks
 from services.kit.keys import KafkaKeyRing
 from services.kit.settings import Settings
 
@@ -40,13 +40,13 @@ class RebuildReport:
 
 def records(settings: Settings) -> Iterator[list[Message]]:
     """Batches of every record on the counted topics, up to their ends when reading started."""
-    consumer = Consumer(
+    consumer = consumer_for(
+        settings,
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
-            "group.id": f"{settings.topic_prefix}interlock-indicators-{uuid.uuid4().hex[:8]}",
+            "group.id": settings.group_id(f"rebuild-{uuid.uuid4().hex[:8]}"),
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
-        }
+        },
     )
     try:
         metadata = consumer.list_topics(timeout=10)

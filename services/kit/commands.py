@@ -13,13 +13,13 @@ import uuid
 from collections import OrderedDict
 from typing import Any
 
-from confluent_kafka import OFFSET_END, Consumer, TopicPartition
+from confluent_kafka import OFFSET_END, TopicPartition
 
 from events.codec import InvalidEvent, decode
 from events.envelope import Envelope
 from events.outcomes import CommandAccepted, CommandRejected
 from events.topics import OUTCOMES
-from services.kit.kafka import Publisher
+from services.kit.kafka import Publisher, consumer_for
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
 
@@ -58,15 +58,15 @@ class CommandBus:
 
     def _listen(self) -> None:
         topic = self.settings.topic(OUTCOMES.name)
-        consumer = Consumer(
+        consumer = consumer_for(
+            self.settings,
             {
-                "bootstrap.servers": self.settings.kafka_bootstrap,
-                "group.id": f"gateway-outcomes-{uuid.uuid4()}",
+                "group.id": self.settings.group_id(f"outcomes-{uuid.uuid4()}"),
                 "enable.auto.commit": False,
                 "enable.auto.offset.store": False,
                 "auto.offset.reset": "latest",
                 "fetch.wait.max.ms": 10,
-            }
+            },
         )
         try:
             meta = consumer.list_topics(topic, timeout=30)

@@ -22,7 +22,9 @@ from confluent_kafka import (
     TopicPartition,
 )
 
+from services.kit.kafka import client_config, new_consumer
 from services.kit.logging import get_logger
+from services.kit.settings import Settings
 
 log = get_logger()
 
@@ -33,16 +35,18 @@ Take = Callable[[bytes | None, bytes | None], None]
 class CompactedReader:
     """One thread following a compacted topic from its beginning."""
 
-    def __init__(self, bootstrap: str, topic: str, take: Take, *, name: str) -> None:
+    def __init__(self, settings: Settings, topic: str, take: Take, *, name: str) -> None:
         self.topic = topic
         self._take = take
         self._name = name
-        self._conf = {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"interlock-{name}-reader",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-        }
+        self._conf = client_config(
+            settings,
+            {
+                "group.id": settings.group_id(f"{name}-reader"),
+                "enable.auto.commit": False,
+                "enable.partition.eof": True,
+            },
+        )
         self.lock = threading.Condition()
         self._positions: dict[int, int] = {}
         self._partitions: list[int] = []
@@ -87,10 +91,10 @@ class CompactedReader:
         )
 
     def _run(self) -> None:
-        consumer = Consumer(self._conf)
+        consumer = new_consumer(self._conf)
         # Ends are asked on a connection of their own: on the reader's, the question would wait
         # behind the long-polling fetch (up to fetch.wait.max.ms for each partition).
-        ends = Consumer(self._conf)
+        ends = new_consumer(self._conf)
         try:
             self._assign(consumer)
             while not self._stop.is_set():

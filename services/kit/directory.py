@@ -116,7 +116,7 @@ class DirectoryView:
         self._book = DirectoryBook()
         self._lock = threading.Lock()
         self._reader = CompactedReader(
-            settings.kafka_bootstrap,
+            settings,
             settings.topic(DIRECTORY.name),
             self._take,
             name=f"{name}-directory",

@@ -1,4 +1,10 @@
-"""confluent-kafka plumbing: idempotent publishing, topic provisioning, dead letters.
+"""confluent-kafka plumbing: the one place Kafka clients are built, idempotent publishing, topic
+provisioning, dead letters.
+
+Every Kafka client in Interlock (producer, consumer, admin client, faust app; services, tests,
+benchmarks and the sample subscriber alike) is made here, from ``client_config``: it carries the
+process's SCRAM principal and, on ``SASL_SSL``, the CA to verify the broker with. A unit test
+(tests/unit/kit/test_kafka_clients.py) fails on a client built anywhere else.
 
 Discipline from confluent-kafka's own examples: ``poll(0)`` after each produce, delivery
 callbacks that surface errors, ``flush()`` at shutdown, every admin future checked.
@@ -8,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ssl
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -133,9 +140,109 @@ class Producer(confluent_kafka.Producer):
         super().produce(topic, *args, **kwargs)
 
 
+SCRAM = "SCRAM-SHA-512"
+
+
+def kafka_config(
+    bootstrap: str,
+    *,
+    protocol: str = "SASL_PLAINTEXT",
+    username: str = "",
+    password: str = "",
+    ca_file: str = "",
+    conf: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """librdkafka settings for one principal: SCRAM-SHA-512 over ``SASL_PLAINTEXT`` or
+    ``SASL_SSL`` (the broker's certificate verified against ``ca_file``, host name included), or
+    nothing on a ``PLAINTEXT`` broker. ``conf`` adds the client's own settings."""
+    config: dict[str, Any] = {"bootstrap.servers": bootstrap, "security.protocol": protocol}
+    if protocol.startswith("SASL_"):
+        config |= {"sasl.mechanism": SCRAM, "sasl.username": username, "sasl.password": password}
+    if protocol.endswith("SSL"):
+        config["enable.ssl.certificate.verification"] = True
+        config["ssl.endpoint.identification.algorithm"] = "https"
+        if ca_file:
+            config["ssl.ca.location"] = ca_file
+    return config | dict(conf or {})
+
+
+def client_config(settings: Settings, conf: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The settings of every Kafka client of this process: its bootstrap, principal, CA."""
+    return kafka_config(
+        settings.kafka_bootstrap,
+        protocol=settings.kafka_security_protocol,
+        username=settings.kafka_username,
+        password=settings.kafka_secret() if settings.kafka_security_protocol != "PLAINTEXT" else "",
+        ca_file=settings.kafka_ca_file,
+        conf=conf,
+    )
+
+
+def new_consumer(config: Mapping[str, Any]) -> Consumer:
+    """A consumer from settings made by ``client_config`` or ``kafka_config``."""
+    _check(config)
+    return Consumer(dict(config))
+
+
+def new_admin(config: Mapping[str, Any]) -> AdminClient:
+    """An admin client from settings made by ``client_config`` or ``kafka_config``."""
+    _check(config)
+    return AdminClient(dict(config))
+
+
+def new_producer(config: Mapping[str, Any]) -> Producer:
+    """A producer (the kit's, with record headers) from ``client_config``/``kafka_config``."""
+    _check(config)
+    return Producer(dict(config))
+
+
+def consumer_for(settings: Settings, conf: Mapping[str, Any]) -> Consumer:
+    """A consumer of this process's principal."""
+    return new_consumer(client_config(settings, conf))
+
+
+def admin_client(settings: Settings, conf: Mapping[str, Any] | None = None) -> AdminClient:
+    """An admin client of this process's principal."""
+    return new_admin(client_config(settings, conf))
+
+
+def producer_for(settings: Settings, conf: Mapping[str, Any] | None = None) -> Producer:
+    """A plain producer of this process's principal (``producer_config`` for the defaults)."""
+    return new_producer(client_config(settings, conf))
+
+
+def _check(config: Mapping[str, Any]) -> None:
+    if "security.protocol" not in config:
+        raise ValueError("a Kafka client's settings come from client_config or kafka_config")
+
+
+def ssl_context(settings: Settings) -> ssl.SSLContext | None:
+    """The TLS context of the faust (aiokafka) clients on ``SASL_SSL``: the CA, host checked."""
+    if not settings.kafka_security_protocol.endswith("SSL"):
+        return None
+    context = ssl.create_default_context(cafile=settings.kafka_ca_file or None)
+    context.check_hostname = True
+    context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+def faust_app(settings: Settings, app_id: str, **options: Any) -> Any:
+    """A faust app whose broker connections carry this process's principal (and CA)."""
+    import faust
+
+    if settings.kafka_security_protocol != "PLAINTEXT":
+        options["broker_credentials"] = faust.SASLCredentials(
+            username=settings.kafka_username,
+            password=settings.kafka_secret(),
+            mechanism=SCRAM,
+            ssl_context=ssl_context(settings),
+        )
+    options.setdefault("broker", [f"kafka://{hp}" for hp in settings.kafka_bootstrap.split(",")])
+    return faust.App(app_id, **options)
+
+
 def producer_config(settings: Settings, **extra: Any) -> dict[str, Any]:
-    return {
-        "bootstrap.servers": settings.kafka_bootstrap,
+    return client_config(settings) | {
         "enable.idempotence": True,
         "acks": "all",
         "partitioner": "murmur2_random",
@@ -155,7 +262,7 @@ class Publisher:
 
     def __init__(self, settings: Settings, **extra: Any) -> None:
         self._settings = settings
-        self._producer = Producer(producer_config(settings, **extra))
+        self._producer = new_producer(producer_config(settings, **extra))
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
 
@@ -332,7 +439,7 @@ def create_topics(
     until the metadata shows the topic led.
     """
     if admin is None:
-        admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+        admin = admin_client(settings)
     existing = admin.list_topics(timeout=timeout).topics
     missing = [t for t in topics if t.topic not in existing]
     created: list[str] = []
@@ -376,10 +483,10 @@ def _led(topic: Any) -> bool:
 
 def grow_partitions(settings: Settings, topic: str, count: int) -> None:
     """Raise a topic's partition count (never lowers it); used when scaling out."""
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
-    current = len(admin.list_topics(topic, timeout=10).topics[topic].partitions)
+    client = admin_client(settings)
+    current = len(client.list_topics(topic, timeout=10).topics[topic].partitions)
     if count > current:
-        for future in admin.create_partitions([NewPartitions(topic, count)]).values():
+        for future in client.create_partitions([NewPartitions(topic, count)]).values():
             future.result()
 
 

@@ -30,7 +30,7 @@ from events.codec import sealed_subject
 from events.envelope import Envelope
 from events.topics import KEYS
 from services.kit.compacted import CompactedReader
-from services.kit.kafka import DeliveryFailed, Producer, producer_config
+from services.kit.kafka import DeliveryFailed, Producer, new_producer, producer_config
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
 
@@ -63,9 +63,7 @@ class KafkaKeyRing:
         self._unwrappable: set[str] = set()
         """Keys whose record this master key cannot unwrap: a configuration error, never an
         erasure."""
-        self._reader = CompactedReader(
-            settings.kafka_bootstrap, self._topic, self._take, name=f"{name}-ring"
-        )
+        self._reader = CompactedReader(settings, self._topic, self._take, name=f"{name}-ring")
         self._producer: Producer | None = None
         self._write_lock = threading.Lock()
 
@@ -183,7 +181,7 @@ class KafkaKeyRing:
     def _write_many(self, records: list[tuple[str, bytes | None]]) -> None:
         """Write key records and wait until the broker has them all."""
         if self._producer is None:
-            self._producer = Producer(producer_config(self._settings))
+            self._producer = new_producer(producer_config(self._settings))
         errors: list[str] = []
 
         def done(err: object, _msg: object) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
-from services.kit.kafka import watermarks
+from services.kit.kafka import consumer_for, watermarks
 from services.kit.settings import Settings
 
 __all__ = [
@@ -41,16 +41,16 @@ LastRecords = dict[tuple[str, int], tuple[int, int | None]]
 
 def log_consumer(settings: Settings, group: str, **extra: Any) -> Consumer:
     """A consumer that commits nothing, in a group of its own named after ``group``."""
-    return Consumer(
+    return consumer_for(
+        settings,
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
-            "group.id": f"{settings.topic_prefix}{group}-{uuid.uuid4().hex[:8]}",
+            "group.id": settings.group_id(f"{group}-{uuid.uuid4().hex[:8]}"),
             "enable.auto.commit": False,
             "enable.auto.offset.store": False,
             "auto.offset.reset": "earliest",
             "enable.partition.eof": False,
             **extra,
-        }
+        },
     )
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
-from services.kit.kafka import DeliveryFailed, OutgoingRecord, Publisher
+from services.kit.kafka import DeliveryFailed, OutgoingRecord, Publisher, consumer_for
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
 
@@ -64,14 +64,14 @@ class PatternReader:
             self._thread.join(timeout=10)
 
     def _run(self) -> None:
-        consumer = Consumer(
+        consumer = consumer_for(
+            self.settings,
             {
-                "bootstrap.servers": self.settings.kafka_bootstrap,
                 "group.id": self.group,
                 "enable.auto.commit": False,
                 "auto.offset.reset": "earliest",
                 "topic.metadata.refresh.interval.ms": 3000,
-            }
+            },
         )
         publisher = Publisher(self.settings)
         consumer.subscribe([self.pattern])

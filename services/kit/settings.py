@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from typing import Literal, TypeVar
 
@@ -26,6 +27,38 @@ class Settings(BaseSettings):
         default="127.0.0.1:9092",
         validation_alias=_env("kafka_bootstrap", "KAFKA_BOOTSTRAP"),
         pattern=r"^[^\s,]+:\d+(,[^\s,]+:\d+)*$",
+    )
+    kafka_security_protocol: Literal["SASL_PLAINTEXT", "SASL_SSL", "PLAINTEXT"] = Field(
+        default="SASL_PLAINTEXT",
+        validation_alias=_env("kafka_security_protocol", "KAFKA_SECURITY_PROTOCOL"),
+        description="How every Kafka client of this process connects; PLAINTEXT only for a "
+        "broker with no authentication at all (the testcontainers path).",
+    )
+    kafka_username: str = Field(
+        default="",
+        validation_alias=_env("kafka_username", "KAFKA_ADMIN_USER"),
+        description="This process's SCRAM-SHA-512 principal; a process role replaces it by its "
+        "own (svc-<role>, password from kafka_secrets_dir).",
+    )
+    kafka_password: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=_env("kafka_password", "KAFKA_ADMIN_PASSWORD"),
+    )
+    kafka_password_file: str = Field(
+        default="",
+        validation_alias=_env("kafka_password_file", "KAFKA_ADMIN_PASSWORD_FILE"),
+        description="A file holding the password (wins over kafka_password).",
+    )
+    kafka_secrets_dir: str = Field(
+        default=".data/infra/principals",
+        validation_alias=_env("kafka_secrets_dir", "KAFKA_SECRETS_DIR"),
+        description="Where `interlock provision` keeps each service principal's password "
+        "(svc-<role>.password, mode 0600) and where a process role reads its own.",
+    )
+    kafka_ca_file: str = Field(
+        default="",
+        validation_alias=_env("kafka_ca_file", "KAFKA_CA_FILE"),
+        description="PEM of the CA that signed the broker's certificate (SASL_SSL).",
     )
     topic_prefix: str = Field(
         default="", validation_alias=_env("topic_prefix"), pattern=r"^[a-z0-9._-]*$"
@@ -105,9 +138,58 @@ class Settings(BaseSettings):
         default="json", validation_alias=_env("log_format")
     )
 
+    neo4j_ca_file: str = Field(
+        default="",
+        validation_alias=_env("neo4j_ca_file", "NEO4J_CA_FILE"),
+        description="PEM of the CA that signed Neo4j's Bolt certificate (bolt+s:// URIs).",
+    )
+    gateway_tls_cert: str = Field(
+        default="",
+        validation_alias=_env("gateway_tls_cert"),
+        description="PEM certificate (chain) the gateway serves HTTPS with; empty: plain HTTP.",
+    )
+    gateway_tls_key: str = Field(default="", validation_alias=_env("gateway_tls_key"))
+
     def topic(self, name: str) -> str:
         """The physical topic name for a logical one."""
         return f"{self.topic_prefix}{name}"
+
+    @property
+    def kafka_role(self) -> str:
+        """The role this process speaks for on Kafka: ``leads`` for ``svc-leads``."""
+        return self.kafka_username.removeprefix("svc-") or "interlock"
+
+    def group_id(self, name: str) -> str:
+        """A consumer group of this process's role: ``<prefix>interlock-<role>-<name>``, inside
+        the group prefix its principal is granted (``services.principals``)."""
+        return f"{self.topic_prefix}interlock-{self.kafka_role}-{name}"
+
+    def kafka_secret(self) -> str:
+        """The Kafka password: from ``kafka_password_file`` if set, else ``kafka_password``."""
+        if self.kafka_password_file:
+            try:
+                with open(self.kafka_password_file) as f:
+                    return f.read().strip()
+            except OSError as exc:
+                raise ConfigurationError(
+                    f"INTERLOCK_KAFKA_PASSWORD_FILE: cannot read {self.kafka_password_file} "
+                    f"({exc.strerror})"
+                ) from None
+        return self.kafka_password.get_secret_value()
+
+    def as_principal(self, principal: str) -> Settings:
+        """These settings for another Kafka principal whose password file is in
+        ``kafka_secrets_dir`` (a process role's own); unchanged on an unauthenticated broker."""
+        if self.kafka_security_protocol == "PLAINTEXT":
+            return self
+        secret = os.path.join(self.kafka_secrets_dir, f"{principal}.password")
+        return self.model_copy(
+            update={
+                "kafka_username": principal,
+                "kafka_password": SecretStr(""),
+                "kafka_password_file": secret,
+            }
+        )
 
 
 SettingsT = TypeVar("SettingsT", bound=BaseSettings)
@@ -141,3 +223,17 @@ def _variable(prefix: str, loc: tuple[int | str, ...]) -> str:
 def load_settings() -> Settings:
     """Read the shared settings once."""
     return read_settings(Settings)
+
+
+def use_principal(principal: str) -> Settings:
+    """From now on this process speaks for ``principal`` on Kafka (a process role: its own
+    ``svc-<role>``, password from ``kafka_secrets_dir``): ``load_settings()`` answers with it too,
+    so no code path of the process falls back to the environment's (the admin's) user."""
+    chosen = load_settings().as_principal(principal)
+    if chosen.kafka_security_protocol != "PLAINTEXT":
+        os.environ["INTERLOCK_KAFKA_USERNAME"] = principal
+        os.environ["INTERLOCK_KAFKA_PASSWORD_FILE"] = chosen.kafka_password_file
+        for name in ("INTERLOCK_KAFKA_PASSWORD", "KAFKA_ADMIN_PASSWORD"):
+            os.environ.pop(name, None)
+        load_settings.cache_clear()
+    return load_settings()

@@ -37,6 +37,7 @@ from services.kit.kafka import (
     create_topics,
     dead_letter_record,
     dead_letter_topic,
+    faust_app,
     record_headers,
 )
 from services.kit.keys import KafkaKeyRing, install_key_ring, prepare_keys
@@ -67,7 +68,6 @@ def create_app(service: str, settings: Settings, **overrides: Any) -> faust.App:
     """A faust app with Interlock's defaults: one consumer group per service, raw values,
     acks from all replicas, offsets committed only after the outputs are flushed."""
     options: dict[str, Any] = {
-        "broker": [f"kafka://{hp}" for hp in settings.kafka_bootstrap.split(",")],
         "store": "memory://",
         "topic_partitions": settings.partitions,
         "topic_replication_factor": 1,
@@ -89,7 +89,7 @@ def create_app(service: str, settings: Settings, **overrides: Any) -> faust.App:
     }
     options.update(overrides)
     Path(options["datadir"]).mkdir(parents=True, exist_ok=True)
-    app = faust.App(f"{settings.topic_prefix}interlock-{service}", **options)
+    app: faust.App = faust_app(settings, f"{settings.topic_prefix}interlock-{service}", **options)
     install_key_ring(settings)
     app.transport = SnapshotTransport(app.conf.broker_consumer, app)
 

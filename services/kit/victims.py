@@ -43,13 +43,13 @@ class Victims:
         self._books: dict[tuple[str, tuple[str, ...]], VictimBook] = {}
         self._lock = threading.Lock()
         self._leads = CompactedReader(
-            settings.kafka_bootstrap,
+            settings,
             settings.topic(LEAD_EVENTS.name),
             self._take_lead,
             name=f"{settings.topic_prefix}{name}-leads",
         )
         self._erasures = CompactedReader(
-            settings.kafka_bootstrap,
+            settings,
             settings.topic(RETENTION_EVENTS.name),
             self._take_erasure,
             name=f"{settings.topic_prefix}{name}-erasures",

@@ -77,19 +77,19 @@ class Messages:
         self._lock = threading.Lock()
         self._waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
         self._reader = CompactedReader(
-            settings.kafka_bootstrap,
+            settings,
             settings.topic(MESSAGE_EVENTS.name),
             self._take,
             name=f"{settings.topic_prefix}messaging-ledger",
         )
         self._tasks = CompactedReader(
-            settings.kafka_bootstrap,
+            settings,
             settings.topic(TASK_EVENTS.name),
             self._take_comment,
             name=f"{settings.topic_prefix}messaging-task-comments",
         )
         self._erasures = CompactedReader(
-            settings.kafka_bootstrap,
+            settings,
             settings.topic(RETENTION_EVENTS.name),
             self._take_erasure,
             name=f"{settings.topic_prefix}messaging-erasures",

@@ -32,7 +32,7 @@ from events.leads import InformationCredibility, LeadStatus, SourceReliability, 
 from events.tasking import TaskStatus
 from events.topics import ALERT_EVENTS, DECONFLICTION_EVENTS, LEAD_EVENTS, TopicSpec
 from services.kit.disclosure import Viewer
-from services.kit.kafka import watermarks
+from services.kit.kafka import consumer_for, watermarks
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
 from services.kit.web import ApiError, JitMember, Sensitive
@@ -118,12 +118,12 @@ class TopicEnds:
 
     def _client(self) -> Consumer:
         if self._consumer is None:
-            self._consumer = Consumer(
+            self._consumer = consumer_for(
+                self.settings,
                 {
-                    "bootstrap.servers": self.settings.kafka_bootstrap,
-                    "group.id": f"{self.settings.topic_prefix}interlock-ends-{uuid.uuid4().hex}",
+                    "group.id": self.settings.group_id(f"ends-{uuid.uuid4().hex}"),
                     "enable.auto.commit": False,
-                }
+                },
             )
         return self._consumer
 
@@ -544,7 +544,11 @@ async def person_network(
     return graph
 
 
-@router.get("/jits/{jit}/paths", summary="Shortest path between two persons")
+@router.get(
+    "/jits/{jit}/paths",
+    summary="Shortest path between two persons",
+    responses={404: {"description": "No chain the team may see links the two persons"}},
+)
 async def shortest_path(
     jit: str,
     request: Request,

@@ -63,7 +63,7 @@ class DirectoryView:
     def __init__(self, settings: Settings) -> None:
         self._directory = Directory()
         self._reader = CompactedReader(
-            settings.kafka_bootstrap,
+            settings,
             settings.topic(DIRECTORY.name),
             self._take,
             name="release-directory",

@@ -33,11 +33,20 @@ def national_bootstrap() -> str:
     return "127.0.0.1:9094"
 
 
+def national_tls() -> tuple[str, str]:
+    """The national systems' security protocol and the CA file to give them with the
+    credentials (deploy/infra.sh's ``KAFKA_SASL_PROTOCOL``/``KAFKA_CA_FILE``)."""
+    protocol = os.environ.get("KAFKA_SASL_PROTOCOL", "SASL_SSL")
+    return protocol, os.environ.get("KAFKA_CA_FILE", "") if protocol == "SASL_SSL" else ""
+
+
 def _print_credentials(creds: Credentials, *, as_json: bool) -> None:
+    protocol, ca_file = national_tls()
     told = {
         "team": creds.team,
         "bootstrap": national_bootstrap(),
-        "security_protocol": "SASL_PLAINTEXT",
+        "security_protocol": protocol,
+        "ca_certificate": ca_file or "-",
         "sasl_mechanism": creds.mechanism,
         "username": creds.principal,
         "password": creds.password,

@@ -39,7 +39,7 @@ from confluent_kafka.admin import (
 
 from events.envelope import TEAM_PATTERN
 from events.topics import TopicSpec, feed_topic
-from services.kit.kafka import ensure_topics
+from services.kit.kafka import admin_client, ensure_topics
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
 from services.release.policy import command_topics, team_command_topic
@@ -164,7 +164,7 @@ class NationalSystems:
 
     def __init__(self, settings: Settings, admin: AdminClient | None = None) -> None:
         self.settings = settings
-        self.admin = admin or AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+        self.admin = admin or admin_client(settings)
 
     def issued(self, team: str) -> bool:
         """Whether ``team``'s principal has a SCRAM credential."""

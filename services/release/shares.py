@@ -75,9 +75,7 @@ class ShareBook:
         self._topic = settings.topic(SHARES.name)
         self._records: dict[str, Record] = {}
         self._lock = threading.Lock()
-        self._reader = CompactedReader(
-            settings.kafka_bootstrap, self._topic, self._take, name=f"{name}-shares"
-        )
+        self._reader = CompactedReader(settings, self._topic, self._take, name=f"{name}-shares")
         self._publisher = Publisher(settings)
 
     def _take(self, key: bytes | None, value: bytes | None) -> None:

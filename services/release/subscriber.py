@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import OrderedDict
 from collections.abc import Callable
@@ -32,6 +33,9 @@ from confluent_kafka import (
 from jsonschema import Draft202012Validator
 
 MECHANISM = "SCRAM-SHA-512"
+PASSWORD_ENV = "INTERLOCK_FEED_PASSWORD"
+"""Where the password may come from instead of a file: never a command-line argument, which
+every user of the machine can read in the process list."""
 FEED_PREFIX = "interlock.feed."
 SEEN_IDS = 100_000
 
@@ -41,12 +45,28 @@ class SubscribeError(RuntimeError):
 
 
 def consumer_config(
-    *, bootstrap: str, user: str, password: str, group: str, **extra: Any
+    *,
+    bootstrap: str,
+    user: str,
+    password: str,
+    group: str,
+    ca_file: str | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
-    """The client settings a national system needs: SASL_PLAINTEXT, SCRAM-SHA-512, its group."""
+    """The client settings a national system needs: SASL_SSL with the broker's certificate
+    verified against the deployment's CA (``ca_file``; host name included), SCRAM-SHA-512, its
+    group. Without a CA file: SASL_PLAINTEXT, for a deployment that serves no TLS."""
+    tls: dict[str, Any] = {"security.protocol": "SASL_PLAINTEXT"}
+    if ca_file:
+        tls = {
+            "security.protocol": "SASL_SSL",
+            "ssl.ca.location": ca_file,
+            "enable.ssl.certificate.verification": True,
+            "ssl.endpoint.identification.algorithm": "https",
+        }
     return {
         "bootstrap.servers": bootstrap,
-        "security.protocol": "SASL_PLAINTEXT",
+        **tls,
         "sasl.mechanism": MECHANISM,
         "sasl.username": user,
         "sasl.password": password,
@@ -110,6 +130,8 @@ class Options:
     user: str
     password: str
     group: str | None = None
+    ca_file: str | None = None
+    """The deployment's CA (PEM): connect over SASL_SSL and verify the broker with it."""
     topic_prefix: str = ""
     from_offsets: list[str] = field(default_factory=list)
     from_time: datetime | None = None
@@ -199,6 +221,7 @@ def subscribe(
             user=options.user,
             password=options.password,
             group=options.group_id,
+            ca_file=options.ca_file,
             error_cb=on_error,
             **({} if options.replay else {"enable.auto.offset.store": False}),
         )
@@ -312,9 +335,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--team", required=True, help="your team code, e.g. RO-DIICOT")
     parser.add_argument("--bootstrap", required=True, help="SASL listener, host:port")
     parser.add_argument("--user", required=True, help="your principal, e.g. ns-ro-diicot")
-    secret = parser.add_mutually_exclusive_group(required=True)
-    secret.add_argument("--password")
-    secret.add_argument("--password-file", help="read the password from this file")
+    parser.add_argument(
+        "--password-file",
+        help=f"read the password from this file (else from ${PASSWORD_ENV}; never an argument)",
+    )
+    parser.add_argument(
+        "--ca-file",
+        help="the deployment's CA certificate (PEM): SASL_SSL, the broker verified against it",
+    )
     parser.add_argument("--group", help="consumer group id; must start with '<user>-'")
     parser.add_argument("--topic-prefix", default="", help="the deployment's topic prefix")
     replay = parser.add_mutually_exclusive_group()
@@ -334,9 +362,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def options_from(args: argparse.Namespace) -> Options:
-    password = args.password
     if args.password_file:
         password = Path(args.password_file).read_text().strip()
+    elif os.environ.get(PASSWORD_ENV):
+        password = os.environ[PASSWORD_ENV]
+    else:
+        raise SubscribeError(f"give --password-file or set {PASSWORD_ENV}")
     from_time = None
     if args.from_time:
         try:
@@ -352,6 +383,7 @@ def options_from(args: argparse.Namespace) -> Options:
         user=args.user,
         password=password,
         group=args.group,
+        ca_file=args.ca_file,
         topic_prefix=args.topic_prefix,
         from_offsets=list(args.from_offset),
         from_time=from_time,

@@ -25,7 +25,7 @@ class PolicyBook:
     def __init__(self, settings: Settings) -> None:
         self.policies = Policies()
         self._reader = CompactedReader(
-            settings.kafka_bootstrap, settings.topic(DIRECTORY.name), self._take, name="policies"
+            settings, settings.topic(DIRECTORY.name), self._take, name="policies"
         )
 
     def start(self) -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from bench import GROUPS, expected_figures
 from bench.support import ROOT
+from tests.support import infra
 
 pytestmark = pytest.mark.integration
 
@@ -36,6 +37,7 @@ def quick_run(
             "NEO4J_URI": uri,
             "NEO4J_USER": user,
             "NEO4J_PASSWORD": password,
+            **infra.kafka_infra_env(),  # the admin, the service principals' dir, the CA
         }
     )
     done = subprocess.run(

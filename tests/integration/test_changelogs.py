@@ -9,27 +9,25 @@ from __future__ import annotations
 
 import uuid
 
-import faust
-from confluent_kafka.admin import AdminClient, ConfigResource
+from confluent_kafka.admin import ConfigResource
 
-from services.kit.settings import Settings
+from services.kit.kafka import admin_client, faust_app
 from services.kit.streams import declare_changelogs
+from tests.support import infra
 
 
 def test_changelogs_are_declared_compacted_and_led(kafka_bootstrap: str) -> None:
     prefix = f"it-changelog-{uuid.uuid4().hex[:8]}."
-    settings = Settings.model_validate(
-        {"kafka_bootstrap": kafka_bootstrap, "topic_prefix": prefix, "partitions": 3}
-    )
-    app = faust.App(
+    settings = infra.kafka_settings().model_copy(update={"topic_prefix": prefix, "partitions": 3})
+    app = faust_app(
+        settings,
         f"{prefix}interlock-probe",
-        broker=f"kafka://{kafka_bootstrap}",
         topic_partitions=3,
         topic_replication_factor=1,
     )
     app.Table("lead_to_state", partitions=3, key_type=bytes)
     app.Table("hit_to_state", partitions=3, key_type=bytes)
-    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    admin = admin_client(infra.kafka_settings())
     wanted = sorted(
         f"{prefix}interlock-probe-{table}-changelog" for table in ("lead_to_state", "hit_to_state")
     )

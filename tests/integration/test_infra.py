@@ -8,9 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import (
-    AdminClient,
     NewTopic,
     ScramCredentialInfo,
     ScramMechanism,
@@ -19,6 +18,8 @@ from confluent_kafka.admin import (
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError
 
+from services.kit.kafka import admin_client, consumer_for, kafka_config, new_admin, producer_for
+from tests.support import infra
 from tests.support.infra import SaslEndpoint
 
 # generous: the first test also pays for the session fixture, which may fetch jars and start both
@@ -26,19 +27,19 @@ pytestmark = pytest.mark.timeout(600)
 
 
 def _sasl_conf(endpoint: SaslEndpoint, username: str, password: str) -> dict[str, Any]:
-    return {
-        "bootstrap.servers": endpoint.bootstrap,
-        "security.protocol": "SASL_PLAINTEXT",
-        "sasl.mechanism": endpoint.mechanism,
-        "sasl.username": username,
-        "sasl.password": password,
-    }
+    return kafka_config(
+        endpoint.bootstrap,
+        protocol=endpoint.protocol,
+        username=username,
+        password=password,
+        ca_file=endpoint.ca_file,
+    )
 
 
 @pytest.fixture
 def topic(kafka_bootstrap: str) -> Iterator[str]:
     """A fresh 3-partition topic, deleted afterwards."""
-    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    admin = admin_client(infra.kafka_settings())
     name = f"it-infra-{uuid.uuid4().hex[:12]}"
     admin.create_topics([NewTopic(name, num_partitions=3, replication_factor=1)])[name].result(30)
     yield name
@@ -47,9 +48,7 @@ def topic(kafka_bootstrap: str) -> Iterator[str]:
 
 def test_kafka_topic_round_trip(kafka_bootstrap: str, topic: str) -> None:
     """A message produced with acks=all and idempotence is consumed back unchanged."""
-    producer = Producer(
-        {"bootstrap.servers": kafka_bootstrap, "acks": "all", "enable.idempotence": True}
-    )
+    producer = producer_for(infra.kafka_settings(), {"acks": "all", "enable.idempotence": True})
     delivered: list[object] = []
     producer.produce(
         topic, key=b"case-1", value=b"hello", on_delivery=lambda err, msg: delivered.append(err)
@@ -57,13 +56,13 @@ def test_kafka_topic_round_trip(kafka_bootstrap: str, topic: str) -> None:
     assert producer.flush(30) == 0
     assert delivered == [None]
 
-    consumer = Consumer(
+    consumer = consumer_for(
+        infra.kafka_settings(),
         {
-            "bootstrap.servers": kafka_bootstrap,
             "group.id": f"it-infra-{uuid.uuid4().hex[:8]}",
             "auto.offset.reset": "earliest",
             "enable.auto.commit": False,
-        }
+        },
     )
     try:
         consumer.subscribe([topic])
@@ -82,9 +81,9 @@ def test_kafka_topic_round_trip(kafka_bootstrap: str, topic: str) -> None:
 
 def test_kafka_rejects_auto_created_topics(kafka_bootstrap: str) -> None:
     """The broker does not create topics on first use: services must declare them."""
-    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    admin = admin_client(infra.kafka_settings())
     missing = f"it-missing-{uuid.uuid4().hex[:12]}"
-    producer = Producer({"bootstrap.servers": kafka_bootstrap, "message.timeout.ms": 3000})
+    producer = producer_for(infra.kafka_settings(), {"message.timeout.ms": 3000})
     errors: list[object] = []
     producer.produce(missing, value=b"x", on_delivery=lambda err, msg: errors.append(err))
     producer.flush(10)
@@ -122,7 +121,7 @@ def test_kafka_sasl_refuses_wrong_password(kafka_sasl: SaslEndpoint) -> None:
     """The SCRAM listener refuses the admin user with a wrong password."""
     errors: list[KafkaError] = []
     conf = _sasl_conf(kafka_sasl, kafka_sasl.username, "not-the-password")
-    admin = AdminClient(conf | {"log_level": 0, "error_cb": errors.append})
+    admin = new_admin(conf | {"log_level": 0, "error_cb": errors.append})
     with pytest.raises(KafkaException):
         admin.list_topics(timeout=10)
     deadline = time.monotonic() + 10
@@ -133,7 +132,7 @@ def test_kafka_sasl_refuses_wrong_password(kafka_sasl: SaslEndpoint) -> None:
 
 def test_kafka_sasl_admin_is_super_user(kafka_sasl: SaslEndpoint, topic: str) -> None:
     """The SCRAM admin logs in and sees every topic (it is a super user)."""
-    admin = AdminClient(_sasl_conf(kafka_sasl, kafka_sasl.username, kafka_sasl.password))
+    admin = new_admin(_sasl_conf(kafka_sasl, kafka_sasl.username, kafka_sasl.password))
     metadata = admin.list_topics(timeout=15)
     assert metadata.brokers
     assert topic in metadata.topics
@@ -143,13 +142,13 @@ def test_kafka_sasl_user_without_acls_sees_nothing(kafka_sasl: SaslEndpoint, top
     """A SCRAM user with no ACLs is authenticated but authorised for nothing."""
     # Upserted, never deleted: with a deletion in the replayed metadata log, Kafka 4.x (ScramDelta)
     # can drop SCRAM credentials at the next broker restart; deploy/infra.sh works around it.
-    admin = AdminClient(_sasl_conf(kafka_sasl, kafka_sasl.username, kafka_sasl.password))
+    admin = new_admin(_sasl_conf(kafka_sasl, kafka_sasl.username, kafka_sasl.password))
     user, password = "it-infra-no-acl", uuid.uuid4().hex
     info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 8192)
     upsert = UserScramCredentialUpsertion(user, info, password.encode())
     for fut in admin.alter_user_scram_credentials([upsert]).values():
         fut.result(15)
-    client = AdminClient(_sasl_conf(kafka_sasl, user, password) | {"log_level": 0})
+    client = new_admin(_sasl_conf(kafka_sasl, user, password) | {"log_level": 0})
     deadline = time.monotonic() + 20
     while True:  # the credential reaches the broker through the metadata log
         try:

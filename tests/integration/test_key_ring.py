@@ -9,13 +9,14 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from confluent_kafka.admin import AdminClient, ConfigResource
+from confluent_kafka.admin import ConfigResource
 
 from events import sealing
 from events.topics import KEYS
-from services.kit.kafka import provision
+from services.kit.kafka import admin_client, provision
 from services.kit.keys import KafkaKeyRing, KeyRingUnavailable
 from services.kit.settings import Settings
+from tests.support import infra
 
 pytestmark = pytest.mark.integration
 
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.integration
 def settings(kafka_bootstrap: str) -> Settings:
     found = Settings.model_validate(
         {
+            **infra.kafka_client_env(),  # the admin on the test broker
             "INTERLOCK_KAFKA_BOOTSTRAP": kafka_bootstrap,
             "INTERLOCK_TOPIC_PREFIX": f"keys{uuid.uuid4().hex[:8]}.",
             "INTERLOCK_PARTITIONS": "3",
@@ -82,7 +84,7 @@ def test_the_wrapped_key_on_the_topic_is_not_the_key(
 
 def test_the_keys_topic_is_compacted_quickly(settings: Settings) -> None:
     """Tombstoned keys leave the broker's disks within hours: compaction settings are in force."""
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    admin = admin_client(settings)
     resource = ConfigResource(ConfigResource.Type.TOPIC, settings.topic(KEYS.name))
     config = admin.describe_configs([resource])[resource].result(timeout=10)
     assert config["cleanup.policy"].value == "compact"

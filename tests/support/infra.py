@@ -2,9 +2,12 @@
 
 Each endpoint is chosen in this order:
 
-1. environment variables: ``KAFKA_BOOTSTRAP``; ``NEO4J_URI``/``NEO4J_USER``/``NEO4J_PASSWORD``;
-   ``KAFKA_SASL_BOOTSTRAP``/``KAFKA_ADMIN_USER``/``KAFKA_ADMIN_PASSWORD`` for the SASL listener;
-2. testcontainers, when a Docker daemon answers a ping;
+1. environment variables (``eval "$(deploy/infra.sh env)"``): ``KAFKA_BOOTSTRAP`` with
+   ``KAFKA_SECURITY_PROTOCOL``/``KAFKA_ADMIN_USER``/``KAFKA_ADMIN_PASSWORD``/``KAFKA_SECRETS_DIR``
+   (the admin, and where the service principals' passwords are); ``NEO4J_URI``/``NEO4J_USER``/
+   ``NEO4J_PASSWORD``; ``KAFKA_SASL_BOOTSTRAP`` for the national systems' listener;
+2. testcontainers, when a Docker daemon answers a ping (a PLAINTEXT broker with no
+   authentication and no ACLs: the tests of principals, ACLs and TLS skip there);
 3. the native launcher ``deploy/infra.sh up`` with its own data dir (``.data/test-infra``) and
    ports (19092/19093/19094, bolt 17687), so tests never clash with a developer's ``make run``.
    A running test infra is reused; it is stopped at interpreter exit only if this process
@@ -59,12 +62,14 @@ class NotProvidedError(InfraUnavailableError):
 
 @dataclass(frozen=True)
 class SaslEndpoint:
-    """A SASL_PLAINTEXT listener and the credentials of a super user on it."""
+    """The national systems' listener (EXTERNAL) and the credentials of a super user on it."""
 
     bootstrap: str
     mechanism: str
     username: str
     password: str
+    protocol: str = "SASL_PLAINTEXT"
+    ca_file: str = ""
 
 
 _lock = threading.RLock()
@@ -75,6 +80,60 @@ _docker_checked: list[str | None] = []  # memo of _docker_problem()
 
 
 # ------------------------------------------------------------------ public API
+
+
+KAFKA_CLIENT_VARIABLES = (
+    "KAFKA_SECURITY_PROTOCOL",
+    "KAFKA_ADMIN_USER",
+    "KAFKA_ADMIN_PASSWORD",
+    "KAFKA_SECRETS_DIR",
+    "KAFKA_CA_FILE",
+)
+"""What ``deploy/infra.sh env`` exports besides the endpoints: the admin, principals' dir, CA."""
+
+
+def _kafka_source() -> dict[str, str]:
+    if os.environ.get("KAFKA_BOOTSTRAP"):
+        return dict(os.environ)
+    kafka_endpoint()
+    with _lock:
+        return {} if "kafka" in _containers else dict(_native())
+
+
+def kafka_infra_env() -> dict[str, str]:
+    """The ``KAFKA_*`` variables of ``deploy/infra.sh env`` for the test broker, for a child
+    process that finds its infra from the environment (``python -m bench``)."""
+    source = _kafka_source()
+    return {k: source[k] for k in KAFKA_CLIENT_VARIABLES if source.get(k)}
+
+
+def kafka_client_env() -> dict[str, str]:
+    """The ``INTERLOCK_KAFKA_*`` settings of the admin principal on :func:`kafka_endpoint`'s
+    broker (its security protocol, user, password, the service principals' secrets dir, CA);
+    empty of credentials on a PLAINTEXT broker (testcontainers)."""
+    source = _kafka_source()
+    password = source.get("KAFKA_ADMIN_PASSWORD", "")
+    protocol = source.get("KAFKA_SECURITY_PROTOCOL") or (
+        "SASL_PLAINTEXT" if password else "PLAINTEXT"
+    )
+    env = {"INTERLOCK_KAFKA_SECURITY_PROTOCOL": protocol}
+    if protocol != "PLAINTEXT":
+        env |= {
+            "INTERLOCK_KAFKA_USERNAME": source.get("KAFKA_ADMIN_USER", "admin"),
+            "INTERLOCK_KAFKA_PASSWORD": password,
+        }
+    for key in ("KAFKA_SECRETS_DIR", "KAFKA_CA_FILE"):
+        if source.get(key):
+            env[f"INTERLOCK_{key}"] = source[key]
+    return env
+
+
+def kafka_settings() -> Any:
+    """:class:`Settings` of the admin principal on the test broker, for the tests' own clients."""
+    from services.kit.settings import Settings
+
+    env = kafka_client_env()
+    return Settings.model_validate({"INTERLOCK_KAFKA_BOOTSTRAP": kafka_endpoint(), **env})
 
 
 def kafka_endpoint() -> str:
@@ -112,6 +171,8 @@ def kafka_sasl_endpoint() -> SaslEndpoint:
             os.environ.get("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"),
             os.environ.get("KAFKA_ADMIN_USER", "admin"),
             password,
+            os.environ.get("KAFKA_SASL_PROTOCOL", "SASL_PLAINTEXT"),
+            os.environ.get("KAFKA_CA_FILE", ""),
         )
     if os.environ.get("KAFKA_BOOTSTRAP"):
         raise NotProvidedError(
@@ -132,6 +193,8 @@ def kafka_sasl_endpoint() -> SaslEndpoint:
         env.get("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"),
         env.get("KAFKA_ADMIN_USER", "admin"),
         env["KAFKA_ADMIN_PASSWORD"],
+        env.get("KAFKA_SASL_PROTOCOL", "SASL_PLAINTEXT"),
+        env.get("KAFKA_CA_FILE", ""),
     )
 
 
@@ -266,10 +329,10 @@ def _start_kafka_container() -> tuple[Any, str]:
 
 
 def _wait_kafka(bootstrap: str, timeout: float) -> None:
-    from confluent_kafka.admin import AdminClient
+    from services.kit.kafka import kafka_config, new_admin
 
     deadline = time.monotonic() + timeout
-    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0})
+    admin = new_admin(kafka_config(bootstrap, protocol="PLAINTEXT", conf={"log_level": 0}))
     while True:
         try:
             if admin.list_topics(timeout=5).brokers:

@@ -6,12 +6,12 @@ import time
 import uuid
 from collections.abc import Callable
 
-from confluent_kafka import Consumer, KafkaError, TopicPartition
+from confluent_kafka import KafkaError, TopicPartition
 
 from events.codec import InvalidEvent, decode
 from events.envelope import Envelope
 from events.topics import TopicSpec
-from services.kit.kafka import watermarks
+from services.kit.kafka import consumer_for, watermarks
 from services.kit.keys import KafkaKeyRing
 from services.kit.settings import Settings
 
@@ -41,13 +41,13 @@ def read_events(
 ) -> list[Envelope]:
     """Every matching event on a topic from its start; stops at ``until`` or once quiet."""
     name = topic if isinstance(topic, str) else settings.topic(topic.name)
-    consumer = Consumer(
+    consumer = consumer_for(
+        settings,
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
             "group.id": f"test-reader-{uuid.uuid4()}",
             "auto.offset.reset": "earliest",
             "enable.auto.commit": False,
-        }
+        },
     )
     consumer.subscribe([name])
     found: list[Envelope] = []
@@ -83,13 +83,13 @@ def raw_records(
 ) -> list[bytes]:
     """Raw values on a topic (e.g. the dead-letter topic) that match ``where``."""
     name = topic if isinstance(topic, str) else settings.topic(topic.name)
-    consumer = Consumer(
+    consumer = consumer_for(
+        settings,
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
             "group.id": f"test-raw-{uuid.uuid4()}",
             "auto.offset.reset": "earliest",
             "enable.auto.commit": False,
-        }
+        },
     )
     consumer.subscribe([name])
     found: list[bytes] = []
@@ -111,13 +111,13 @@ def every_record(
 ) -> dict[str, list[tuple[bytes, dict[str, str]]]]:
     """Every record (value, headers) of every topic of the settings' deployment (its topic
     prefix), from each partition's start to its end as it was when asked."""
-    consumer = Consumer(
+    consumer = consumer_for(
+        settings,
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
             "group.id": f"test-every-{uuid.uuid4()}",
             "enable.auto.commit": False,
             "enable.partition.eof": True,  # a compacted tail may end before the high mark
-        }
+        },
     )
     found: dict[str, list[tuple[bytes, dict[str, str]]]] = {}
     try:

@@ -17,6 +17,8 @@ from pathlib import Path
 import httpx
 
 from services.kit.settings import Settings
+from services.supervisor import role_env
+from tests.support import infra
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,6 +47,8 @@ class Platform:
                 for k, v in self.env.items()
                 if k.startswith("INTERLOCK_")
                 or k in ("KAFKA_BOOTSTRAP", "NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD")
+                or k in ("KAFKA_ADMIN_USER", "KAFKA_ADMIN_PASSWORD", "KAFKA_SECURITY_PROTOCOL")
+                or k in ("KAFKA_SECRETS_DIR", "KAFKA_CA_FILE", "NEO4J_CA_FILE")
             }
         )
 
@@ -60,7 +64,7 @@ class Platform:
         out = self.log(role).open("ab")
         self.processes[role] = subprocess.Popen(
             [sys.executable, "-m", "services.cli", role],
-            env=self.env,
+            env=role_env(self.env),  # the role reads its own principal's password
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -118,6 +122,7 @@ def platform_env(
 ) -> dict[str, str]:
     uri, user, password = neo4j
     env = {k: v for k, v in os.environ.items() if not k.startswith("INTERLOCK_")}
+    env.update(infra.kafka_client_env())
     env.update(
         {
             "INTERLOCK_KAFKA_BOOTSTRAP": kafka_bootstrap,

@@ -11,7 +11,6 @@ from collections import defaultdict
 from typing import Any
 
 import pytest
-from confluent_kafka import Producer
 
 from events.topics import (
     ALERT_COMMANDS,
@@ -27,7 +26,7 @@ from events.topics import (
     TASK_EVENTS,
     TopicSpec,
 )
-from services.kit.kafka import dead_letter_topic
+from services.kit.kafka import dead_letter_topic, producer_for
 from tests.integration.audit.conftest import PURPOSE, records
 from tests.support.api import Member, eventually, lead_body
 from tests.support.kafka import raw_records
@@ -80,12 +79,12 @@ def test_hostile_records_are_dead_lettered_and_the_pipeline_goes_on(
     """Each hostile record on each consumed topic is dead-lettered with its reason by the
     services that read it; a lead submitted afterwards is still processed end to end."""
     settings = audited.settings
-    producer = Producer(
+    producer = producer_for(
+        settings,
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
             "compression.type": "lz4",
             "message.max.bytes": 2_000_000,
-        }
+        },
     )
     sent: dict[tuple[str, int], str] = {}
 

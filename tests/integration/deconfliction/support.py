@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
 from events.codec import ErasedEvent, decode
 from events.deconfliction import DeskContact
@@ -20,6 +20,7 @@ from events.envelope import Envelope
 from events.topics import DECONFLICTION_EVENTS
 from services.admin import desk_record, jit_record, publish
 from services.kit.identity import Issuer
+from services.kit.kafka import consumer_for
 from tests.support.api import Member
 from tests.support.kafka import key_ring
 from tests.support.platform import Platform
@@ -119,13 +120,13 @@ class EventLog:
         settings = platform.settings
         self._ring = key_ring(settings)
         topic = settings.topic(DECONFLICTION_EVENTS.name)
-        self._consumer = Consumer(
+        self._consumer = consumer_for(
+            settings,
             {
-                "bootstrap.servers": settings.kafka_bootstrap,
                 "group.id": f"deconfliction-it-{uuid.uuid4()}",
                 "enable.auto.commit": False,
                 "auto.offset.reset": "earliest",
-            }
+            },
         )
         partitions = self._consumer.list_topics(topic, timeout=10).topics[topic].partitions
         self._consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
 from events import sealing
 from events.codec import ErasedEvent, InvalidEvent, decode, envelop
@@ -31,7 +31,7 @@ from events.deconfliction import (
 from events.envelope import Envelope, new_id
 from events.retention import DataCategory, SubjectErased, SubjectKind
 from events.topics import DECONFLICTION_EVENTS, DECONFLICTION_INDEX
-from services.kit.kafka import Publisher
+from services.kit.kafka import Publisher, consumer_for
 from services.kit.keys import KafkaKeyRing
 from tests.support.api import Member
 from tests.support.kafka import key_ring
@@ -57,13 +57,13 @@ class _Told:
     def __init__(self, platform: Platform) -> None:
         settings = platform.settings
         topic = settings.topic(DECONFLICTION_EVENTS.name)
-        self._consumer = Consumer(
+        self._consumer = consumer_for(
+            settings,
             {
-                "bootstrap.servers": settings.kafka_bootstrap,
                 "group.id": f"erasure-it-{uuid.uuid4()}",
                 "enable.auto.commit": False,
                 "auto.offset.reset": "earliest",
-            }
+            },
         )
         partitions = self._consumer.list_topics(topic, timeout=10).topics[topic].partitions
         self._consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
@@ -171,13 +171,13 @@ def _changelog(
     """Wait until ``count`` distinct keys of the worker's table were written as ``found`` says."""
     settings = platform.settings
     topic = f"{settings.topic_prefix}interlock-deconfliction-{table}-changelog"
-    consumer = Consumer(
+    consumer = consumer_for(
+        settings,
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
             "group.id": f"erasure-it-{uuid.uuid4()}",
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
-        }
+        },
     )
     try:
         partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
@@ -201,7 +201,7 @@ def _changelog(
 def _index_partitions(platform: Platform) -> int:
     settings = platform.settings
     topic = settings.topic(DECONFLICTION_INDEX.name)
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": "erasure-it"})
+    consumer = consumer_for(settings, {"group.id": "erasure-it"})
     try:
         return len(consumer.list_topics(topic, timeout=10).topics[topic].partitions)
     finally:

@@ -9,10 +9,8 @@ import time
 import uuid
 from typing import Any
 
-from confluent_kafka import Producer
-
 from events.topics import DECONFLICTION_COMMANDS, LEAD_EVENTS
-from services.kit.kafka import dead_letter_topic
+from services.kit.kafka import dead_letter_topic, producer_for
 from tests.support.kafka import raw_records
 from tests.support.platform import Platform
 
@@ -42,9 +40,7 @@ def test_poison_records_are_dead_lettered_and_deconfliction_goes_on(
 ) -> None:
     """Poison records on the worker's topics are dead-lettered with a reason and hits still flow."""
     settings = deconfliction.settings
-    producer = Producer(
-        {"bootstrap.servers": settings.kafka_bootstrap, "message.max.bytes": 2_000_000}
-    )
+    producer = producer_for(settings, {"message.max.bytes": 2_000_000})
     sent: dict[tuple[str, int, int], str] = {}
 
     def delivered(err: Any, msg: Any) -> None:

@@ -14,6 +14,7 @@ from services.projection.agents import ensure_schema
 from services.projection.canonical import Scope
 from services.projection.rebuild import clear_graph
 from services.projection.views import GraphViews
+from tests.support import infra
 from tests.unit.projection.builders import Scenario, full_scenario
 
 
@@ -23,6 +24,7 @@ def projection_settings(kafka_bootstrap: str, neo4j_auth: tuple[str, str, str]) 
     uri, user, password = neo4j_auth
     return Settings.model_validate(
         {
+            **infra.kafka_client_env(),  # the admin on the test broker
             "INTERLOCK_KAFKA_BOOTSTRAP": kafka_bootstrap,
             "INTERLOCK_NEO4J_URI": uri,
             "INTERLOCK_NEO4J_USER": user,

@@ -16,22 +16,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import TopicPartition
 from neo4j import AsyncDriver
 
 from events.directory import MemberRegistered
 from events.leads import LeadSubmitted
 from events.retention import RetentionExtended, ReviewDue, SubjectErased
 from events.topics import DEAD_LETTER, LEAD_EVENTS
-from services.kit.kafka import Publisher, provision, watermarks
+from services.kit.kafka import Publisher, admin_client, consumer_for, provision, watermarks
 from services.kit.settings import Settings
+from services.principals import provision_principals
 from services.projection.agents import write
 from services.projection.canonical import graph_digest, graph_lines
 from services.projection.graph import IGNORED, STATEMENTS
 from services.projection.lag import projection_lag
 from services.projection.rebuild import clear_graph, rebuild
 from services.projection.views import GraphViews
+from services.supervisor import role_env
 from tests.integration.projection.conftest import scope_of
+from tests.support import infra
 from tests.unit.projection.builders import Scenario
 
 pytestmark = pytest.mark.integration
@@ -64,10 +67,12 @@ def projection_worker(projection_settings: Settings) -> Iterator[Settings]:
     """The projection worker as a process of its own, on this session's topics."""
     settings = projection_settings
     provision(settings)
+    provision_principals(settings, admin_client(settings))  # the worker runs as svc-projection
     run_dir = Path(tempfile.mkdtemp(prefix="interlock-projection-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INTERLOCK_")}
+    env = role_env({k: v for k, v in os.environ.items() if not k.startswith("INTERLOCK_")})
     env.update(
         {
+            **role_env(infra.kafka_client_env()),  # the admin's password left out
             "INTERLOCK_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
             "INTERLOCK_NEO4J_URI": settings.neo4j_uri,
             "INTERLOCK_NEO4J_USER": settings.neo4j_user,
@@ -116,12 +121,12 @@ async def caught_up(settings: Settings, views: GraphViews, within: float = 30) -
 
 
 def dead_letters(settings: Settings) -> list[dict[str, Any]]:
-    consumer = Consumer(
+    consumer = consumer_for(
+        settings,
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
             "group.id": f"dl-{uuid.uuid4().hex[:8]}",
             "enable.auto.commit": False,
-        }
+        },
     )
     topic = settings.topic(DEAD_LETTER.name)
     low, high = watermarks(consumer, topic, 0)

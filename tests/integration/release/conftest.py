@@ -17,7 +17,7 @@ from confluent_kafka import Consumer, TopicPartition
 from events.directory import JitRegistered
 from events.envelope import Envelope
 from services.admin import jit_record
-from services.kit.kafka import Publisher, watermarks
+from services.kit.kafka import Publisher, consumer_for, kafka_config, watermarks
 from services.kit.settings import Settings
 from services.release.credentials import Credentials, NationalSystems
 from tests.support.infra import SaslEndpoint
@@ -31,15 +31,14 @@ def new_team(country: str = "NL") -> str:
 
 def sasl_config(endpoint: SaslEndpoint, creds: Credentials, **extra: Any) -> dict[str, Any]:
     """What docs/national-systems.md tells a national system to configure."""
-    return {
-        "bootstrap.servers": endpoint.bootstrap,
-        "security.protocol": "SASL_PLAINTEXT",
-        "sasl.mechanism": "SCRAM-SHA-512",
-        "sasl.username": creds.principal,
-        "sasl.password": creds.password,
-        "log_level": 0,
-        **extra,
-    }
+    return kafka_config(
+        endpoint.bootstrap,
+        protocol=endpoint.protocol,
+        username=creds.principal,
+        password=creds.password,
+        ca_file=endpoint.ca_file,
+        conf={"log_level": 0, **extra},
+    )
 
 
 @dataclass
@@ -74,13 +73,13 @@ class Feeds:
     def read(self, team: str) -> list[dict[str, Any]]:
         """Everything on ``team``'s feed now, as CloudEvents (empty if the feed does not exist)."""
         topic = self.topic(team)
-        consumer = Consumer(
+        consumer = consumer_for(
+            self.settings,
             {
-                "bootstrap.servers": self.settings.kafka_bootstrap,
                 "group.id": f"it-release-{uuid.uuid4().hex[:8]}",
                 "enable.auto.commit": False,
                 "enable.partition.eof": True,
-            }
+            },
         )
         try:
             found = consumer.list_topics(topic, timeout=10).topics.get(topic)

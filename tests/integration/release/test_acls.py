@@ -8,9 +8,10 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import Consumer, KafkaError, KafkaException
+from confluent_kafka.admin import NewTopic
 
+from services.kit.kafka import admin_client, new_admin, new_consumer, new_producer
 from services.release.credentials import Credentials, NationalSystems
 from tests.integration.release.conftest import (
     Feeds,
@@ -29,7 +30,7 @@ Issue = Callable[[str], Credentials]
 
 
 def _consumer(endpoint: SaslEndpoint, creds: Credentials, group: str | None = None) -> Consumer:
-    return Consumer(
+    return new_consumer(
         sasl_config(
             endpoint,
             creds,
@@ -44,7 +45,7 @@ def _consumer(endpoint: SaslEndpoint, creds: Credentials, group: str | None = No
 
 def _logged_in(endpoint: SaslEndpoint, creds: Credentials, timeout: float = 20) -> None:
     """Wait until the broker knows the new credential (it travels through the metadata log)."""
-    admin = AdminClient(sasl_config(endpoint, creds))
+    admin = new_admin(sasl_config(endpoint, creds))
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -56,7 +57,7 @@ def _logged_in(endpoint: SaslEndpoint, creds: Credentials, timeout: float = 20) 
 
 
 def _produce(endpoint: SaslEndpoint, creds: Credentials, topic: str) -> KafkaError | None:
-    producer = Producer(sasl_config(endpoint, creds, **{"message.timeout.ms": 10_000}))
+    producer = new_producer(sasl_config(endpoint, creds, **{"message.timeout.ms": 10_000}))
     outcome: list[KafkaError | None] = []
     producer.produce(topic, key=b"k", value=b"{}", on_delivery=lambda e, _m: outcome.append(e))
     producer.flush(15)
@@ -104,7 +105,7 @@ def test_a_national_system_sees_only_its_own_topics_in_metadata(
     team_a, team_b = new_team("NL"), new_team("RO")
     creds_a, creds_b = national_systems(team_a), national_systems(team_b)
     _logged_in(kafka_sasl, creds_a)
-    visible = set(AdminClient(sasl_config(kafka_sasl, creds_a)).list_topics(timeout=10).topics)
+    visible = set(new_admin(sasl_config(kafka_sasl, creds_a)).list_topics(timeout=10).topics)
     assert visible == {creds_a.feed_topic, *creds_a.command_topics}
     assert creds_b.feed_topic not in visible
 
@@ -115,7 +116,7 @@ def test_a_national_system_cannot_create_topics(
     """Creating a topic, even one named like its own feed, is refused by the authorizer."""
     creds = national_systems(new_team("BG"))
     _logged_in(kafka_sasl, creds)
-    admin = AdminClient(sasl_config(kafka_sasl, creds))
+    admin = new_admin(sasl_config(kafka_sasl, creds))
     name = platform.settings.topic(f"interlock.feed.{new_team('BG')}")
     future = admin.create_topics([NewTopic(name, num_partitions=1, replication_factor=1)])[name]
     with pytest.raises(KafkaException) as refused:
@@ -124,12 +125,7 @@ def test_a_national_system_cannot_create_topics(
         KafkaError.TOPIC_AUTHORIZATION_FAILED,
         KafkaError.CLUSTER_AUTHORIZATION_FAILED,
     )
-    assert (
-        name
-        not in AdminClient({"bootstrap.servers": platform.settings.kafka_bootstrap})
-        .list_topics(timeout=10)
-        .topics
-    )
+    assert name not in admin_client(platform.settings).list_topics(timeout=10).topics
 
 
 def test_a_consumer_group_outside_its_prefix_is_refused(
@@ -174,7 +170,7 @@ def test_a_national_system_writes_its_own_command_topics_only(
 def _login_error(endpoint: SaslEndpoint, creds: Credentials) -> KafkaError | None:
     """The authentication error the broker answers a login with, or None if it succeeds."""
     errors: list[KafkaError] = []
-    admin = AdminClient(sasl_config(endpoint, creds, error_cb=errors.append))
+    admin = new_admin(sasl_config(endpoint, creds, error_cb=errors.append))
     try:
         admin.list_topics(timeout=5)
         return None

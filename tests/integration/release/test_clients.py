@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -57,22 +58,26 @@ def _kcat_env(tmp: Path) -> dict[str, str]:
 def _kcat(
     endpoint: SaslEndpoint, creds: Credentials, env: dict[str, str], *args: str
 ) -> subprocess.CompletedProcess[str]:
-    """kcat exactly as the documentation tells a national system to run it."""
+    """kcat exactly as the documentation tells a national system to run it: its settings (and
+    password) in a file, ``-F``, never on the command line; SASL_SSL with the deployment's CA."""
+    config = Path(tempfile.mkdtemp()) / f"{creds.principal}.properties"
+    tls = ["security.protocol=SASL_PLAINTEXT"]
+    if endpoint.ca_file:
+        tls = ["security.protocol=SASL_SSL", f"ssl.ca.location={endpoint.ca_file}"]
+    config.write_text(
+        "\n".join(
+            [
+                *tls,
+                "sasl.mechanisms=SCRAM-SHA-512",
+                f"sasl.username={creds.principal}",
+                f"sasl.password={creds.password}",
+                "",
+            ]
+        )
+    )
+    config.chmod(0o600)
     return subprocess.run(
-        [
-            "kcat",
-            "-b",
-            endpoint.bootstrap,
-            "-X",
-            "security.protocol=SASL_PLAINTEXT",
-            "-X",
-            "sasl.mechanisms=SCRAM-SHA-512",
-            "-X",
-            f"sasl.username={creds.principal}",
-            "-X",
-            f"sasl.password={creds.password}",
-            *args,
-        ],
+        ["kcat", "-b", endpoint.bootstrap, "-F", str(config), *args],
         capture_output=True,
         text=True,
         timeout=40,
@@ -155,6 +160,7 @@ def _options(
         bootstrap=endpoint.bootstrap,
         user=creds.principal,
         password=creds.password,
+        ca_file=endpoint.ca_file or None,
         topic_prefix=feeds.settings.topic_prefix,
         idle_exit=3.0,
         **kw,  # type: ignore[arg-type]
@@ -221,6 +227,7 @@ def test_the_subscriber_cli_resumes_with_its_group(
         "--password-file", str(secret), "--topic-prefix", feeds.settings.topic_prefix,
         "--group", f"{creds.group_prefix}sample-{uuid.uuid4().hex[:6]}",
         "--contracts", str(contracts), "--output", "json", "--idle-exit", "3",
+        *(["--ca-file", kafka_sasl.ca_file] if kafka_sasl.ca_file else []),
     ]  # fmt: skip
     env = {**platform.env, "PYTHONPATH": str(ROOT), "INTERLOCK_LOG_LEVEL": "warning"}
 

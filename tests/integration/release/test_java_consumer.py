@@ -72,6 +72,7 @@ def _java(reader: Path, endpoint: SaslEndpoint, creds: Credentials, team: str, p
             "--contracts", str(ROOT / "contracts"),
             "--topic-prefix", prefix,
             "--group", f"{creds.group_prefix}java-{uuid.uuid4().hex[:6]}",
+            *(["--ca-file", endpoint.ca_file] if endpoint.ca_file else []),
         ],
         capture_output=True,
         text=True,
@@ -117,6 +118,7 @@ def test_the_java_consumer_counts_what_the_python_subscriber_counts(
                 Options(
                     team=team,
                     bootstrap=kafka_sasl.bootstrap,
+                    ca_file=kafka_sasl.ca_file or None,
                     user=creds.principal,
                     password=creds.password,
                     topic_prefix=feeds.settings.topic_prefix,

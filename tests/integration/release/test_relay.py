@@ -10,12 +10,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import KafkaError, TopicPartition
 
 from events.codec import encode, envelop
 from events.envelope import Actor, Envelope
 from events.leads import InformationCredibility, SourceReliability, SourceType, SubmitLead
-from services.kit.kafka import watermarks
+from services.kit.kafka import consumer_for, new_producer, watermarks
 from services.release.credentials import Credentials
 from tests.integration.release.conftest import Feeds, new_team, sasl_config
 from tests.support.infra import SaslEndpoint
@@ -52,7 +52,7 @@ def _send(endpoint: SaslEndpoint, creds: Credentials, topic: str, command: Envel
     """Write as the national system does; retried while the new credential reaches the broker."""
     deadline = time.monotonic() + 20
     while True:
-        producer = Producer(sasl_config(endpoint, creds, **{"message.timeout.ms": 5000}))
+        producer = new_producer(sasl_config(endpoint, creds, **{"message.timeout.ms": 5000}))
         outcome: list[KafkaError | None] = []
 
         def delivered(
@@ -73,12 +73,12 @@ def _send(endpoint: SaslEndpoint, creds: Credentials, topic: str, command: Envel
 
 def _dead_letters(platform: Platform) -> list[dict[str, object]]:
     topic = platform.settings.topic("interlock.deadletter")
-    consumer = Consumer(
+    consumer = consumer_for(
+        platform.settings,
         {
-            "bootstrap.servers": platform.settings.kafka_bootstrap,
             "group.id": "it-dl",
             "enable.auto.commit": False,
-        }
+        },
     )
     try:
         _, high = watermarks(consumer, topic, 0)

@@ -8,11 +8,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
 from events.codec import decode
 from events.envelope import Envelope
 from events.topics import TASK_EVENTS, TopicSpec
+from services.kit.kafka import consumer_for
 from tests.support.api import Member
 from tests.support.kafka import key_ring
 from tests.support.platform import Platform
@@ -33,13 +34,13 @@ class TaskEventLog:
         settings = platform.settings
         self._ring = key_ring(settings)
         topic = settings.topic(spec.name)
-        self._consumer = Consumer(
+        self._consumer = consumer_for(
+            settings,
             {
-                "bootstrap.servers": settings.kafka_bootstrap,
                 "group.id": f"tasking-it-{uuid.uuid4()}",
                 "enable.auto.commit": False,
                 "auto.offset.reset": "earliest",
-            }
+            },
         )
         partitions = self._consumer.list_topics(topic, timeout=10).topics[topic].partitions
         self._consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])

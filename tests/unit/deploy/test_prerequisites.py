@@ -27,6 +27,7 @@ def test_the_list_holds_every_package_the_suite_needs() -> None:
         "python3-venv",
         "chromium",
         "kcat",
+        "openssl",
     }
 
 
@@ -50,19 +51,9 @@ def test_check_names_what_is_missing_and_how_to_install_it(tmp_path: Path) -> No
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     keep = (
-        "bash",
-        "xargs",
-        "echo",
-        "java",
-        "javac",
-        "mvn",
-        "python3",
-        "npm",
-        "env",
-        "pdftotext",
-        "unzip",
-        "curl",
-    )
+        "bash", "xargs", "echo", "java", "javac", "mvn", "python3", "npm", "env", "pdftotext",
+        "openssl", "unzip", "curl",
+    )  # fmt: skip
     for tool in keep:
         found = shutil.which(tool)
         if found:

@@ -42,7 +42,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  *
  * <pre>
  * java -jar target/feed-reader.jar --bootstrap 127.0.0.1:9094 --team RO-DIICOT \
- *   --user ns-ro-diicot --password-file ro.secret --contracts ../../ [--topic-prefix staging.]
+ *   --user ns-ro-diicot --password-file ro.secret --contracts ../../ --ca-file ca.pem \
+ *   [--topic-prefix staging.]
  * </pre>
  */
 public final class FeedReader {
@@ -54,7 +55,7 @@ public final class FeedReader {
       System.err.println(
           "usage: FeedReader --bootstrap HOST:PORT --team TEAM --user USER"
               + " (--password P | --password-file FILE) --contracts DIR"
-              + " [--topic-prefix PREFIX] [--group GROUP]");
+              + " [--topic-prefix PREFIX] [--group GROUP] [--ca-file CA.pem]");
       System.exit(2);
     }
     String password =
@@ -68,7 +69,15 @@ public final class FeedReader {
 
     Properties props = new Properties();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, args.get("bootstrap"));
-    props.put("security.protocol", "SASL_PLAINTEXT");
+    if (args.containsKey("ca-file")) {
+      // SASL_SSL: the broker's certificate verified against the deployment's CA (PEM), host too
+      props.put("security.protocol", "SASL_SSL");
+      props.put("ssl.truststore.type", "PEM");
+      props.put("ssl.truststore.location", args.get("ca-file"));
+      props.put("ssl.endpoint.identification.algorithm", "https");
+    } else {
+      props.put("security.protocol", "SASL_PLAINTEXT");
+    }
     props.put("sasl.mechanism", "SCRAM-SHA-512");
     props.put(
         "sasl.jaas.config",
