@@ -35,6 +35,7 @@ from services.kit.identity import InvalidToken, Issuer
 from services.kit.settings import ConfigurationError, Settings
 from services.kit.web import ApiError, Sensitive, api_routes, problem
 from services.kit.web import StepUp as StepUpRule
+from tests.support import UNIT_KAFKA
 
 NL = "https://idp.politie.example/realms/nl-police"
 RO = "https://idp.politia.example/realms/ro-police"
@@ -468,7 +469,7 @@ def test_the_sensitive_routes_declare_step_up(tmp_path: Path) -> None:
     route does (it would ask members to sign in again for nothing)."""
     from services.gateway.app import create_app
 
-    app = create_app(Settings(jwt_key_file=str(tmp_path / "k.json")))  # type: ignore[call-arg]
+    app = create_app(Settings(jwt_key_file=str(tmp_path / "k.json"), **UNIT_KAFKA))  # type: ignore[call-arg]
 
     def has_step_up(dependant: Any) -> bool:
         return any(isinstance(d.call, StepUpRule) or has_step_up(d) for d in dependant.dependencies)
