@@ -41,11 +41,22 @@ provision: infra-up ## create topics and graph constraints (idempotent)
 run: install infra-up ## start everything with the demo JIT and live scenario; Ctrl-C stops
 	set -a; . $(INFRA_ENV); set +a; INTERLOCK_DEMO_LOGIN=true exec $(BIN)/interlock run-all --demo
 
+keycloak-up: ## fetch (once) and start Keycloak with the test countries' realms (deploy/keycloak.sh)
+	deploy/keycloak.sh up
+
+keycloak-down: ## stop Keycloak
+	deploy/keycloak.sh down
+
+run-oidc: install infra-up keycloak-up ## make run, plus sign-in with the nl-police and ro-police Keycloak realms
+	set -a; . $(INFRA_ENV); set +a; eval "$$(deploy/keycloak.sh env)"; \
+		INTERLOCK_DEMO_LOGIN=true exec $(BIN)/interlock run-all --demo
+
 TEST_GROUPS := tests/unit tests/integration/test_infra.py+tests/integration/test_changelogs.py+tests/integration/test_walking_skeleton.py+tests/integration/test_key_ring.py+tests/integration/test_authorization.py+tests/integration/test_service_principals.py+tests/integration/test_tls.py \
 	tests/integration/leads+tests/integration/tasking+tests/integration/evidence+tests/integration/messaging+tests/integration/indicators+tests/integration/test_wire_contracts.py tests/integration/projection+tests/integration/alerts \
 	tests/integration/deconfliction tests/integration/release+tests/e2e \
-	tests/integration/audit+tests/integration/retention tests/integration/test_bench_quick.py
-# a+b: one pytest session, one platform; the alerts suite restarts its worker, so it goes last
+	tests/integration/audit+tests/integration/retention tests/integration/oidc tests/integration/test_bench_quick.py
+# a+b: one pytest session, one platform; the alerts suite restarts its worker, so it goes last;
+# oidc starts Keycloak (deploy/keycloak.sh) for its own session only
 
 prerequisites: ## check the system packages (deploy/prerequisites.sh list); say what is missing and how to install it
 	@deploy/prerequisites.sh check
@@ -93,4 +104,4 @@ bench-quick: install bench-infra-up ## a small, fast run of every benchmark (smo
 clean: infra-down ## stop infra and remove local data (keeps fetched jars)
 	rm -rf .data
 
-.PHONY: help prerequisites install contract-tools ui-assets infra-up infra-down infra-status provision run test test-long unit lint contracts contracts-check bench bench-quick bench-infra-up bench-infra-down clean
+.PHONY: help prerequisites install contract-tools ui-assets infra-up infra-down infra-status provision run run-oidc keycloak-up keycloak-down test test-long unit lint contracts contracts-check bench bench-quick bench-infra-up bench-infra-down clean

@@ -21,6 +21,8 @@ PREREQUISITES=(
   "kcat|kcat|the integration tests that read feeds as a plain Kafka client does"
   "pdftotext|poppler-utils|the end-to-end test that reads the evaluation report's PDF back"
   "openssl|openssl|the local CA and TLS certificates (deploy/certs.sh)"
+  "unzip|unzip|unpacks the Keycloak distribution (deploy/keycloak.sh, federated sign-in tests)"
+  "curl|curl|deploy/keycloak.sh waits until Keycloak's realms answer"
 )
 
 missing() {

@@ -57,6 +57,7 @@ from services.kit.web import (
     ApiError,
     DecidingBus,
     JitMember,
+    Sensitive,
     command_envelope,
     decided,
     problem,
@@ -615,7 +616,7 @@ async def acknowledge(
 
 @router.post("/jits/{jit}/evidence/{evidence_id}/erase", summary="Erase the file")
 async def erase(
-    jit: str, evidence_id: str, request: Request, principal: JitMember, bus: DecidingBus, why: Why
+    jit: str, evidence_id: str, request: Request, principal: Sensitive, bus: DecidingBus, why: Why
 ) -> dict[str, Any]:
     """Record the erasure, then delete the sealed file (the originating team only)."""
     item = _item(request, principal, jit, evidence_id)
@@ -646,7 +647,7 @@ async def erase(
     },
 )
 async def export_package(
-    jit: str, body: PackageIn, request: Request, principal: JitMember, bus: DecidingBus, why: Why
+    jit: str, body: PackageIn, request: Request, principal: Sensitive, bus: DecidingBus, why: Why
 ) -> FileResponse:
     """A zip of the files, a manifest and a detached signature by the platform key; each item's
     export is recorded first (and refused as a download would be)."""

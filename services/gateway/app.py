@@ -21,8 +21,9 @@ from services.gateway.openapi import document
 from services.kit.commands import CommandBus
 from services.kit.directory import DirectoryView
 from services.kit.errors import problems, summary
+from services.kit.federation import Trust
 from services.kit.graphdb import async_driver
-from services.kit.identity import Issuer, Verifier
+from services.kit.identity import Issuer
 from services.kit.kafka import Publisher
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
@@ -34,6 +35,7 @@ from services.web.access import CookieCsrfGuard
 from services.web.evaluation import router as evaluation_router
 from services.web.pages import mount_static
 from services.web.pages import router as web_router
+from services.web.signin import router as sign_in_router
 
 log = get_logger()
 
@@ -45,7 +47,9 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         issuer = Issuer(settings)
         app.state.issuer = issuer
-        app.state.verifier = Verifier(settings, issuer.jwks())
+        trust = Trust.of(settings, issuer.jwks())
+        app.state.verifier = trust
+        await asyncio.to_thread(trust.warm)
         directory = DirectoryView(settings, name="gateway")
         directory.start()
         app.state.directory = directory
@@ -60,6 +64,14 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.retention_policies.start()
         if not await asyncio.to_thread(directory.wait_loaded, 60):
             log.warning("the directory is not loaded yet; requests will wait for it")
+        for config in trust.issuers.values():
+            unknown = [t for t in config.teams if t != "*" and t not in directory.book.teams]
+            if unknown:
+                log.warning(
+                    "issuer bound to teams the directory does not know (yet)",
+                    issuer=config.name,
+                    teams=unknown,
+                )
         victims = Victims(settings, name="gateway-victims").start()
         app.state.victims = victims
         parts = [p for r in roles.ROLES if (p := r.start_on_gateway(app, settings)) is not None]
@@ -84,7 +96,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail), exc.errors)
+        return problem(exc.status_code, str(exc.detail), exc.errors, exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -154,6 +166,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     for router, consulted in roles.routers():
         app.include_router(router, dependencies=[Consulted] if consulted else [])
+    app.include_router(sign_in_router)
     app.include_router(web_router)
     app.include_router(evaluation_router)
     mount_static(app)

@@ -36,6 +36,17 @@ class Principal(BaseModel):
     jits: tuple[str, ...] = ()
     roles: tuple[str, ...] = ()
     token_id: str | None = Field(default=None, alias="jti")
+    issuer: str = Field(default="local", description="The name of the trusted issuer that signed.")
+    auth_time: int | None = Field(
+        default=None, description="When the member last authenticated (seconds, OIDC auth_time)."
+    )
+    acr: str | None = Field(default=None, description="Authentication context class (OIDC acr).")
+    amr: tuple[str, ...] = Field(default=(), description="Authentication methods (RFC 8176).")
+    roles_from_token: bool = Field(
+        default=False,
+        description="The issuer is trusted to narrow roles: the directory's roles are kept only "
+        "where the token names them too.",
+    )
 
     def actor(self) -> Actor:
         return Actor(member=self.member, team=self.team, roles=self.roles)
@@ -45,11 +56,16 @@ class Principal(BaseModel):
 
 
 class InvalidToken(Exception):
-    """A bearer token that must not be honoured; ``reason`` is safe to log (no token material)."""
+    """A bearer token that must not be honoured; ``reason`` is safe to log (no token material).
 
-    def __init__(self, reason: str) -> None:
+    ``status`` is 401 (who the caller is is not established) unless the token is genuine but its
+    issuer may not vouch for the team it names: then 403.
+    """
+
+    def __init__(self, reason: str, *, status: int = 401) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.status = status
 
 
 def load_or_create_key(path: str | Path) -> jwk.ECKey:
@@ -82,7 +98,10 @@ class Issuer:
         jits: Sequence[str],
         roles: Sequence[str],
         ttl_seconds: int | None = None,
+        auth_time: int | None = None,
     ) -> str:
+        """A token for ``member``; ``auth_time`` (default: now) is when they authenticated,
+        which step-up for sensitive acts reads."""
         now = int(time.time())
         claims: dict[str, Any] = {
             "iss": self.settings.jwt_issuer,
@@ -92,6 +111,7 @@ class Issuer:
             "jits": list(jits),
             "roles": list(roles),
             "iat": now,
+            "auth_time": now if auth_time is None else auth_time,
             "nbf": now - 5,
             "exp": now + (ttl_seconds or self.settings.token_ttl_seconds),
             "jti": str(uuid.uuid4()),

@@ -79,6 +79,37 @@ class Settings(BaseSettings):
         validation_alias=_env("jwt_key_file"),
         description="The local issuer's private JWK (EC P-256); its public part is the JWKS.",
     )
+    local_issuer_teams: str = Field(
+        default="*",
+        validation_alias=_env("local_issuer_teams"),
+        description="Teams the local issuer may vouch for: '*' every team, a comma list, or "
+        "empty to trust only the configured identity providers.",
+    )
+    oidc_issuers: str = Field(
+        default="",
+        validation_alias=_env("oidc_issuers"),
+        description="The trusted identity providers: a JSON list, or the path of a file holding "
+        "one (docs/security.md).",
+    )
+    oidc_leeway_seconds: int = Field(
+        default=10, validation_alias=_env("oidc_leeway_seconds"), ge=0, le=300
+    )
+    oidc_jwks_min_refresh_seconds: float = Field(
+        default=10.0,
+        validation_alias=_env("oidc_jwks_min_refresh_seconds"),
+        ge=0,
+        description="An unknown key id fetches an issuer's keys again at most this often.",
+    )
+    oidc_jwks_max_age_seconds: float = Field(
+        default=600.0, validation_alias=_env("oidc_jwks_max_age_seconds"), gt=0
+    )
+    step_up_max_age: int = Field(
+        default=900,
+        validation_alias=_env("step_up_max_age"),
+        ge=0,
+        description="Seconds since the member authenticated within which a sensitive act is "
+        "allowed, unless their issuer says otherwise.",
+    )
     token_ttl_seconds: int = Field(
         default=8 * 3600, validation_alias=_env("token_ttl_seconds"), gt=0
     )

@@ -4,6 +4,7 @@ command bus, and turning command outcomes into responses."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Annotated, Any, TypeVar
@@ -21,6 +22,7 @@ from events.outcomes import CommandAccepted, CommandRejected
 from services.kit.commands import CommandBus
 from services.kit.directory import DirectoryBook, DirectoryView, StaticDirectory
 from services.kit.errors import PROBLEM_CONTENT_TYPE, label_of, problem_body, problems, summary
+from services.kit.federation import Trust
 from services.kit.identity import InvalidToken, Principal, Verifier
 from services.kit.logging import get_logger
 
@@ -31,21 +33,33 @@ bearer = HTTPBearer(auto_error=False, description="A JWT issued by the JIT's ide
 
 
 def problem(
-    status: int, reason: str, errors: Sequence[dict[str, str]] = (), **extra: Any
+    status: int,
+    reason: str,
+    errors: Sequence[dict[str, str]] = (),
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
     """An RFC 9457 problem that says what is wrong, and which field where there is one."""
-    headers = {"WWW-Authenticate": 'Bearer realm="interlock"'} if status == 401 else None
+    sent = dict(headers or {})
+    if status == 401:
+        sent.setdefault("WWW-Authenticate", 'Bearer realm="interlock"')
     return JSONResponse(
         problem_body(status, reason, errors, **extra),
         status_code=status,
-        headers=headers,
+        headers=sent or None,
         media_type=PROBLEM_CONTENT_TYPE,
     )
 
 
 class ApiError(HTTPException):
-    def __init__(self, status: int, reason: str, errors: Sequence[dict[str, str]] = ()) -> None:
-        super().__init__(status_code=status, detail=reason)
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        errors: Sequence[dict[str, str]] = (),
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(status_code=status, detail=reason, headers=dict(headers or {}) or None)
         self.errors = list(errors)
 
 
@@ -75,12 +89,12 @@ def current_principal(
     if not token:
         _auth_failed(request, "missing bearer token")
         raise ApiError(401, "authentication required: send a bearer token")
-    verifier: Verifier = request.app.state.verifier
+    verifier: Verifier | Trust = request.app.state.verifier
     try:
         principal = verifier.verify(token)
     except InvalidToken as exc:
         _auth_failed(request, exc.reason)
-        raise ApiError(401, exc.reason) from None
+        raise ApiError(exc.status, exc.reason) from None
     request.state.principal = principal
     return principal
 
@@ -122,7 +136,8 @@ def admitted(book: DirectoryBook, principal: Principal, jit: str | None) -> Prin
 
     A token only says who the caller claims to be: the member must be registered, active and of
     the token's team, and (for a JIT's route) the team a member team of the JIT and the JIT one of
-    the member's. Roles and JITs come from the directory, never from the token's claims.
+    the member's. Roles and JITs come from the directory, never from the token's claims (an
+    issuer trusted with roles may only narrow the directory's).
     """
     member = book.member(principal.member)
     if member is None or member.team != principal.team:
@@ -131,6 +146,8 @@ def admitted(book: DirectoryBook, principal: Principal, jit: str | None) -> Prin
     if jit is not None and jit not in jits:
         return None
     roles = tuple(r.value for r in member.roles)
+    if principal.roles_from_token:
+        roles = tuple(r for r in roles if r in principal.roles)
     return principal.model_copy(update={"roles": roles, "jits": jits})
 
 
@@ -172,6 +189,49 @@ class Authorize:
         return f"Authorize(roles={self.roles}, jit={self.jit})"
 
 
+class StepUp:
+    """A sensitive act's rule: the caller admitted to the route's ``{jit}`` (:class:`Authorize`)
+    *and* recently authenticated, with a second factor where their issuer asks for one.
+
+    Recent means ``auth_time`` within the issuer's ``max_age`` (``INTERLOCK_STEP_UP_MAX_AGE`` by
+    default); a second factor means an ``acr`` among the issuer's ``acr_values`` or an ``amr``
+    among its ``amr_values``. Otherwise 401 with ``WWW-Authenticate: Bearer
+    error="insufficient_user_authentication"`` and the ``max_age``/``acr_values`` to
+    authenticate with again (RFC 9470). Declared as :data:`Sensitive` on the route.
+    """
+
+    def __init__(self, act: str = "this act") -> None:
+        self.act = act
+
+    async def __call__(self, request: Request, principal: JitMember) -> Principal:
+        trust = request.app.state.verifier
+        policy = trust.step_up(principal.issuer) if isinstance(trust, Trust) else None
+        if policy is None:
+            return principal
+        max_age = int(policy.max_age or 0)
+        now = time.time()
+        missing = []
+        if principal.auth_time is None or now - principal.auth_time > max_age + trust.leeway:
+            missing.append(f"an authentication within the last {max_age} s")
+        if policy.second_factor and not (
+            (principal.acr is not None and principal.acr in policy.acr_values)
+            or set(principal.amr).intersection(policy.amr_values)
+        ):
+            missing.append("a second factor")
+        if not missing:
+            return principal
+        reason = f"{self.act} needs {' and '.join(missing)}: sign in again"
+        _auth_failed(request, reason)
+        challenge = f'Bearer error="insufficient_user_authentication", error_description="{reason}"'
+        challenge += f", max_age={max_age}"
+        if policy.acr_values:
+            challenge += f', acr_values="{" ".join(policy.acr_values)}"'
+        raise ApiError(401, reason, headers={"WWW-Authenticate": challenge})
+
+    def __repr__(self) -> str:
+        return f"StepUp({self.act!r})"
+
+
 def rule_of(dependant: Any) -> Authorize | None:
     """The :class:`Authorize` rule among a route's dependencies (searched depth-first), if any."""
     for dep in getattr(dependant, "dependencies", ()):
@@ -206,6 +266,10 @@ JitMember = Annotated[Principal, Depends(Authorize())]
 
 Member = Annotated[Principal, Depends(Authorize(jit=False))]
 """The caller, a registered and active member (routes without a JIT)."""
+
+Sensitive = Annotated[Principal, Depends(StepUp())]
+"""The caller, admitted to the route's ``{jit}`` and recently authenticated (:class:`StepUp`):
+releasing details after a hit, erasure, exporting evidence or a package."""
 
 
 def command_bus(request: Request) -> CommandBus:

@@ -35,7 +35,7 @@ from services.kit.disclosure import Viewer
 from services.kit.kafka import consumer_for, watermarks
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
-from services.kit.web import ApiError, JitMember
+from services.kit.web import ApiError, JitMember, Sensitive
 from services.projection.export import ExportError, ftm_entities
 from services.projection.lag import projection_group
 from services.projection.stix import StixExportError, stix_bundle
@@ -544,7 +544,11 @@ async def person_network(
     return graph
 
 
-@router.get("/jits/{jit}/paths", summary="Shortest path between two persons")
+@router.get(
+    "/jits/{jit}/paths",
+    summary="Shortest path between two persons",
+    responses={404: {"description": "No chain the team may see links the two persons"}},
+)
 async def shortest_path(
     jit: str,
     request: Request,
@@ -688,7 +692,7 @@ async def search(
     response_class=StreamingResponse,
     responses={200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}}}},
 )
-async def export_ftm(jit: str, request: Request, principal: JitMember) -> StreamingResponse:
+async def export_ftm(jit: str, request: Request, principal: Sensitive) -> StreamingResponse:
     """Newline-delimited FollowTheMoney entities (each validated against its schema) of the
     persons, identifiers, organisations, places, leads and operations your team may see."""
     graph = await guarded(
@@ -723,7 +727,7 @@ async def export_ftm(jit: str, request: Request, principal: JitMember) -> Stream
     response_class=Response,
     responses={200: {"content": {STIX_MEDIA_TYPE: {}}}},
 )
-async def export_stix(jit: str, request: Request, principal: JitMember) -> Response:
+async def export_stix(jit: str, request: Request, principal: Sensitive) -> Response:
     """A STIX 2.1 bundle (for MISP and OpenCTI) of the persons, identifiers, organisations,
     places, leads and operations your team may see, each object marked with its TLP 2.0 label
     and handling code; records the disclosure policy keeps out of your exports (another team's

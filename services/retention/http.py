@@ -29,6 +29,7 @@ from services.kit.web import (
     ApiError,
     Bus,
     JitMember,
+    Sensitive,
     build_command,
     command_envelope,
     dispatch,
@@ -184,7 +185,7 @@ async def erase(
     subject_id: SubjectId,
     body: EraseIn,
     request: Request,
-    principal: JitMember,
+    principal: Sensitive,
     bus: Bus,
 ) -> JSONResponse:
     """Erase one of your team's leads, tasks or operations everywhere, for good (coordinator or

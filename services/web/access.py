@@ -16,8 +16,10 @@ from fastapi import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from services.kit.federation import Trust
 from services.kit.identity import InvalidToken, Principal, Verifier
 from services.kit.logging import get_logger
+from services.kit.web import admitted
 
 log = get_logger()
 
@@ -94,13 +96,23 @@ def token_of(request: Request) -> str | None:
 
 
 def verify(request: Request, token: str) -> Principal | None:
-    """The principal of ``token``, or None when the gateway would refuse it (reason logged)."""
-    verifier: Verifier = request.app.state.verifier
+    """The principal of ``token``, or None when the gateway would refuse it (reason logged).
+
+    A member the directory knows is shown with the directory's JITs and roles (a token from a
+    country's identity provider names neither); the API's own rule decides what they may do.
+    """
+    verifier: Verifier | Trust = request.app.state.verifier
     try:
-        return verifier.verify(token)
+        principal = verifier.verify(token)
     except InvalidToken as exc:
         log.info("ui session refused", reason=exc.reason, path=request.url.path)
         return None
+    directory = getattr(request.app.state, "directory", None)
+    if directory is not None:
+        known = admitted(directory.book, principal, None)
+        if known is not None:
+            return known
+    return principal
 
 
 def viewer_of(request: Request) -> Viewer | None:

@@ -231,6 +231,7 @@ def render(
         "assets_ready": assets_ready(),
         "zone": viewer_zone(request, viewer),
         "zones": ZONE_CHOICES,
+        "idps": sign_in_choices(request),
     }
     return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
 
@@ -309,6 +310,14 @@ async def home(request: Request, jit: str = "") -> Response:
 @router.get("/login")
 async def login_page(request: Request, next: str = "") -> HTMLResponse:
     return render(request, "login.html", viewer_of(request), next=_safe_next(next))
+
+
+def sign_in_choices(request: Request) -> list[Any]:
+    """The identity providers the log-in page offers ('Sign in with …')."""
+    from services.kit.federation import Trust
+
+    trust = getattr(request.app.state, "verifier", None)
+    return trust.sign_in_choices() if isinstance(trust, Trust) else []
 
 
 def _safe_next(target: str) -> str:

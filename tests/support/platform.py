@@ -139,6 +139,9 @@ def platform_env(
             "INTERLOCK_LOG_LEVEL": "info",
             "INTERLOCK_COMMAND_TIMEOUT_SECONDS": "10",
             "INTERLOCK_RETENTION_CHECK_SECONDS": "1",
+            # a group's members keep one token for the whole session, which outlives step-up's
+            # window; step-up itself is tested in tests/unit/kit and tests/integration/oidc
+            "INTERLOCK_STEP_UP_MAX_AGE": "86400",
             "PYTHONUNBUFFERED": "1",
         }
     )

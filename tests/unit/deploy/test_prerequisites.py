@@ -52,7 +52,7 @@ def test_check_names_what_is_missing_and_how_to_install_it(tmp_path: Path) -> No
     bin_dir.mkdir()
     keep = (
         "bash", "xargs", "echo", "java", "javac", "mvn", "python3", "npm", "env", "pdftotext",
-        "openssl",
+        "openssl", "unzip", "curl",
     )  # fmt: skip
     for tool in keep:
         found = shutil.which(tool)

@@ -12,6 +12,7 @@ from services.audit.http import REQUIRES_JUSTIFICATION
 from services.gateway.app import create_app
 from services.kit.errors import PROBLEM_CONTENT_TYPE, problem_body
 from services.kit.settings import Settings
+from tests.support import UNIT_KAFKA
 
 PUBLIC = {"/health", "/.well-known/jwks.json"}
 PROBLEM_REF = "#/components/schemas/Problem"
@@ -20,7 +21,7 @@ PROBLEM_REF = "#/components/schemas/Problem"
 @pytest.fixture(scope="module")
 def doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     key = Path(tmp_path_factory.mktemp("keys")) / "issuer.jwk"
-    return create_app(Settings(jwt_key_file=str(key))).openapi()
+    return create_app(Settings(jwt_key_file=str(key), **UNIT_KAFKA)).openapi()
 
 
 def operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI
 from services.gateway.app import create_app
 from services.kit.settings import Settings
 from services.kit.web import Authorize, api_routes, rule_of
+from tests.support import UNIT_KAFKA
 
 PUBLIC = {
     ("GET", "/health"): "liveness for probes: says nothing about any JIT",
@@ -29,7 +30,7 @@ with the viewer's token (services/web/backend.py), so each endpoint's rule appli
 @pytest.fixture(scope="module")
 def routes(tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
     key = Path(tmp_path_factory.mktemp("keys")) / "issuer.jwk"
-    app = create_app(Settings(jwt_key_file=str(key)))
+    app = create_app(Settings(jwt_key_file=str(key), **UNIT_KAFKA))
     found = api_routes(app)
     assert len(found) > 60, f"only {len(found)} routes found: the enumeration misses routers"
     return found
