@@ -21,7 +21,9 @@ RESTART_WINDOW = 300.0
 """A role that exits more than five times in five minutes is broken, not unlucky."""
 
 
-async def _wait_healthy(url: str, timeout: float = 90, verify: str | bool = True) -> bool:
+async def _wait_healthy(url: str, timeout: float = 300, verify: str | bool = True) -> bool:
+    """Whether the gateway answers within ``timeout``: on a busy 2-core machine its start (the
+    directory, the key ring, every router) took 93 s, and 90 s made ``make run`` give up."""
     import httpx
 
     deadline = asyncio.get_running_loop().time() + timeout
