@@ -108,9 +108,9 @@ def raw_records(
 
 def every_record(
     settings: Settings, *, timeout: float = 60
-) -> dict[str, list[tuple[bytes, dict[str, str]]]]:
-    """Every record (value, headers) of every topic of the settings' deployment (its topic
-    prefix), from each partition's start to its end as it was when asked."""
+) -> dict[str, list[tuple[int, int, bytes, dict[str, str]]]]:
+    """Every record (partition, offset, value, headers) of every topic of the settings'
+    deployment (its topic prefix), from each partition's start to its end as it was when asked."""
     consumer = consumer_for(
         settings,
         {
@@ -119,7 +119,7 @@ def every_record(
             "enable.partition.eof": True,  # a compacted tail may end before the high mark
         },
     )
-    found: dict[str, list[tuple[bytes, dict[str, str]]]] = {}
+    found: dict[str, list[tuple[int, int, bytes, dict[str, str]]]] = {}
     try:
         topics = consumer.list_topics(timeout=10).topics
         ends: dict[tuple[str, int], int] = {}
@@ -146,7 +146,8 @@ def every_record(
                 continue
             if where in ends:
                 headers = {k: (v or b"").decode() for k, v in msg.headers() or []}
-                found[msg.topic()].append((msg.value() or b"", headers))
+                record = (msg.partition(), msg.offset(), msg.value() or b"", headers)
+                found[msg.topic()].append(record)
                 if msg.offset() + 1 >= ends[where]:
                     del ends[where]
         assert not ends, f"records not read within {timeout}s: {sorted(ends)[:5]}"
