@@ -22,7 +22,8 @@ def test_task_not_accepted_in_time_emits_one_overdue_notice_for_the_receiving_te
     """A task whose respond_by passes unaccepted gets one TaskOverdue (response deadline, RO
     responsible) told to both teams; the timer does not repeat it."""
     jit, nl = teams.jit, teams.nl
-    respond_by = datetime.now(UTC) + timedelta(seconds=10)  # the command may take seconds on a busy machine
+    # ten seconds: on a busy machine the request itself can take several
+    respond_by = datetime.now(UTC) + timedelta(seconds=10)
     created = nl.post(
         f"/jits/{jit}/tasks",
         task_body(
