@@ -51,7 +51,8 @@ from services.projection.rebuild import clear_graph
 from services.projection.views import GraphViews
 from tests.unit.projection.builders import Scenario, team_codes, token
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(1500)]
+"""Each example writes a world and reads it through every channel as several teams: minutes."""
 
 SESSION = uuid.uuid4().hex[:6]
 TEAMS = team_codes(4, suffix=f"H{SESSION.upper()}")
