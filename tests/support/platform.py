@@ -8,9 +8,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -146,3 +147,25 @@ def platform_env(
         }
     )
     return env
+
+
+def burst_through_a_kill(
+    platform: Platform, role: str, submit: Callable[[int], str], count: int
+) -> tuple[list[str], float]:
+    """Call ``submit(i)`` ``count`` times in threads, killing ``role`` (SIGKILL) a third of the
+    way through and starting it again; the ids ``submit`` returned, and seconds until all did."""
+    ids: list[str] = []
+    started = time.monotonic()
+    threads = []
+    for i in range(count):
+        thread = threading.Thread(target=lambda n=i: ids.append(submit(n)))
+        thread.start()
+        threads.append(thread)
+        time.sleep(0.03)
+        if i == count // 3:
+            platform.stop(role, kill=True)
+    platform.start(role)
+    platform.wait_ready([role])
+    for thread in threads:
+        thread.join()
+    return ids, time.monotonic() - started

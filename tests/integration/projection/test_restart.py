@@ -3,15 +3,13 @@ lead once, with its persons and identifiers, none missing."""
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 
 import pytest
 from neo4j import GraphDatabase
 
 from tests.support.api import Member, eventually, lead_body
-from tests.support.platform import Platform
+from tests.support.platform import Platform, burst_through_a_kill
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -23,27 +21,13 @@ def test_killing_the_projection_mid_burst_writes_each_lead_once(
 ) -> None:
     jit = f"jit-proj-{uuid.uuid4().hex[:6]}"
     nl = Member(platform.base_url, issuer, member="proj-nl", team="NL-KLPD", jits=(jit,))
-    leads: list[str] = []
 
-    def submit(i: int) -> None:
+    def submit(i: int) -> str:
         response = nl.post(f"/jits/{jit}/leads", lead_body(f"proj-{i}-{uuid.uuid4()}"))
         assert response.status_code in (201, 202), response.text
-        leads.append(response.json()["lead_id"])
+        return str(response.json()["lead_id"])
 
-    started = time.monotonic()
-    threads = []
-    for i in range(LEADS):
-        thread = threading.Thread(target=submit, args=(i,))
-        thread.start()
-        threads.append(thread)
-        time.sleep(0.03)
-        if i == LEADS // 3:
-            platform.stop("projection", kill=True)
-    platform.start("projection")
-    platform.wait_ready(["projection"])
-    for thread in threads:
-        thread.join()
-    back_after = time.monotonic() - started
+    leads, back_after = burst_through_a_kill(platform, "projection", submit, LEADS)
     assert len(leads) == LEADS
 
     uri, user, password = neo4j_auth

@@ -3,8 +3,6 @@ may not see it; a redelivery repeats an event's id, never a new one."""
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 from collections import Counter
 
@@ -13,7 +11,7 @@ import pytest
 from events.topics import FEED_PREFIX
 from tests.support.api import Member, lead_body
 from tests.support.kafka import read_events
-from tests.support.platform import Platform
+from tests.support.platform import Platform, burst_through_a_kill
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -26,28 +24,14 @@ def test_killing_the_release_mid_burst_loses_no_feed_event(platform: Platform, i
     and restarted: RO's feed has each lead's submission exactly once by id, BG's has none."""
     jit = f"jit-rel-{uuid.uuid4().hex[:6]}"
     nl = Member(platform.base_url, issuer, member="rel-nl", team=NL, jits=(jit,))
-    leads: list[str] = []
 
-    def submit(i: int) -> None:
+    def submit(i: int) -> str:
         body = lead_body(f"rel-{i}-{uuid.uuid4()}", releasable_to=[RO])
         response = nl.post(f"/jits/{jit}/leads", body)
         assert response.status_code in (201, 202), response.text
-        leads.append(response.json()["lead_id"])
+        return str(response.json()["lead_id"])
 
-    started = time.monotonic()
-    threads = []
-    for i in range(LEADS):
-        thread = threading.Thread(target=submit, args=(i,))
-        thread.start()
-        threads.append(thread)
-        time.sleep(0.03)
-        if i == LEADS // 3:
-            platform.stop("release", kill=True)
-    platform.start("release")
-    platform.wait_ready(["release"])
-    for thread in threads:
-        thread.join()
-    back_after = time.monotonic() - started
+    leads, back_after = burst_through_a_kill(platform, "release", submit, LEADS)
     assert len(leads) == LEADS
 
     settings = platform.settings
