@@ -335,11 +335,21 @@ kafka_format_if_needed() {
   fi
   mkdir -p "$KAFKA_DIR/data"
   [[ -s "$KAFKA_DIR/cluster.id" ]] || random_cluster_id >"$KAFKA_DIR/cluster.id"
-  local args=(format -t "$(cat "$KAFKA_DIR/cluster.id")" -c "$KAFKA_DIR/server.properties")
-  args+=(--add-scram "SCRAM-SHA-512=[name=$KAFKA_ADMIN_USER,password=$(cat "$KAFKA_ADMIN_PASSWORD_FILE")]")
+  # the admin's SCRAM password goes in a java @argfile (mode 600, removed after), never on the
+  # command line where any local user could read it; "=" keeps an id starting with "-" a value
+  local argfile="$KAFKA_DIR/format.args" rc=0
+  (
+    umask 077
+    printf '%s\n' kafka.tools.StorageTool format \
+      "--cluster-id=$(cat "$KAFKA_DIR/cluster.id")" "--config=$KAFKA_DIR/server.properties" \
+      --add-scram "\"SCRAM-SHA-512=[name=$KAFKA_ADMIN_USER,password=$(cat "$KAFKA_ADMIN_PASSWORD_FILE")]\"" \
+      >"$argfile"
+  )
   log "formatting KRaft storage in $KAFKA_DIR/data (cluster id $(cat "$KAFKA_DIR/cluster.id"))"
-  if ! "$JAVA" -Xmx256m -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" \
-    -cp "$(kafka_classpath)" kafka.tools.StorageTool "${args[@]}" >"$LOG_DIR/kafka-format.log" 2>&1; then
+  "$JAVA" -Xmx256m -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" \
+    -cp "$(kafka_classpath)" "@$argfile" >"$LOG_DIR/kafka-format.log" 2>&1 || rc=$?
+  rm -f "$argfile"
+  if ((rc != 0)); then
     tail_logs "$LOG_DIR/kafka-format.log"
     rm -rf "$KAFKA_DIR/data"
     die "kafka storage format failed"

@@ -232,8 +232,9 @@ GATEWAY_READS: tuple[TopicSpec, ...] = (
 """What the gateway reads besides every event topic: its commands' outcomes and the read models
 its routers serve (the directory, the shares, the audit chain, the hits)."""
 
-GATEWAY_WRITES: tuple[TopicSpec, ...] = (*t.COMMAND_TOPICS, t.AUDIT)
-"""The gateway writes commands (every service's) and audit records of the reads it serves."""
+GATEWAY_WRITES: tuple[TopicSpec, ...] = (*t.COMMAND_TOPICS, t.AUDIT, t.DIRECTORY)
+"""The gateway writes commands (every service's), audit records of the reads it serves, and the
+retention periods a coordinator or team lead sets (directory records, checked by its router)."""
 
 COMMON_READS: tuple[TopicSpec, ...] = (t.KEYS, t.DIRECTORY)
 """Every service reads the key ring (data keys, wrapped by the master key, which Kafka never

@@ -17,7 +17,7 @@ start=$(date +%s)
 for group in "$@"; do
   echo "=== $group"
   IFS=+ read -ra paths <<< "$group"   # a+b: one pytest session (one platform) for both
-  $PYTEST -q -p no:cacheprovider -rfE ${PYTEST_ARGS:-} "${paths[@]}"
+  $PYTEST -q -p no:cacheprovider -rfE --durations=8 ${PYTEST_ARGS:-} "${paths[@]}"
   rc=$?
   if [ $rc -eq 5 ]; then echo "pytest ran no test in $group: failing"; rc=1; fi
   [ $rc -eq 0 ] || failed+=("$group")

@@ -97,18 +97,32 @@ def open_as(
         contexts.append(context)
         page = context.new_page()
         token = issuer.issue(member=member, team=team, jits=[jit], roles=roles)
-        page.goto(f"/ui/login?next={quote(target)}" if landing else "/ui/login")
+        page.goto(f"/ui/login?next={quote(target)}")  # a member of several JITs lands on this
         page.fill("#token", token)
         page.click("#token-login button[type=submit]")
-        page.wait_for_url(f"**{target}")
+        _arrive(page, target, "after the log-in")
         if purpose:
             page.goto(f"/ui/purpose?next={quote(target)}")
             page.get_by_label("Case reference").fill(f"{jit}/e2e")
             page.get_by_label("Reason").fill("end-to-end test of the web UI")
             page.get_by_role("button", name="Use this purpose").click()
-            page.wait_for_url(f"**{target}")
+            _arrive(page, target, "after the purpose form")
         return page
 
     yield open_page
     for context in contexts:
         context.close()
+
+
+def _arrive(page: Any, target: str, when: str) -> None:
+    """Wait for ``target``; on a timeout, say where the browser is instead and what it shows."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_url(f"**{target}")
+    except PlaywrightTimeout:
+        try:
+            shown = page.inner_text("body", timeout=2_000)[:400]
+        except PlaywrightTimeout:
+            shown = "(the page has no body yet)"
+        pytest.fail(f"{when}: expected {target}, the browser is at {page.url}: {shown!r}")

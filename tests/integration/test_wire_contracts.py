@@ -56,6 +56,8 @@ class Documents:
             for name, message in messages.items()
         }
         self.channels = {c["address"]: c for c in self.asyncapi["channels"].values()}
+        sealed = {"$ref": "#/components/schemas/SealedCloudEvent"}
+        self.sealed_messages = {n for n, m in messages.items() if sealed in m["payload"]["allOf"]}
 
     def data(self, type_: str) -> Draft202012Validator:
         if type_ not in self._data:
@@ -71,8 +73,9 @@ class Documents:
         return self.channels.get(logical)
 
     def allowed(self, channel: dict[str, Any]) -> dict[str, bool]:
-        """Type → whether it is sealed, for every message of ``channel``."""
-        return {self.type_of[n]: n.endswith("Sealed") for n in channel["messages"]}
+        """Type → whether it is sealed, for every message of ``channel`` (by the envelope its
+        payload names, not by its name: ``EvidenceSealed`` is the readable custody act)."""
+        return {self.type_of[n]: n in self.sealed_messages for n in channel["messages"]}
 
 
 def _spec(logical: str) -> TopicSpec | None:
@@ -103,7 +106,8 @@ def check(docs: Documents, logical: str, value: bytes, headers: dict[str, str]) 
         return [*wrong, f"{type_} is not a message of its channel"]
     sealed = event.get("datacontenttype") == SEALED
     if sealed != allowed[type_]:
-        wrong.append(f"{type_} is {'sealed' if sealed else 'readable'}; the document says not")
+        form = "sealed" if sealed else "readable"
+        wrong.append(f"{type_} from {event.get('source')} is {form}; the document says not")
     envelope = docs.sealed if sealed else docs.envelope
     wrong += [f"envelope: {e.message}" for e in envelope.iter_errors(event)]
     if not sealed:

@@ -8,63 +8,35 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from events import sealing
 from events.audit import AuditKind, AuditRecorded
 from events.codec import ErasedEvent, decode, envelop
-from events.directory import JitRegistered
 from events.envelope import Envelope
 from events.identifiers import Person, PersonRole
 from events.leads import LeadSubmitted
 from events.retention import ReviewDue, SubjectErased
 from events.topics import AUDIT, LEAD_EVENTS, RETENTION_EVENTS, feed_topic
-from services.admin import jit_record, publish
 from services.indicators.store import LABEL as INDICATOR_FACT
 from services.kit.graphdb import async_driver
 from services.kit.kafka import Publisher
 from services.kit.keys import KafkaKeyRing
 from services.projection.canonical import Scope
 from services.projection.rebuild import rebuild
-from tests.support.api import Member, eventually, lead_body
+from tests.integration.retention.conftest import OWNER, PARTNER, members
+from tests.support.api import eventually, lead_body
 from tests.support.kafka import key_ring, raw_records, read_events
 from tests.support.platform import Platform
 
 pytestmark = pytest.mark.integration
 
-OWNER, PARTNER = "NL-KLPD", "RO-DIICOT"
 NAME = "Teodora Erasmus-Vlad"
 PHONE = "+40 733 999 000"
 PHONE_DIGITS = ("733 999 000", "733999000")
 """The phone as written and as normalised: long enough never to turn up in ciphertext or ids."""
-
-
-@pytest.fixture
-def jit(platform: Platform) -> str:
-    """A JIT of the owner and a partner team, of this test alone."""
-    jit_id = f"jit-{uuid.uuid4().hex[:8]}"
-    record = JitRegistered(
-        jit_id=jit_id,
-        name="Erasure test",
-        legal_basis="test",
-        coordinator_team=OWNER,
-        member_teams=(OWNER, PARTNER),
-        starts_on=date(2026, 1, 1),
-    )
-    publish(platform.settings, [jit_record(record)])
-    return jit_id
-
-
-def members(platform: Platform, issuer, jit: str) -> tuple[Member, Member, Member]:  # type: ignore[no-untyped-def]
-    url = platform.base_url
-    coordinator = Member(url, issuer, member="anna", team=OWNER, jits=(jit,),
-                         roles=("investigator", "coordinator"))  # fmt: skip
-    investigator = Member(url, issuer, member="piet", team=OWNER, jits=(jit,))
-    partner = Member(url, issuer, member="ioana", team=PARTNER, jits=(jit,),
-                     roles=("investigator", "coordinator"))  # fmt: skip
-    return coordinator, investigator, partner
 
 
 def raw_lead_events(platform: Platform, lead_id: str) -> list[bytes]:
