@@ -182,7 +182,7 @@ ROLES: tuple[ProcessRole, ...] = (
             t.RETENTION_COMMANDS,
             t.DIRECTORY,
         ),
-        writes=(t.RETENTION_EVENTS, t.OUTCOMES),
+        writes=(t.RETENTION_EVENTS, t.RETENTION_COMMANDS, t.OUTCOMES),
         routers=("services.retention.http:router",),
         test_group="tests/integration/retention",
     ),

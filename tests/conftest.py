@@ -7,6 +7,7 @@ When they cannot be had, the test fails on CI (CI=true) and is skipped elsewhere
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -91,6 +92,23 @@ def platform(kafka_bootstrap: str, neo4j_auth: tuple[str, str, str]) -> Iterator
         yield running
     finally:
         running.stop_all()
+    denied = refused_by_the_acls(run_dir)
+    if os.environ.get("INTERLOCK_KEEP_LOGS") != "1":
+        shutil.rmtree(run_dir, ignore_errors=True)
+    assert not denied, "a service was refused by its Kafka ACLs (services/roles.py):\n" + "\n".join(
+        denied[:20]
+    )
+
+
+def refused_by_the_acls(run_dir: Path) -> list[str]:
+    """The lines of the services' logs where the broker refused a read or a write: a process
+    role whose registry entry lacks a topic it uses, which only shows under real ACLs."""
+    found = []
+    for log in sorted(run_dir.glob("*.log")):
+        for line in log.read_text(errors="replace").splitlines():
+            if "authorization failed" in line.lower() or "authorizationfailed" in line.lower():
+                found.append(f"{log.stem}: {line[:300]}")
+    return found
 
 
 @pytest.fixture(scope="session")

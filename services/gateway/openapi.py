@@ -64,6 +64,11 @@ REASONS = {
     503: "A service the request needs did not answer in time; try again.",
 }
 
+REPEATED = (
+    "The same command was sent before (the same idempotency key): it is accepted again, nothing "
+    "new is created, and ``events`` is empty."
+)
+
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
     "description": "An RFC 9457 problem document. ``error`` repeats ``detail`` for clients of "
@@ -154,7 +159,16 @@ def _document_route(route: Any, operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     for status in sorted(error_statuses(route) | {int(s) for s in responses if s[0] in "45"}):
         responses[str(status)] = _problem_response(status, responses.get(str(status)))
-    if command_bus in _calls(route.dependant):
+    calls = _calls(route.dependant)
+    if route.status_code == 201 and (command_bus in calls or deciding_bus in calls):
+        responses.setdefault(
+            "200",
+            {
+                "description": REPEATED,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+        )
+    if command_bus in calls:
         responses.setdefault(
             "202",
             {

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from confluent_kafka import KafkaError, TopicPartition
 
+from events import sealing
 from events.codec import InvalidEvent, decode
 from events.envelope import Envelope
 from events.topics import TopicSpec
-from services.kit.kafka import consumer_for, watermarks
+from services.kit.kafka import Publisher, consumer_for, watermarks
 from services.kit.keys import KafkaKeyRing
 from services.kit.settings import Settings
 
@@ -28,6 +29,19 @@ def key_ring(settings: Settings) -> KafkaKeyRing:
     if where not in _rings:
         _rings[where] = KafkaKeyRing(settings, name=f"test-{uuid.uuid4().hex[:6]}").start()
     return _rings[where]
+
+
+def publish_as_the_platform(settings: Settings, envelopes: Sequence[Envelope]) -> None:
+    """Write events onto the platform's own topics as its services do: personal data sealed with
+    the deployment's key ring (the wire test holds the records there to that form)."""
+    before = sealing.installed()
+    sealing.install(key_ring(settings))
+    publisher = Publisher(settings)
+    try:
+        publisher.publish(envelopes)
+    finally:
+        publisher.close()
+        sealing.install(before)
 
 
 def read_events(

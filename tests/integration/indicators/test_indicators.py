@@ -17,7 +17,6 @@ from services.indicators.rebuild import rebuild
 from services.indicators.store import clear_facts, read_facts
 from services.kit.graphdb import async_driver
 from services.kit.identity import Issuer
-from services.kit.kafka import Publisher
 from tests.support.api import Member, eventually
 from tests.support.indicators_script import (
     EXPECTED,
@@ -29,6 +28,7 @@ from tests.support.indicators_script import (
     SUPPRESSED_AGGREGATE_VICTIMS,
     scripted_jit,
 )
+from tests.support.kafka import publish_as_the_platform
 from tests.support.platform import Platform
 
 QUERY = {"from": PERIOD[0].isoformat(), "to": PERIOD[1].isoformat()}
@@ -51,11 +51,7 @@ def jit(platform: Platform) -> Iterator[str]:
     """A JIT of its own, its scripted events published; its facts are deleted afterwards."""
     name = f"jit-ind-{uuid.uuid4().hex[:8]}"
     events = scripted_jit(name)
-    publisher = Publisher(platform.settings)
-    try:
-        publisher.publish(events)
-    finally:
-        publisher.close()
+    publish_as_the_platform(platform.settings, events)
     wanted = {f["id"] for env in events if (f := fact_of(env)) is not None}
     eventually(
         lambda: wanted <= {f["id"] for f in facts_now(platform, name)}, timeout=90, interval=0.5

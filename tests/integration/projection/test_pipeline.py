@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -106,6 +107,7 @@ def projection_worker(projection_settings: Settings) -> Iterator[Settings]:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 async def caught_up(settings: Settings, views: GraphViews, within: float = 30) -> dict[str, Any]:

@@ -98,6 +98,16 @@ def test_only_routes_that_can_answer_before_the_outcome_declare_202(doc: dict[st
     assert "POST /jits/{jit}/threads/{thread_id}/messages" not in pending
 
 
+def test_a_creating_command_documents_the_200_of_its_repeat(doc: dict[str, Any]) -> None:
+    """A command sent again with its idempotency key is accepted with 200, not 201."""
+    creating = [
+        (m, p, op) for m, p, op in operations(doc) if {"201", "202"} <= set(op["responses"])
+    ]
+    assert ("POST", "/jits/{jit}/leads") in {(m, p) for m, p, _ in creating}
+    for method, path, op in creating:
+        assert "200" in op["responses"], f"{method} {path}"
+
+
 def test_streams_are_server_sent_events(doc: dict[str, Any]) -> None:
     streams = [(m, p, op) for m, p, op in operations(doc) if p.endswith("/stream")]
     assert len(streams) >= 3
