@@ -34,7 +34,7 @@ from services.kit.identity import Principal
 from services.kit.kafka import new_producer, producer_config
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
-from services.kit.web import ApiError, Authorize, JitMember
+from services.kit.web import ApiError, Authorize, JitMember, UtcTime
 
 log = get_logger()
 router = APIRouter(tags=["audit"])
@@ -284,15 +284,17 @@ async def search_audit(
     principal: Auditor,
     member: Annotated[str | None, Query(max_length=128, description="Who did it.")] = None,
     kind: Annotated[AuditKind | None, Query(description="The operation.")] = None,
-    since: Annotated[datetime | None, Query(alias="from", description="From (ISO 8601).")] = None,
-    until: Annotated[datetime | None, Query(alias="to", description="Before (ISO 8601).")] = None,
+    since: Annotated[
+        UtcTime, Query(alias="from", description="From (ISO 8601; UTC if no zone).")
+    ] = None,
+    until: Annotated[
+        UtcTime, Query(alias="to", description="Before (ISO 8601; UTC if no zone).")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> dict[str, Any]:
     """The JIT's audit records, oldest first, with their place in the chain; 403 unless the
     caller is an auditor of the JIT."""
     settings: Settings = request.app.state.audit_settings
-    since = since.replace(tzinfo=UTC) if since and since.tzinfo is None else since
-    until = until.replace(tzinfo=UTC) if until and until.tzinfo is None else until
     links = await asyncio.to_thread(_links, settings)
     items = [
         {"sequence": link.sequence, "hash": link.hash, "record_id": link.record_id, **link.record}

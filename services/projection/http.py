@@ -17,7 +17,6 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from confluent_kafka import Consumer, KafkaException
@@ -35,7 +34,7 @@ from services.kit.disclosure import Viewer
 from services.kit.kafka import consumer_for, watermarks
 from services.kit.logging import get_logger
 from services.kit.settings import Settings
-from services.kit.web import ApiError, JitMember, Sensitive
+from services.kit.web import ApiError, JitMember, Sensitive, UtcTime
 from services.projection.export import ExportError, ftm_entities
 from services.projection.lag import projection_group
 from services.projection.stix import StixExportError, stix_bundle
@@ -67,29 +66,13 @@ router = APIRouter(tags=["views"], lifespan=_topic_ends)
 
 T = TypeVar("T")
 
-Since = Annotated[datetime | None, Query(description="From this time (ISO 8601; UTC if no zone).")]
-Until = Annotated[
-    datetime | None, Query(description="Before this time (ISO 8601; UTC if no zone).")
-]
+Since = Annotated[UtcTime, Query(description="From this time (ISO 8601; UTC if no zone).")]
+Until = Annotated[UtcTime, Query(description="Before this time (ISO 8601; UTC if no zone).")]
 
 
 def views(request: Request) -> GraphViews:
     found: GraphViews = request.app.state.views
     return found
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """A query time in UTC; a time without a zone is read as UTC. ISO 8601 allows offsets that
-    Neo4j refuses (beyond ±18:00: the fuzz test's ``+20:24`` was a 500), so the zone is applied
-    here and only UTC reaches the graph."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise ApiError(422, f"{value.isoformat()} is out of the range of times") from None
 
 
 async def guarded(request: Request, team: str, read: Awaitable[T]) -> T:
@@ -281,8 +264,8 @@ async def list_leads(
             source=[s.value for s in source] if source else None,
             reliability=[r.value for r in reliability] if reliability else None,
             credibility=[c.value for c in credibility] if credibility else None,
-            received_from=aware(received_from),
-            received_until=aware(received_until),
+            received_from=received_from,
+            received_until=received_until,
             text=q,
             limit=limit,
         ),
@@ -373,7 +356,7 @@ async def list_hits(
             jit=jit,
             status=[s.value for s in status] if status else None,
             kind=kind,
-            since=aware(since),
+            since=since,
             limit=limit,
             member=principal.member,
         ),
@@ -446,7 +429,7 @@ async def list_alerts(
             jit=jit,
             states=states,
             severity=[s.value for s in severity] if severity else None,
-            since=aware(since),
+            since=since,
             limit=limit,
             member=principal.member,
         ),
@@ -623,8 +606,8 @@ async def list_operations(
         views(request).operations(
             team=principal.team,
             jit=jit,
-            since=aware(since),
-            until=aware(until),
+            since=since,
+            until=until,
             area=area,
             include_cancelled=include_cancelled,
             limit=limit,
@@ -655,8 +638,8 @@ async def timeline(
         views(request).timeline(
             team=principal.team,
             jit=jit,
-            since=aware(since),
-            until=aware(until),
+            since=since,
+            until=until,
             kinds=kind,
             limit=limit,
             newest_first=order == "desc",

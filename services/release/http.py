@@ -18,7 +18,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from services.kit.identity import Principal
 from services.kit.settings import Settings, load_settings
-from services.kit.web import ApiError, Member, refuse
+from services.kit.web import ApiError, Member, OffsetTime, refuse
 from services.release.reader import Cursor, FeedReader, InvalidCursorError
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -60,7 +60,7 @@ async def feed_page(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     since: Annotated[
-        datetime | None,
+        OffsetTime,
         Query(description="Without a cursor: start at the first event at or after this time."),
     ] = None,
     wait: Annotated[
@@ -70,12 +70,6 @@ async def feed_page(
     """Up to ``limit`` events after ``cursor``; resume with the returned cursor to miss nothing."""
     reader = _reader(request, principal, team)
     after = _cursor(cursor, "query.cursor")
-    if since is not None and since.tzinfo is None:
-        raise ApiError(
-            422,
-            "query.since: give the UTC offset",
-            [{"field": "query.since", "message": "a time with its UTC offset, e.g. …Z"}],
-        )
     if since is not None and not EPOCH <= since <= datetime.now(UTC) + timedelta(days=1):
         message = "a time between 1970-01-01T00:00:00Z and tomorrow"
         raise ApiError(

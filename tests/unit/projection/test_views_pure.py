@@ -66,17 +66,3 @@ def test_the_subgraph_refuses_a_relationship_to_a_node_it_was_not_given() -> Non
         graph.add_edge(
             {"type": "MENTIONS", "props": {"audience": ["RO-DIICOT"]}, "start": "1", "end": "2"}
         )
-
-
-def test_a_query_time_reaches_the_graph_in_utc() -> None:
-    """Any ISO 8601 offset (even +20:24, which Neo4j refuses) becomes UTC; none is read as UTC."""
-    from datetime import UTC, datetime
-
-    from services.kit.web import ApiError
-    from services.projection.http import aware
-
-    odd = aware(datetime.fromisoformat("0005-08-08T19:05:33.8+20:24"))
-    assert odd == datetime(5, 8, 7, 22, 41, 33, 800000, tzinfo=UTC) and odd.tzinfo is UTC
-    assert aware(datetime(2026, 1, 1, 12)) == datetime(2026, 1, 1, 12, tzinfo=UTC)
-    with pytest.raises(ApiError):
-        aware(datetime.fromisoformat("0001-01-01T00:00:00+05:00"))
