@@ -180,6 +180,20 @@
     return label + (id ? " (" + id + ")" : "") + ".";
   }
 
+  // a sensitive act refused for want of a recent (or stronger) sign-in (RFC 9470): back to the
+  // member's own identity provider with the max_age and acr_values the gateway asked for
+  function stepUpUrl(challenge, here) {
+    if (challenge.indexOf("insufficient_user_authentication") < 0) return null;
+    var idp = document.body.dataset.idp;
+    if (!idp) return null;
+    var query = ["next=" + encodeURIComponent(here)];
+    var age = /max_age=(\d+)/.exec(challenge);
+    if (age) query.push("max_age=" + age[1]);
+    var acr = /acr_values="([^"]*)"/.exec(challenge);
+    if (acr) query.push("acr_values=" + encodeURIComponent(acr[1]));
+    return "/ui/login/oidc/" + encodeURIComponent(idp) + "?" + query.join("&");
+  }
+
   function sendCommand(form) {
     var button = form.querySelector("[type=submit]");
     var result = form.querySelector("[data-result]");
@@ -223,8 +237,17 @@
           if (form.hasAttribute("data-reload")) { setTimeout(function () { location.reload(); }, 1500); }
           document.body.dispatchEvent(new CustomEvent("interlock:changed", { bubbles: true }));
         } else if (response.status === 401) {
-          announce("Your session has expired: sign in again.", "error");
-          location.href = "/ui/login?next=" + encodeURIComponent(location.pathname + location.search);
+          var here = location.pathname + location.search;
+          var stepUp = stepUpUrl(response.headers.get("WWW-Authenticate") || "", here);
+          if (stepUp) {
+            var why = (data.detail || data.error || "This act needs a recent sign-in") + ".";
+            if (result) { result.className = "result error"; result.textContent = why; }
+            announce(why + " Taking you to your identity provider; do it again when you are back.", "error");
+            setTimeout(function () { location.href = stepUp; }, 1200);
+          } else {
+            announce("Your session has expired: sign in again.", "error");
+            location.href = "/ui/login?next=" + encodeURIComponent(here);
+          }
         } else {
           var errors = data.errors || [];
           var unplaced = showErrors(form, errors);

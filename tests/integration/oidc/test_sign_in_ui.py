@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.integration.oidc.conftest import Keycloak
 from tests.support.platform import Platform
@@ -38,6 +40,50 @@ def test_sign_in_with_the_members_idp_through_keycloaks_page(
                 f"/jits/{jit}/leads", headers={"Authorization": f"Bearer {cookie['value']}"}
             )
         assert me.status_code == 200, me.text
+    finally:
+        context.close()
+
+
+def test_a_sensitive_act_sends_the_member_back_to_their_idp_for_a_stronger_sign_in(
+    browser: Any, keycloak: Keycloak, platform: Platform, jit: str
+) -> None:
+    """ro-police asks a second factor (acr 2) for an erasure; Ioana signed in with a password:
+    the page's erase form is answered 401 (RFC 9470), and the UI takes her to ro-police again
+    with the gateway's acr_values and max_age, to come back to the same page."""
+    context = browser.new_context(base_url=platform.base_url)
+    context.set_default_timeout(120_000)
+    try:
+        page = context.new_page()
+        page.goto("/ui/login")
+        page.get_by_role("link", name="Sign in with Poliția (RO)").click()
+        page.fill("#username", "ioana.popa")
+        page.fill("#password", "demo")
+        page.click("#kc-login")
+        page.wait_for_url(f"**/ui/jits/{jit}**")
+        assert page.locator("body").get_attribute("data-idp") == "ro-police"
+        action = f"/jits/{jit}/retention/lead/{uuid.uuid4()}/erase"
+        page.evaluate(
+            """action => {
+                const form = document.createElement("form");
+                form.id = "erase-probe";
+                form.dataset.command = action;
+                form.innerHTML = '<input name="reason" value="the case was closed">'
+                    + '<p data-result></p><button type="submit">Erase</button>';
+                document.querySelector("main").appendChild(form);
+            }""",
+            action,
+        )
+        realm = keycloak.realm("ro-police")
+        asked: list[str] = []
+        page.on("request", lambda r: asked.append(r.url) if r.url.startswith(realm) else None)
+        page.click("#erase-probe button")
+        expect(page.locator("#erase-probe [data-result]")).to_contain_text("second factor")
+        for _ in range(600):
+            if asked:
+                break
+            page.wait_for_timeout(100)
+        assert asked, "the UI did not send the member back to ro-police"
+        assert "acr_values=2" in asked[0] and "max_age=900" in asked[0], asked[0]
     finally:
         context.close()
 

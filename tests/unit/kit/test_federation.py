@@ -481,3 +481,63 @@ def test_the_sensitive_routes_declare_step_up(tmp_path: Path) -> None:
         for method in route.methods
     }
     assert declared == SENSITIVE
+
+
+def test_roles_from_a_trusted_issuer_only_narrow_the_directorys(
+    settings: Settings, nl: Provider
+) -> None:
+    """An issuer with ``trust_roles`` may take a role away (the token's roles are a subset of
+    what the member holds for now) but never add one the directory does not grant."""
+    from services.kit.web import admitted
+
+    trusted = IssuerConfig(
+        name="nl-police",
+        issuer=NL,
+        teams=("NL-KLPD",),
+        trust_roles=True,
+        claims=ClaimMapping(member="preferred_username", team="team", roles="roles"),
+    )
+    trust = Trust(settings, [trusted], http=httpx.Client(transport=transport(nl)))
+    book = DirectoryBook.of(
+        [
+            jit_record(
+                JitRegistered(
+                    jit_id="j",
+                    name="j",
+                    legal_basis="agreement",
+                    coordinator_team="NL-KLPD",
+                    member_teams=("NL-KLPD",),
+                    starts_on=date(2026, 1, 1),
+                )
+            ),
+            member_record(
+                MemberRegistered(
+                    member_id="anna.devries",
+                    team="NL-KLPD",
+                    display_name="Anna",
+                    roles=(Role.INVESTIGATOR, Role.DESK_OFFICER),
+                    jits=("j",),
+                )
+            ),
+        ]
+    )
+
+    def roles_with(claimed: list[str]) -> tuple[str, ...]:
+        principal = trust.verify(nl.token(team="NL-KLPD", roles=claimed))
+        assert principal.roles_from_token
+        found = admitted(book, principal, "j")
+        assert found is not None
+        return tuple(found.roles)
+
+    assert roles_with(["investigator"]) == ("investigator",)
+    assert roles_with(["investigator", "coordinator"]) == ("investigator",)
+    assert roles_with([]) == ()
+    untrusted = Trust(
+        settings,
+        [entry("nl-police", NL, ("NL-KLPD",))],
+        http=httpx.Client(transport=transport(nl)),
+    )
+    plain = untrusted.verify(nl.token(team="NL-KLPD", roles=["coordinator"]))
+    assert not plain.roles_from_token
+    found = admitted(book, plain, "j")
+    assert found is not None and set(found.roles) == {"investigator", "desk_officer"}
