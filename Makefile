@@ -51,12 +51,15 @@ run-oidc: install infra-up keycloak-up ## make run, plus sign-in with the nl-pol
 	set -a; . $(INFRA_ENV); set +a; eval "$$(deploy/keycloak.sh env)"; \
 		INTERLOCK_DEMO_LOGIN=true exec $(BIN)/interlock run-all --demo
 
-TEST_GROUPS := tests/unit tests/integration/test_infra.py+tests/integration/test_changelogs.py+tests/integration/test_walking_skeleton.py+tests/integration/test_key_ring.py+tests/integration/test_authorization.py+tests/integration/test_service_principals.py+tests/integration/test_tls.py \
+TEST_GROUPS := beside:tests/unit tests/integration/test_infra.py+tests/integration/test_changelogs.py+tests/integration/test_walking_skeleton.py+tests/integration/test_key_ring.py+tests/integration/test_authorization.py+tests/integration/test_service_principals.py+tests/integration/test_tls.py \
 	tests/integration/leads+tests/integration/tasking+tests/integration/evidence+tests/integration/messaging+tests/integration/indicators+tests/integration/test_wire_contracts.py tests/integration/projection+tests/integration/alerts \
-	tests/integration/deconfliction tests/integration/release+tests/e2e \
-	tests/integration/audit+tests/integration/retention tests/integration/oidc tests/integration/test_bench_quick.py
-# a+b: one pytest session, one platform; the alerts suite restarts its worker, so it goes last;
-# oidc starts Keycloak (deploy/keycloak.sh) for its own session only
+	beside:tests/integration/oidc tests/integration/deconfliction tests/integration/release+tests/e2e \
+	beside:tests/integration/test_bench_quick.py tests/integration/audit+tests/integration/retention
+# a+b: one pytest session, one platform; the alerts suite restarts its worker, so it goes last.
+# beside:g runs g alongside the groups after it (tests/run_groups.sh), on a group that tolerates
+# a busier machine: the unit tests need no service; Keycloak's group (deploy/keycloak.sh, for its
+# own session only) beside deconfliction; the benchmark's smoke run, which asserts no timing,
+# beside audit and retention. The alerts and browser groups, whose deadlines are seconds, run alone.
 
 prerequisites: ## check the system packages (deploy/prerequisites.sh list); say what is missing and how to install it
 	@deploy/prerequisites.sh check

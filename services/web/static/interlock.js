@@ -235,6 +235,8 @@
             applyShowWhen(form);
           }
           if (form.hasAttribute("data-reload")) { setTimeout(function () { location.reload(); }, 1500); }
+          var panel = form.closest("details");
+          if (panel) panel.dataset.done = "1";  // sent: a refresh may replace it now
           document.body.dispatchEvent(new CustomEvent("interlock:changed", { bubbles: true }));
         } else if (response.status === 401) {
           var here = location.pathname + location.search;
@@ -350,16 +352,36 @@
     applyShowWhen(event.target.closest("form") || document);
   });
 
-  // ------------------------------------------- polling must not eat typing
+  // ------------------------------------------- a refresh must not eat typing
+  // A list that refreshes itself (every few seconds, or after a command) never swaps away what
+  // the user is in the middle of: a field being typed in, or an open panel (resolve, decline…)
+  // not yet sent. The refresh waits; the next one, or closing the panel, brings the list.
+  function busyIn(elt) {
+    var active = document.activeElement;
+    var typing = active && elt.contains(active) && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName);
+    return typing || !!elt.querySelector("details[open]:not([data-done])");
+  }
+  function refreshes(elt) { return (elt.getAttribute("hx-trigger") || "").indexOf("every") >= 0; }
   document.addEventListener("htmx:confirm", function (event) {
     var elt = event.detail.elt;
     var trigger = event.detail.triggeringEvent;
-    var polling = (elt.getAttribute("hx-trigger") || "").indexOf("every") >= 0 && (!trigger || trigger.type.indexOf("interlock:") !== 0);
-    if (!polling) return;
-    var active = document.activeElement;
-    var typing = active && elt.contains(active) && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName);
-    if (typing || elt.querySelector("details[open]")) event.preventDefault();
+    if (!refreshes(elt) || (trigger && trigger.type.indexOf("interlock:") === 0)) return;
+    if (busyIn(elt)) event.preventDefault();
   });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || event.detail.elt !== target || !refreshes(target)) return;
+    if (busyIn(target)) { event.detail.shouldSwap = false; target.dataset.stale = "1"; }
+  });
+  document.addEventListener("toggle", function (event) {
+    var panel = event.target;
+    if (panel.open) { delete panel.dataset.done; return; }
+    var stale = panel.closest("[data-stale]");
+    if (stale && !busyIn(stale)) {
+      delete stale.dataset.stale;
+      document.body.dispatchEvent(new CustomEvent("interlock:changed", { bubbles: true }));
+    }
+  }, true);
 
   // ---------------------------------------------------------- countdowns
   function pad(n) { return (n < 10 ? "0" : "") + n; }

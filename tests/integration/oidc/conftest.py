@@ -37,7 +37,7 @@ SCRIPT = ROOT / "deploy" / "keycloak.sh"
 TEST_DATA = ROOT / ".data" / "test-keycloak"
 TEST_PORT = "18180"
 NL, RO = "NL-KLPD", "RO-DIICOT"
-STEP_UP_MAX_AGE = 60
+STEP_UP_MAX_AGE = 20
 """nl-police's step-up window in this group: short, so a test can outlive it."""
 
 

@@ -178,7 +178,7 @@ def test_a_lead_past_its_period_is_erased_and_one_near_it_reviewed(
         events = retention_events()
         return events if {(type(e.data), e.subject) for e in events} >= wanted else None
 
-    found = eventually(arrived, timeout=40)
+    found = eventually(arrived, timeout=90)
     erased = [e for e in found if isinstance(e.data, SubjectErased)]
     assert [e.subject for e in erased] == [old]
     assert erased[0].data.cause == "retention" and erased[0].data.by is None
