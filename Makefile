@@ -29,7 +29,8 @@ ui-assets: ## install the web UI's JavaScript packages (served by the project, n
 infra-up: $(STAMP) ## fetch (once) and start Kafka and Neo4j natively, wait until healthy
 	deploy/infra.sh up
 
-infra-down: ## stop Kafka and Neo4j
+infra-down: ## stop Kafka, Neo4j and (if make run started it) Keycloak
+	deploy/keycloak.sh down
 	deploy/infra.sh down
 
 infra-status: ## show whether Kafka and Neo4j are up and healthy
@@ -38,8 +39,15 @@ infra-status: ## show whether Kafka and Neo4j are up and healthy
 provision: infra-up ## create topics and graph constraints (idempotent)
 	set -a; . $(INFRA_ENV); set +a; $(BIN)/interlock provision
 
-run: install infra-up ## start everything with the demo JIT and live scenario; Ctrl-C stops
-	set -a; . $(INFRA_ENV); set +a; INTERLOCK_DEMO_LOGIN=true exec $(BIN)/interlock run-all --demo
+run: install infra-up ## start everything with the demo JIT, live scenario and the test countries' IdPs; Ctrl-C stops
+	@mkdir -p .data/infra
+	set -a; . $(INFRA_ENV); set +a; \
+	if [ "$${INTERLOCK_KEYCLOAK:-on}" != off ]; then \
+		eval "$$(deploy/keycloak.sh env)"; \
+		( deploy/keycloak.sh up >.data/infra/keycloak-up.log 2>&1 \
+			|| echo "[run] Keycloak did not start (.data/infra/keycloak-up.log): use the demo log-in" ) & \
+	fi; \
+	INTERLOCK_DEMO_LOGIN=true exec $(BIN)/interlock run-all --demo
 
 keycloak-up: ## fetch (once) and start Keycloak with the test countries' realms (deploy/keycloak.sh)
 	deploy/keycloak.sh up
@@ -47,19 +55,19 @@ keycloak-up: ## fetch (once) and start Keycloak with the test countries' realms 
 keycloak-down: ## stop Keycloak
 	deploy/keycloak.sh down
 
-run-oidc: install infra-up keycloak-up ## make run, plus sign-in with the nl-police and ro-police Keycloak realms
+run-oidc: install infra-up keycloak-up ## make run, but waits for Keycloak (the nl-police and ro-police realms) before starting
 	set -a; . $(INFRA_ENV); set +a; eval "$$(deploy/keycloak.sh env)"; \
 		INTERLOCK_DEMO_LOGIN=true exec $(BIN)/interlock run-all --demo
 
 TEST_GROUPS := beside:tests/unit tests/integration/test_infra.py+tests/integration/test_changelogs.py+tests/integration/test_walking_skeleton.py+tests/integration/test_key_ring.py+tests/integration/test_authorization.py+tests/integration/test_service_principals.py+tests/integration/test_tls.py \
 	tests/integration/leads+tests/integration/tasking+tests/integration/evidence+tests/integration/messaging+tests/integration/indicators+tests/integration/test_wire_contracts.py tests/integration/projection+tests/integration/alerts \
-	beside:tests/integration/oidc tests/integration/deconfliction tests/integration/release+tests/e2e \
-	beside:tests/integration/test_bench_quick.py tests/integration/audit+tests/integration/retention
+	beside:tests/integration/oidc beside:tests/integration/test_bench_quick.py tests/integration/deconfliction \
+	tests/integration/release+tests/e2e tests/integration/audit+tests/integration/retention
 # a+b: one pytest session, one platform; the alerts suite restarts its worker, so it goes last.
 # beside:g runs g alongside the groups after it (tests/run_groups.sh), on a group that tolerates
 # a busier machine: the unit tests need no service; Keycloak's group (deploy/keycloak.sh, for its
-# own session only) beside deconfliction; the benchmark's smoke run, which asserts no timing,
-# beside audit and retention. The alerts and browser groups, whose deadlines are seconds, run alone.
+# own session only) and the benchmark's smoke run, which asserts no timing, beside deconfliction.
+# The alerts and browser groups, whose deadlines are seconds, run alone.
 
 prerequisites: ## check the system packages (deploy/prerequisites.sh list); say what is missing and how to install it
 	@deploy/prerequisites.sh check
@@ -69,9 +77,10 @@ test: prerequisites install ## the whole suite against real Kafka and Neo4j (sta
 
 test-long: install ## the long runs: 2 GiB upload; the leak and disclosure properties at full size
 	@INTERLOCK_TEST_UPLOAD_BYTES=2147483648 INTERLOCK_LEAK_EXAMPLES=1000 \
-		INTERLOCK_DISCLOSURE_EXAMPLES=10000 PYTEST_ARGS="-s" bash tests/run_groups.sh \
+		INTERLOCK_DISCLOSURE_EXAMPLES=10000 INTERLOCK_FUZZ_EXAMPLES=100 PYTEST_ARGS="-s" \
+		bash tests/run_groups.sh \
 		tests/integration/evidence/test_large_upload.py tests/unit/kit/test_disclosure_property.py \
-		tests/integration/projection/test_leak_property.py
+		tests/integration/projection/test_leak_property.py tests/integration/audit/test_fuzz_api.py
 
 unit: install ## the fast tests only (no services)
 	$(BIN)/pytest tests/unit -q

@@ -133,6 +133,12 @@ def _print_welcome(base: str, accounts: dict[str, Any]) -> None:
     ]
     for a in accounts["accounts"]:
         lines.append(f"  {a['member']:<18} {a['team']:<10} {', '.join(a['roles'])}")
+    keycloak = os.environ.get("KEYCLOAK_URL")
+    if keycloak:
+        lines.append(
+            f"Or 'Sign in with Politie (NL)' / 'Poliția (RO)' (Keycloak at {keycloak}, may still be"
+            " starting): anna.devries, joost.bakker, ioana.popa, password demo"
+        )
     lines += [
         "Bearer tokens for the API: .venv/bin/interlock demo --json",
         "Ctrl-C stops everything.",

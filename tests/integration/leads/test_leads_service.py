@@ -208,7 +208,7 @@ def test_restart_during_a_burst_loses_no_lead_and_duplicates_none(
     """
     jit = new_jit()
     nl = Member(platform.base_url, issuer, member="anna", team="NL-KLPD", jits=(jit,))
-    keys = [f"burst-{i}" for i in range(120)]
+    keys = [f"burst-{i}" for i in range(80)]
 
     def submit(key: str) -> int:
         response = nl.http.post(
@@ -217,9 +217,9 @@ def test_restart_during_a_burst_loses_no_lead_and_duplicates_none(
         return response.status_code
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        first_half = list(pool.map(submit, keys[:60]))
+        first_half = list(pool.map(submit, keys[:40]))
         platform.stop("leads", kill=True)
-        second_half = list(pool.map(submit, keys[60:]))
+        second_half = list(pool.map(submit, keys[40:]))
     platform.start("leads")
     platform.wait_ready(["leads"])
     assert set(first_half) <= {201, 202} and set(second_half) <= {202, 201}
