@@ -336,6 +336,10 @@ async def list_hits(
     kind: Annotated[
         list[str] | None, Query(description="What matched: an identifier kind, or person.")
     ] = None,
+    lead: Annotated[
+        str | None,
+        Query(pattern=UUID_PATTERN, description="Only the hits on this lead of your team."),
+    ] = None,
     since: Since = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     wait: Wait = 2.0,
@@ -357,6 +361,7 @@ async def list_hits(
             status=[s.value for s in status] if status else None,
             kind=kind,
             since=since,
+            lead=lead,
             limit=limit,
             member=principal.member,
         ),

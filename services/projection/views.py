@@ -774,12 +774,14 @@ class GraphViews:
         kind: Sequence[str] | None = None,
         since: datetime | None = None,
         hit_id: str | None = None,
+        lead: str | None = None,
         limit: int = 100,
         member: str | None = None,
     ) -> list[dict[str, Any]]:
         """Hits of a JIT that ``team`` is a side of, newest first, each with both sides' desk
         contacts, what each side decided about its details, and the team's own records that
-        matched (never the other side's)."""
+        matched (never the other side's); with ``lead``, only those where that lead of the
+        team's own matched."""
         scope = await self._scope(team, jit, member)
         rows = await self._read(
             f"""
@@ -790,6 +792,10 @@ class GraphViews:
               AND ($status IS NULL OR h.status IN $status)
               AND ($kind IS NULL OR h.kind IN $kind)
               AND ($since IS NULL OR h.detected_at >= $since)
+              AND ($lead IS NULL OR EXISTS {{
+                MATCH (h)-[lm:MATCHED]->(lg:Registration {{source_ref: $lead}})
+                WHERE lg.team = $team AND {visible("lm", "lg")}
+              }})
             WITH h ORDER BY h.detected_at DESC, h.id LIMIT $limit
             CALL (h) {{
               MATCH (h)<-[r:DETAILS_OF]-(d:HitDetails) WHERE {visible("r", "d")}
@@ -808,6 +814,7 @@ class GraphViews:
             status=list(status) if status else None,
             kind=list(kind) if kind else None,
             since=since,
+            lead=lead,
             limit=limit,
         )
         return [hit_for(scope, row["hit"], row["details"], row["ours"]) for row in rows]

@@ -618,6 +618,8 @@ async def lead_detail(jit: str, lead_id: str, request: Request) -> Response:
     collaboration = (
         await _collaboration(viewer, gateway, jit, "lead", lead_id, teams) if lead.ok else {}
     )
+    own = lead.ok and body.get("originator") == viewer.team
+    hits = await gateway.get(f"/jits/{jit}/hits", lead=lead_id, limit=50) if own else None
     return render(
         request,
         "lead.html",
@@ -626,6 +628,7 @@ async def lead_detail(jit: str, lead_id: str, request: Request) -> Response:
         section="leads",
         lead=lead,
         lead_id=lead_id,
+        lead_hits=hits,
         status_code=404 if lead.status == 404 else 200,
         **collaboration,
     )

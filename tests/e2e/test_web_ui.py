@@ -236,12 +236,14 @@ def test_hits_page_shows_the_other_desk_and_releases_details(
     """Both teams see the hit with the other team's desk; RO releases a note from the list, NL
     sees it and declines from the list, and RO then sees NL's decline with its reason."""
     phone = f"+40 721 555 {uuid.uuid4().int % 900 + 100}"
+    leads = {}
     for name, team in (("anna", "NL-KLPD"), ("ioana", "RO-DIICOT")):
         created = member(platform, issuer, jit, name, team).post(
             f"/jits/{jit}/leads",
             lead_body(f"hp-{uuid.uuid4()}", identifiers=[{"kind": "phone", "value": phone}]),
         )
         assert created.status_code == 201, created.text
+        leads[team] = created.json()["lead_id"]
 
     ro = open_as("ioana", "RO-DIICOT")
     ro.goto(f"/ui/jits/{jit}/hits")
@@ -249,6 +251,7 @@ def test_hits_page_shows_the_other_desk_and_releases_details(
     expect(hit).to_contain_text("NL-KLPD", timeout=LIVE)
     expect(hit).to_contain_text("NL-KLPD rapid-response desk")
     hit.locator("summary", has_text="Release details").click()
+    expect(hit.get_by_label("Our lead id")).to_have_value(leads["RO-DIICOT"])
     hit.get_by_label("Note").fill("Our case officer will call your desk.")
     hit.get_by_role("button", name="Release").click()
     expect(ro.locator("#flash")).to_contain_text("Details released", timeout=LIVE)
@@ -272,6 +275,12 @@ def test_hits_page_shows_the_other_desk_and_releases_details(
     expect(ro.locator("li.hit").first.locator(".declined")).to_contain_text(
         "NL-KLPD declined to release details: Sub judice until the hearing", timeout=LIVE
     )
+
+    ro.goto(f"/ui/jits/{jit}/leads/{leads['RO-DIICOT']}")
+    on_the_lead = ro.get_by_test_id("lead-hits")
+    expect(on_the_lead).to_contain_text("phone match with NL-KLPD", timeout=LIVE)
+    expect(on_the_lead).to_contain_text("NL-KLPD declined")
+    expect(on_the_lead).to_contain_text("we released details")
 
 
 def test_acknowledge_an_alert_on_the_desk(

@@ -93,6 +93,12 @@ def test_both_sides_see_the_hit_a_third_team_never_does(jit: Jit) -> None:
     assert one.status_code == 200, one.text
     assert one.json() == seen_by_nl
 
+    assert [h["id"] for h in hits(nl, jit.id, lead=nl_lead)["items"]] == [hit_id]
+    assert [h["id"] for h in hits(ro, jit.id, lead=ro_lead)["items"]] == [hit_id]
+    assert hits(ro, jit.id, lead=nl_lead)["items"] == [], "RO found the hit by NL's lead id"
+    assert hits(nl, jit.id, lead=str(uuid.uuid4()))["items"] == []
+    assert nl.get(f"/jits/{jit.id}/hits", lead="not-a-lead").status_code == 422
+
     third = hits(de, jit.id, **FRESH)
     assert third["projection"]["caught_up"] is True, third["projection"]
     assert third["items"] == [] and third["count"] == 0
