@@ -5,8 +5,8 @@ whose ``detail`` says what is wrong."""
 
 from __future__ import annotations
 
-import os
 import itertools
+import os
 import uuid
 from typing import Any
 
