@@ -61,13 +61,14 @@ run-oidc: install infra-up keycloak-up ## make run, but waits for Keycloak (the 
 
 TEST_GROUPS := beside:tests/unit tests/integration/test_infra.py+tests/integration/test_changelogs.py+tests/integration/test_walking_skeleton.py+tests/integration/test_key_ring.py+tests/integration/test_authorization.py+tests/integration/test_service_principals.py+tests/integration/test_tls.py \
 	tests/integration/leads+tests/integration/tasking+tests/integration/evidence+tests/integration/messaging+tests/integration/indicators+tests/integration/test_wire_contracts.py tests/integration/projection+tests/integration/alerts \
-	beside:tests/integration/oidc beside:tests/integration/test_bench_quick.py tests/integration/deconfliction \
-	tests/integration/release+tests/e2e tests/integration/audit+tests/integration/retention
+	beside:tests/integration/oidc tests/integration/deconfliction tests/integration/release+tests/e2e \
+	beside:tests/integration/test_bench_quick.py tests/integration/audit+tests/integration/retention
 # a+b: one pytest session, one platform; the alerts suite restarts its worker, so it goes last.
 # beside:g runs g alongside the groups after it (tests/run_groups.sh), on a group that tolerates
 # a busier machine: the unit tests need no service; Keycloak's group (deploy/keycloak.sh, for its
-# own session only) and the benchmark's smoke run, which asserts no timing, beside deconfliction.
-# The alerts and browser groups, whose deadlines are seconds, run alone.
+# own session only) beside deconfliction; the benchmark's smoke run, which asserts no timing,
+# beside audit and retention (beside deconfliction it ran on into the browser group). The alerts
+# and browser groups, whose deadlines are seconds, run alone.
 
 prerequisites: ## check the system packages (deploy/prerequisites.sh list); say what is missing and how to install it
 	@deploy/prerequisites.sh check
