@@ -61,6 +61,28 @@ def test_demo_login_lists_accounts_and_signs_in(browser: Any, platform: Platform
         context.close()
 
 
+def test_a_pasted_token_signs_in_and_lands_on_the_page_asked_for(
+    browser: Any, platform: Platform, issuer: Any, jit: str
+) -> None:
+    """The log-in's token form (what the other browser tests skip by setting the cookie) sets
+    the session cookie and lands on ``next``, even for a member of several JITs."""
+    other = f"jit-{uuid.uuid4().hex[:8]}"
+    issuer.enroll(member="tokenuser", team="NL-KLPD", jits=[other], roles=["investigator"])
+    token = issuer.issue(member="tokenuser", team="NL-KLPD", jits=[jit], roles=["investigator"])
+    context = browser.new_context(base_url=platform.base_url)
+    try:
+        page = context.new_page()
+        target = f"/ui/jits/{jit}/leads"
+        page.goto(f"/ui/login?next={target}")
+        page.fill("#token", token)
+        page.click("#token-login button[type=submit]")
+        expect(page).to_have_url(re.compile(re.escape(target) + "$"))
+        cookie = next(c for c in context.cookies() if c["name"] == "interlock_token")
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    finally:
+        context.close()
+
+
 def test_cookie_alone_cannot_send_commands_without_the_csrf_header(
     browser: Any, open_as: Callable[..., Any], jit: str
 ) -> None:
