@@ -15,6 +15,9 @@ test_infra=(env INTERLOCK_DATA="$PWD/.data/test-infra" KAFKA_PORT=19092 KAFKA_CO
             KAFKA_SASL_PORT=19094 NEO4J_BOLT_PORT=17687 deploy/infra.sh)
 was_up=false
 if [ -z "${KAFKA_BOOTSTRAP:-}" ] && "${test_infra[@]}" status >/dev/null 2>&1; then was_up=true; fi
+test_keycloak=(env INTERLOCK_DATA="$PWD/.data/test-keycloak" KEYCLOAK_PORT=18180 deploy/keycloak.sh)
+keycloak_was_up=false   # the oidc group's Keycloak (tests/integration/oidc/conftest.py), likewise
+if [ -z "${KEYCLOAK_URL:-}" ] && "${test_keycloak[@]}" status >/dev/null 2>&1; then keycloak_was_up=true; fi
 
 side_dir=$(mktemp -d)
 trap 'rm -rf "$side_dir"' EXIT
@@ -57,6 +60,7 @@ done
 echo "=== suite took $(( $(date +%s) - start ))s"
 
 if [ -z "${KAFKA_BOOTSTRAP:-}" ] && [ "$was_up" = false ]; then "${test_infra[@]}" down >/dev/null 2>&1 || true; fi
+if [ -z "${KEYCLOAK_URL:-}" ] && [ "$keycloak_was_up" = false ]; then "${test_keycloak[@]}" down >/dev/null 2>&1 || true; fi
 if [ ${#failed[@]} -gt 0 ]; then
   echo "failed groups: ${failed[*]}"
   exit 1
