@@ -372,6 +372,7 @@
     var target = event.detail.target;
     if (!target || event.detail.elt !== target || !refreshes(target)) return;
     if (busyIn(target)) { event.detail.shouldSwap = false; target.dataset.stale = "1"; }
+    else delete target.dataset.stale;
   });
   document.addEventListener("toggle", function (event) {
     var panel = event.target;

@@ -22,13 +22,12 @@ from events.retention import ReviewDue, SubjectErased
 from events.topics import AUDIT, LEAD_EVENTS, RETENTION_EVENTS, feed_topic
 from services.indicators.store import LABEL as INDICATOR_FACT
 from services.kit.graphdb import async_driver
-from services.kit.kafka import Publisher
 from services.kit.keys import KafkaKeyRing
 from services.projection.canonical import Scope
 from services.projection.rebuild import rebuild
 from tests.integration.retention.conftest import OWNER, PARTNER, members
 from tests.support.api import eventually, lead_body
-from tests.support.kafka import key_ring, raw_records, read_events
+from tests.support.kafka import publish_as_the_platform, raw_records, read_events
 from tests.support.platform import Platform
 
 pytestmark = pytest.mark.integration
@@ -146,23 +145,18 @@ def test_a_lead_past_its_period_is_erased_and_one_near_it_reviewed(
     only reminded to its owner, 30 days before."""
     now = datetime.now(UTC)
     old, near = str(uuid.uuid4()), str(uuid.uuid4())
-    ring = key_ring(platform.settings)
-    sealing.install(ring)
-    publisher = Publisher(platform.settings)
-    try:
-        for lead_id, age in ((old, 200), (near, 160)):
-            event = LeadSubmitted(
-                lead_id=lead_id, team=OWNER, submitted_by="anna", idempotency_key=lead_id,
-                source="ngo", received_at=now - timedelta(days=age), summary="Old report.",
-                reliability="B", credibility="2",
-                persons=(Person(name="Ana Victim-Old", role=PersonRole.VICTIM),),
-            )  # fmt: skip
-            env = envelop(event, subject=lead_id, jit=jit, originator=OWNER, source="/it",
-                          correlation_id=str(uuid.uuid4()))  # fmt: skip
-            publisher.publish([env.model_copy(update={"time": now - timedelta(days=age)})])
-    finally:
-        sealing.install(None)
-        publisher.close()
+    aged = []
+    for lead_id, age in ((old, 200), (near, 160)):
+        event = LeadSubmitted(
+            lead_id=lead_id, team=OWNER, submitted_by="anna", idempotency_key=lead_id,
+            source="ngo", received_at=now - timedelta(days=age), summary="Old report.",
+            reliability="B", credibility="2",
+            persons=(Person(name="Ana Victim-Old", role=PersonRole.VICTIM),),
+        )  # fmt: skip
+        env = envelop(event, subject=lead_id, jit=jit, originator=OWNER, source="/it",
+                      correlation_id=str(uuid.uuid4()))  # fmt: skip
+        aged.append(env.model_copy(update={"time": now - timedelta(days=age)}))
+    publish_as_the_platform(platform.settings, aged)
 
     def retention_events() -> list[Envelope]:
         return read_events(

@@ -355,35 +355,43 @@ def test_local_issuer_narrowed_or_off(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------ step-up
 
 
+def jit_book(members: dict[str, tuple[str, tuple[Role, ...]]]) -> DirectoryBook:
+    """A directory of JIT ``j`` (coordinated by NL-KLPD) whose member teams are those of
+    ``members``: member id → (team, roles)."""
+    teams = tuple(dict.fromkeys(team for team, _ in members.values()))
+    return DirectoryBook.of(
+        [
+            jit_record(
+                JitRegistered(
+                    jit_id="j",
+                    name="j",
+                    legal_basis="agreement",
+                    coordinator_team="NL-KLPD",
+                    member_teams=teams,
+                    starts_on=date(2026, 1, 1),
+                )
+            ),
+            *(
+                member_record(
+                    MemberRegistered(
+                        member_id=member, team=team, display_name=member, roles=roles, jits=("j",)
+                    )
+                )
+                for member, (team, roles) in members.items()
+            ),
+        ]
+    )
+
+
 def step_up_app(trust: Trust) -> TestClient:
     app = FastAPI()
     app.state.verifier = trust
     app.state.directory = StaticDirectory(
-        DirectoryBook.of(
-            [
-                jit_record(
-                    JitRegistered(
-                        jit_id="j",
-                        name="j",
-                        legal_basis="agreement",
-                        coordinator_team="NL-KLPD",
-                        member_teams=("NL-KLPD", "RO-DIICOT"),
-                        starts_on=date(2026, 1, 1),
-                    )
-                ),
-                *(
-                    member_record(
-                        MemberRegistered(
-                            member_id=member,
-                            team=team,
-                            display_name=member,
-                            roles=(Role.INVESTIGATOR,),
-                            jits=("j",),
-                        )
-                    )
-                    for member, team in (("anna.devries", "NL-KLPD"), ("ioana.popa", "RO-DIICOT"))
-                ),
-            ]
+        jit_book(
+            {
+                "anna.devries": ("NL-KLPD", (Role.INVESTIGATOR,)),
+                "ioana.popa": ("RO-DIICOT", (Role.INVESTIGATOR,)),
+            }
         )
     )
 
@@ -498,29 +506,7 @@ def test_roles_from_a_trusted_issuer_only_narrow_the_directorys(
         claims=ClaimMapping(member="preferred_username", team="team", roles="roles"),
     )
     trust = Trust(settings, [trusted], http=httpx.Client(transport=transport(nl)))
-    book = DirectoryBook.of(
-        [
-            jit_record(
-                JitRegistered(
-                    jit_id="j",
-                    name="j",
-                    legal_basis="agreement",
-                    coordinator_team="NL-KLPD",
-                    member_teams=("NL-KLPD",),
-                    starts_on=date(2026, 1, 1),
-                )
-            ),
-            member_record(
-                MemberRegistered(
-                    member_id="anna.devries",
-                    team="NL-KLPD",
-                    display_name="Anna",
-                    roles=(Role.INVESTIGATOR, Role.DESK_OFFICER),
-                    jits=("j",),
-                )
-            ),
-        ]
-    )
+    book = jit_book({"anna.devries": ("NL-KLPD", (Role.INVESTIGATOR, Role.DESK_OFFICER))})
 
     def roles_with(claimed: list[str]) -> tuple[str, ...]:
         principal = trust.verify(nl.token(team="NL-KLPD", roles=claimed))
